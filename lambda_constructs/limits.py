@@ -1,0 +1,98 @@
+"""AWS limits the constructs enforce, in one table, and the pure range checks that use them.
+
+No CDK imports. Each figure cites its source in ../docs/defaults.md (from REFERENCE.md):
+change a number here and every construct, rule and test follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import Problem
+
+# --- Lambda function (AWS Lambda developer guide: configuration-memory, quotas) ---
+MEMORY_MIN_MB = 128
+MEMORY_MAX_MB = 10_240
+TIMEOUT_MIN_S = 1
+TIMEOUT_MAX_S = 900
+ENVIRONMENT_MAX_BYTES = 4 * 1024
+
+# --- Asynchronous invocation (AWS::Lambda::EventInvokeConfig) ---
+ASYNC_RETRY_MIN, ASYNC_RETRY_MAX = 0, 2
+ASYNC_EVENT_AGE_MIN_S, ASYNC_EVENT_AGE_MAX_S = 60, 21_600
+
+# --- SQS (AWS::SQS::Queue, AWS::Lambda::EventSourceMapping, Lambda with-sqs guide) ---
+SQS_VISIBILITY_MAX_S = 43_200
+SQS_RETENTION_MIN_S, SQS_RETENTION_MAX_S = 60, 1_209_600
+SQS_MAX_RECEIVE_MIN, SQS_MAX_RECEIVE_MAX = 1, 1_000
+SQS_MAX_RECEIVE_RECOMMENDED = 5
+SQS_BATCH_MAX_STANDARD = 10_000
+SQS_BATCH_MAX_FIFO = 10
+SQS_BATCH_MAX_WITHOUT_WINDOW = 10
+SQS_VISIBILITY_MULTIPLIER = 6
+BATCHING_WINDOW_MAX_S = 300
+SQS_MAX_CONCURRENCY_MIN, SQS_MAX_CONCURRENCY_MAX = 2, 1_000
+
+# --- Streams (AWS::Lambda::EventSourceMapping) ---
+STREAM_BATCH_MIN, STREAM_BATCH_MAX = 1, 10_000
+STREAM_RETRY_MIN, STREAM_RETRY_MAX = 0, 10_000
+STREAM_RECORD_AGE_MIN_S, STREAM_RECORD_AGE_MAX_S = 60, 604_800
+STREAM_PARALLELIZATION_MIN, STREAM_PARALLELIZATION_MAX = 1, 10
+
+# --- HTTP front doors (API Gateway quotas) ---
+HTTP_API_INTEGRATION_TIMEOUT_S = 30
+REST_API_INTEGRATION_TIMEOUT_S = 29
+
+# --- EventBridge target retry policy (AWS::Events::Rule RetryPolicy) ---
+EVENTS_RETRY_MIN, EVENTS_RETRY_MAX = 0, 185
+EVENTS_EVENT_AGE_MIN_S, EVENTS_EVENT_AGE_MAX_S = 60, 86_400
+
+# --- Provisioned concurrency auto scaling (seed 000; Lambda developer guide) ---
+DEFAULT_TARGET_UTILIZATION = 0.7
+
+
+@dataclass(frozen=True)
+class Range:
+    """An inclusive numeric range with a unit, used for both checks and messages."""
+
+    low: float
+    high: float
+    unit: str = ""
+
+    def __str__(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        if self.high == float("inf"):
+            return f">= {_num(self.low)}{unit}"
+        return f"{_num(self.low)}..{_num(self.high)}{unit}"
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def check_range(prop: str, value: float | None, allowed: Range, hint: str = "") -> Problem | None:
+    """A :class:`Problem` if ``value`` is given and outside ``allowed`` (``None`` is "not set")."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
+        return Problem(prop, value, f"a number in {allowed}", hint)
+    if not allowed.contains(value):
+        return Problem(prop, value, str(allowed), hint)
+    return None
+
+
+def check_int_range(prop: str, value: int | None, allowed: Range, hint: str = "") -> Problem | None:
+    """As :func:`check_range`, and the value must be a whole number."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return Problem(prop, value, f"a whole number in {allowed}", hint)
+    return check_range(prop, value, allowed, hint)
+
+
+def environment_size_bytes(environment: dict[str, str]) -> int:
+    """Bytes Lambda counts toward the 4 KB environment limit: keys plus values, UTF-8."""
+    return sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())

@@ -1,0 +1,88 @@
+"""Lambda prices and cost arithmetic, in one table that a user can override.
+
+Pure Python. Prices are us-east-1, first tier (AWS Lambda pricing page; the arm64 provisioned
+figures come from secondary sources, see REFERENCE.md). Pass your own :class:`Prices` where
+your region or contract differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+SECONDS_PER_MONTH = 730 * 3600  # AWS's pricing examples use 730 hours a month
+
+
+@dataclass(frozen=True)
+class ArchPrices:
+    duration_gb_s: float
+    provisioned_gb_s: float
+    provisioned_duration_gb_s: float
+
+
+@dataclass(frozen=True)
+class Prices:
+    x86_64: ArchPrices = ArchPrices(0.0000166667, 0.0000041667, 0.0000097222)
+    arm64: ArchPrices = ArchPrices(0.0000133334, 0.0000033334, 0.0000077778)
+    requests_per_million: float = 0.20
+
+    def for_arch(self, architecture: str) -> ArchPrices:
+        arch = architecture.lower().replace("-", "_")
+        if arch in ("arm64", "arm_64"):
+            return self.arm64
+        if arch in ("x86_64", "x86"):
+            return self.x86_64
+        raise ValueError(f"architecture={architecture!r} is invalid; allowed: arm64 | x86_64")
+
+    def with_overrides(self, **overrides: float) -> Prices:
+        """A copy with some figures replaced, e.g. ``requests_per_million=0.25``."""
+        return replace(self, **overrides)  # type: ignore[arg-type]
+
+
+DEFAULT_PRICES = Prices()
+
+
+def gb_seconds(memory_mb: float, duration_ms: float) -> float:
+    return memory_mb / 1024 * duration_ms / 1000
+
+
+def duration_cost_per_million(
+    memory_mb: float, duration_ms: float, architecture: str = "arm64", prices: Prices = DEFAULT_PRICES
+) -> float:
+    """USD of duration for one million invocations (requests excluded), as in seed 001's table.
+
+    128 MB x 800 ms on arm64 -> $1.33; 1,024 MB x 80 ms -> $1.07.
+    """
+    return gb_seconds(memory_mb, duration_ms) * prices.for_arch(architecture).duration_gb_s * 1_000_000
+
+
+@dataclass(frozen=True)
+class MonthlyCost:
+    duration: float
+    requests: float
+    provisioned: float
+
+    @property
+    def total(self) -> float:
+        return self.duration + self.requests + self.provisioned
+
+
+def monthly_cost(
+    *,
+    memory_mb: float,
+    duration_ms: float,
+    invocations: float,
+    architecture: str = "arm64",
+    provisioned_min: int = 0,
+    prices: Prices = DEFAULT_PRICES,
+) -> MonthlyCost:
+    """Estimated monthly cost: duration + requests + provisioned concurrency at ``provisioned_min``.
+
+    With provisioned concurrency, invocations are charged the lower "duration while provisioned"
+    rate (assumes the warm pool serves the traffic, which auto scaling at 0.7 aims for).
+    """
+    arch = prices.for_arch(architecture)
+    rate = arch.provisioned_duration_gb_s if provisioned_min else arch.duration_gb_s
+    duration = gb_seconds(memory_mb, duration_ms) * rate * invocations
+    requests = invocations / 1_000_000 * prices.requests_per_million
+    provisioned = provisioned_min * memory_mb / 1024 * SECONDS_PER_MONTH * arch.provisioned_gb_s
+    return MonthlyCost(duration, requests, provisioned)

@@ -1,0 +1,243 @@
+"""Read a synthesized cloud assembly (cdk.out) and describe every Lambda function in it.
+
+Pure Python over JSON: no CDK import, so CI can run it on any cdk.out, including templates
+our constructs did not make. Used by ``lambda-constructs report`` and ``make synth``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .pricing import DEFAULT_PRICES, Prices, monthly_cost
+
+Template = Mapping[str, Any]
+
+
+@dataclass
+class FunctionReport:
+    stack: str
+    logical_id: str
+    path: str
+    memory_mb: int
+    architecture: str
+    timeout_s: int
+    p99_ms: float | None
+    timeout_source: str
+    alias: str | None = None
+    provisioned_min: int | None = None
+    provisioned_max: int | None = None
+    target_utilization: float | None = None
+    reserved_concurrency: int | None = None
+    failure_path: str = "none"
+    sqs_visibility_s: int | None = None
+    alarm_count: int = 0
+    monthly_cost_usd: float | None = None
+    cost_basis: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class AssemblyError(Exception):
+    """cdk.out is missing or unreadable; the message says which file."""
+
+
+def load_templates(assembly_dir: str | Path) -> dict[str, Template]:
+    """Stack name -> template, for every CloudFormation stack in a cloud assembly."""
+    root = Path(assembly_dir)
+    manifest_path = root / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise AssemblyError(f"cannot read {manifest_path}: {exc}") from None
+    templates: dict[str, Template] = {}
+    for name, artifact in sorted(manifest.get("artifacts", {}).items()):
+        if artifact.get("type") == "aws:cloudformation:stack":
+            file = root / artifact["properties"]["templateFile"]
+            try:
+                templates[name] = json.loads(file.read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise AssemblyError(f"cannot read {file}: {exc}") from None
+        elif artifact.get("type") == "cdk:cloud-assembly":  # nested stage
+            templates.update(load_templates(root / artifact["properties"]["directoryName"]))
+    return templates
+
+
+def refs(value: Any) -> Iterator[str]:
+    """Every logical id that ``value`` references (Ref / Fn::GetAtt), anywhere inside it."""
+    if isinstance(value, Mapping):
+        if "Ref" in value and isinstance(value["Ref"], str):
+            yield value["Ref"]
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            yield target[0] if isinstance(target, list) else str(target).split(".")[0]
+        for item in value.values():
+            yield from refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from refs(item)
+
+
+def resources_of(template: Template, type_: str) -> dict[str, Mapping[str, Any]]:
+    return {k: v for k, v in template.get("Resources", {}).items() if v.get("Type") == type_}
+
+
+def props(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    return resource.get("Properties", {}) or {}
+
+
+def referencing(template: Template, type_: str, logical_id: str,
+                key: str | None = None) -> dict[str, Mapping[str, Any]]:
+    """Resources of ``type_`` whose properties (or property ``key``) reference ``logical_id``."""
+    found = {}
+    for rid, res in resources_of(template, type_).items():
+        scope = props(res).get(key) if key else props(res)
+        if logical_id in set(refs(scope)):
+            found[rid] = res
+    return found
+
+
+def describe_function(stack: str, template: Template, logical_id: str, *, invocations: float | None = None,
+                      prices: Prices = DEFAULT_PRICES) -> FunctionReport:
+    res = template["Resources"][logical_id]
+    p = props(res)
+    meta = (res.get("Metadata") or {}).get("lambda-constructs", {})
+    timeout_meta = meta.get("timeout", {})
+    report = FunctionReport(
+        stack=stack, logical_id=logical_id,
+        path=(res.get("Metadata") or {}).get("aws:cdk:path", logical_id),
+        memory_mb=int(p.get("MemorySize", 128)),
+        architecture=(p.get("Architectures") or ["x86_64"])[0],
+        timeout_s=int(p.get("Timeout", 3)),
+        p99_ms=timeout_meta.get("p99Ms"),
+        timeout_source=timeout_meta.get("source", "unknown"),
+        reserved_concurrency=p.get("ReservedConcurrentExecutions"),
+    )
+    aliases = referencing(template, "AWS::Lambda::Alias", logical_id, "FunctionName")
+    if aliases:
+        alias_id, alias = sorted(aliases.items())[0]
+        report.alias = props(alias).get("Name")
+        static_pc = (props(alias).get("ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions")
+        _provisioned(template, logical_id, report, static_pc)
+    report.failure_path = _failure_path(template, logical_id, p)
+    report.sqs_visibility_s = _sqs_visibility(template, logical_id)
+    report.alarm_count = len(referencing(template, "AWS::CloudWatch::Alarm", logical_id))
+    if invocations is not None:
+        _estimate(report, invocations, prices)
+    return report
+
+
+def _provisioned(template: Template, function_id: str, report: FunctionReport, static_pc: int | None) -> None:
+    for tid, target in resources_of(template, "AWS::ApplicationAutoScaling::ScalableTarget").items():
+        tp = props(target)
+        if tp.get("ScalableDimension") == "lambda:function:ProvisionedConcurrency" and function_id in set(refs(tp)):
+            report.provisioned_min, report.provisioned_max = tp.get("MinCapacity"), tp.get("MaxCapacity")
+            for policy in resources_of(template, "AWS::ApplicationAutoScaling::ScalingPolicy").values():
+                if tid in set(refs(props(policy))):
+                    cfg = props(policy).get("TargetTrackingScalingPolicyConfiguration") or {}
+                    report.target_utilization = cfg.get("TargetValue")
+            return
+    report.provisioned_min = report.provisioned_max = static_pc
+
+
+def _failure_path(template: Template, function_id: str, function_props: Mapping[str, Any]) -> str:
+    paths = []
+    if (function_props.get("DeadLetterConfig") or {}).get("TargetArn"):
+        paths.append("DLQ")
+    for cfg in referencing(template, "AWS::Lambda::EventInvokeConfig", function_id, "FunctionName").values():
+        if (props(cfg).get("DestinationConfig") or {}).get("OnFailure"):
+            paths.append("onFailure")
+            break
+    for mapping in referencing(template, "AWS::Lambda::EventSourceMapping", function_id, "FunctionName").values():
+        if (props(mapping).get("DestinationConfig") or {}).get("OnFailure"):
+            paths.append("stream onFailure")
+        elif _mapping_queue(template, mapping) is not None:
+            paths.append("SQS redrive" if _queue_has_redrive(template, mapping) else "SQS (no redrive!)")
+    return ", ".join(dict.fromkeys(paths)) or "none"
+
+
+def _mapping_queue(template: Template, mapping: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    resources = template.get("Resources", {})
+    for rid in refs(props(mapping).get("EventSourceArn")):
+        if resources.get(rid, {}).get("Type") == "AWS::SQS::Queue":
+            return resources[rid]
+    return None
+
+
+def _queue_has_redrive(template: Template, mapping: Mapping[str, Any]) -> bool:
+    queue = _mapping_queue(template, mapping)
+    return bool(queue and props(queue).get("RedrivePolicy"))
+
+
+def _sqs_visibility(template: Template, function_id: str) -> int | None:
+    for mapping in referencing(template, "AWS::Lambda::EventSourceMapping", function_id, "FunctionName").values():
+        queue = _mapping_queue(template, mapping)
+        if queue is not None:
+            return int(props(queue).get("VisibilityTimeout", 30))
+    return None
+
+
+def _estimate(report: FunctionReport, invocations: float, prices: Prices) -> None:
+    if report.p99_ms is not None:
+        duration, basis = report.p99_ms, "p99"
+    else:
+        duration, basis = report.timeout_s * 1000 / 3, "timeout/3 (no p99 recorded)"
+    cost = monthly_cost(memory_mb=report.memory_mb, duration_ms=duration, invocations=invocations,
+                        architecture=report.architecture, provisioned_min=report.provisioned_min or 0,
+                        prices=prices)
+    report.monthly_cost_usd = round(cost.total, 2)
+    report.cost_basis = basis
+    report.extra["cost"] = {"duration": round(cost.duration, 2), "requests": round(cost.requests, 2),
+                            "provisioned": round(cost.provisioned, 2)}
+
+
+def build_report(assembly_dir: str | Path, *, invocations: float | None = None,
+                 prices: Prices = DEFAULT_PRICES) -> list[FunctionReport]:
+    reports = []
+    for stack, template in load_templates(assembly_dir).items():
+        for logical_id in sorted(resources_of(template, "AWS::Lambda::Function")):
+            reports.append(describe_function(stack, template, logical_id, invocations=invocations, prices=prices))
+    return reports
+
+
+COLUMNS = [
+    ("function", lambda r: r.path.split("/", 1)[-1].removesuffix("/Resource")),
+    ("memory", lambda r: f"{r.memory_mb} MB"),
+    ("arch", lambda r: r.architecture),
+    ("timeout", lambda r: f"{r.timeout_s} s"),
+    ("from", lambda r: f"p99 {r.p99_ms:g} ms" if r.p99_ms is not None else r.timeout_source),
+    ("alias", lambda r: r.alias or "-"),
+    ("provisioned", lambda r: f"{r.provisioned_min}..{r.provisioned_max}@{r.target_utilization}"
+     if r.target_utilization else (str(r.provisioned_min) if r.provisioned_min else "-")),
+    ("reserved", lambda r: str(r.reserved_concurrency) if r.reserved_concurrency is not None else "-"),
+    ("failure path", lambda r: r.failure_path),
+    ("sqs visibility", lambda r: f"{r.sqs_visibility_s} s" if r.sqs_visibility_s is not None else "-"),
+    ("alarms", lambda r: str(r.alarm_count)),
+    ("$/month", lambda r: f"{r.monthly_cost_usd:.2f}" if r.monthly_cost_usd is not None else "-"),
+]
+
+
+def rows(reports: list[FunctionReport]) -> tuple[list[str], list[list[str]]]:
+    return [c[0] for c in COLUMNS], [[fn(r) for _, fn in COLUMNS] for r in reports]
+
+
+def format_table(reports: list[FunctionReport]) -> str:
+    header, body = rows(reports)
+    widths = [max(len(x) for x in col) for col in zip(header, *body, strict=False)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def format_markdown(reports: list[FunctionReport]) -> str:
+    header, body = rows(reports)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def format_json(reports: list[FunctionReport]) -> str:
+    return json.dumps([asdict(r) for r in reports], indent=2, sort_keys=True)

@@ -1,0 +1,369 @@
+"""Right-sizing logic: timeouts from a measured p99, memory presets, Power Tuning results.
+
+Pure Python, no CDK imports, so it is fast to test and usable from the CLI. Figures:
+- timeout = 2-3 x measured p99 ("a timeout is a contract", seed 000); we use 3 x by default;
+- I/O-bound functions: 512-1,024 MB is typically sufficient (seed 000) -> 1,024 MB;
+- CPU-bound functions: 1,769 MB is exactly one vCPU (AWS Lambda developer guide, seed 000);
+- Power Tuning strategies cost / speed / balanced as in alexcasalboni/aws-lambda-power-tuning.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from . import limits
+from .errors import ConfigurationError, Problem
+
+DEFAULT_TIMEOUT_MULTIPLIER = 3
+TIMEOUT_MULTIPLIER_RANGE = limits.Range(1, 10, "x p99")
+IO_BOUND_MB = 1024
+CPU_BOUND_MB = 1769
+STRATEGIES = ("cost", "speed", "balanced")
+DEFAULT_BALANCED_WEIGHT = 0.5
+SIZING_MAX_AGE_DAYS = 90
+MIN_SAMPLES_FOR_P99 = 1000
+
+Strategy = Literal["cost", "speed", "balanced"]
+
+
+def timeout_seconds_from_p99_ms(p99_ms: float, multiplier: float = DEFAULT_TIMEOUT_MULTIPLIER) -> int:
+    """``p99_ms x multiplier``, rounded UP to whole seconds, at least 1 s.
+
+    Decimal arithmetic, so that 1,000 ms x 3 is exactly 3 s and not 3.0000000000000004.
+    Raises :class:`ConfigurationError` for p99 <= 0, a multiplier outside 1..10, and a
+    result above Lambda's 900 s maximum (with a pointer to Step Functions, seed 000).
+    """
+    if isinstance(p99_ms, bool) or not isinstance(p99_ms, int | float) or not p99_ms > 0:
+        raise ConfigurationError([Problem("p99", _ms(p99_ms), "a duration > 0 ms")])
+    if not math.isfinite(p99_ms):
+        raise ConfigurationError([Problem("p99", _ms(p99_ms), "a finite duration > 0 ms")])
+    problem = limits.check_range(
+        "multiplier", multiplier, TIMEOUT_MULTIPLIER_RANGE, "seed 000 recommends 2-3 x the measured p99"
+    )
+    if problem:
+        raise ConfigurationError([problem])
+    seconds = math.ceil(Decimal(str(p99_ms)) * Decimal(str(multiplier)) / 1000)
+    seconds = max(limits.TIMEOUT_MIN_S, seconds)
+    if seconds > limits.TIMEOUT_MAX_S:
+        raise ConfigurationError(
+            [
+                Problem(
+                    "p99",
+                    _ms(p99_ms),
+                    f"p99 x {multiplier} <= {limits.TIMEOUT_MAX_S} s (got {seconds} s)",
+                    "Work this long belongs in a Step Functions workflow of short Lambda steps "
+                    "(one-year execution window), not in one Lambda invocation",
+                )
+            ]
+        )
+    return seconds
+
+
+def _ms(value: object) -> object:
+    return f"{value} ms" if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+# --------------------------------------------------------------------------- memory
+
+
+@dataclass(frozen=True)
+class PowerTuningPoint:
+    """One row of Power Tuning's ``stats``: memory, average price (USD), average duration (ms)."""
+
+    memory_mb: int
+    average_price: float
+    average_duration_ms: float
+
+
+def parse_power_tuning(result: Mapping[str, Any] | str | os.PathLike[str]) -> list[PowerTuningPoint]:
+    """Read Power Tuning's state-machine output: a mapping, a JSON string, or a file path.
+
+    The output must carry ``stats`` (run the state machine with ``includeOutputResults``).
+    Some wrappers nest the output under ``output`` or ``results``; both are accepted.
+    """
+    data = _load_json(result)
+    if isinstance(data, Mapping):
+        for key in ("output", "results"):
+            if "stats" not in data and isinstance(data.get(key), Mapping):
+                data = data[key]
+    stats = data.get("stats") if isinstance(data, Mapping) else None
+    if not isinstance(stats, list) or not stats:
+        raise ConfigurationError(
+            [
+                Problem(
+                    "power_tuning",
+                    _short(data),
+                    "Power Tuning output with a non-empty 'stats' list",
+                    "run the state machine with includeOutputResults=true",
+                )
+            ]
+        )
+    return [_point(i, row) for i, row in enumerate(stats)]
+
+
+def _load_json(result: Mapping[str, Any] | str | os.PathLike[str]) -> Any:
+    if isinstance(result, Mapping):
+        return result
+    text: str
+    if isinstance(result, os.PathLike) or (isinstance(result, str) and not result.lstrip().startswith("{")):
+        path = Path(result)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise ConfigurationError(
+                [Problem("power_tuning", str(path), "a readable JSON file", exc.strerror or str(exc))]
+            ) from None
+    elif isinstance(result, str):
+        text = result
+    else:
+        raise ConfigurationError([Problem("power_tuning", _short(result), "a mapping, a JSON string or a path")])
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError([Problem("power_tuning", _short(text), "valid JSON", f"JSON error: {exc}")]) from None
+
+
+def _point(index: int, row: object) -> PowerTuningPoint:
+    prop = f"power_tuning.stats[{index}]"
+    if not isinstance(row, Mapping):
+        raise ConfigurationError([Problem(prop, _short(row), "an object with value, averagePrice, averageDuration")])
+    value, price, duration = row.get("value"), row.get("averagePrice"), row.get("averageDuration")
+    problems = [
+        limits.check_int_range(f"{prop}.value", value, limits.Range(limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB")),
+        _non_negative(f"{prop}.averagePrice", price),
+        _non_negative(f"{prop}.averageDuration", duration),
+    ]
+    found = [p for p in problems if p]
+    if found:
+        raise ConfigurationError(found)
+    return PowerTuningPoint(int(value), float(price), float(duration))  # type: ignore[arg-type]
+
+
+def _non_negative(prop: str, value: object) -> Problem | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (0 <= value < math.inf):
+        return Problem(prop, value, "a finite number >= 0")
+    return None
+
+
+def _short(value: object, limit: int = 80) -> object:
+    text = repr(value)
+    return value if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def balanced_scores(points: Sequence[PowerTuningPoint], weight: float) -> list[float]:
+    """Power Tuning's balanced score: weight x price/max price + (1-weight) x duration/max duration."""
+    max_price = max(p.average_price for p in points) or 1.0
+    max_duration = max(p.average_duration_ms for p in points) or 1.0
+    return [weight * p.average_price / max_price + (1 - weight) * p.average_duration_ms / max_duration for p in points]
+
+
+def pick_power(
+    points: Sequence[PowerTuningPoint], strategy: str = "cost", weight: float = DEFAULT_BALANCED_WEIGHT
+) -> PowerTuningPoint:
+    """Pick a memory size the way Power Tuning's strategies do.
+
+    ``cost``: lowest average price, ties broken by duration. ``speed``: lowest average
+    duration, ties broken by price. ``balanced``: lowest :func:`balanced_scores` value, with
+    ``weight`` in 0..1 (1 = all cost, 0 = all speed; Power Tuning's default 0.5).
+    """
+    if strategy not in STRATEGIES:
+        raise ConfigurationError([Problem("strategy", strategy, " | ".join(STRATEGIES))])
+    problem = limits.check_range("weight", weight, limits.Range(0, 1))
+    if problem:
+        raise ConfigurationError([problem])
+    if not points:
+        raise ConfigurationError([Problem("power_tuning", [], "a non-empty 'stats' list")])
+    if strategy == "cost":
+        return min(points, key=lambda p: (p.average_price, p.average_duration_ms))
+    if strategy == "speed":
+        return min(points, key=lambda p: (p.average_duration_ms, p.average_price))
+    scores = balanced_scores(points, weight)
+    return points[min(range(len(points)), key=lambda i: scores[i])]
+
+
+@dataclass(frozen=True)
+class Memory:
+    """How much memory a function gets, and where that number came from.
+
+    Use the factories: :meth:`mb`, :meth:`io_bound`, :meth:`cpu_bound`,
+    :meth:`from_power_tuning`. The value is checked against Lambda's 128..10,240 MB range
+    when a construct uses it, so the error can name the construct path.
+    """
+
+    size_mb: int
+    source: str = "explicit"
+    strategy: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def mb(size: int) -> Memory:
+        """Exactly ``size`` MB (Lambda allows 128..10,240 in 1 MB steps)."""
+        return Memory(size, "explicit")
+
+    @staticmethod
+    def io_bound() -> Memory:
+        """1,024 MB: the top of seed 000's 512-1,024 MB band for I/O-bound functions."""
+        return Memory(IO_BOUND_MB, "io_bound")
+
+    @staticmethod
+    def cpu_bound() -> Memory:
+        """1,769 MB: exactly one full vCPU (AWS Lambda developer guide; seed 000)."""
+        return Memory(CPU_BOUND_MB, "cpu_bound")
+
+    @staticmethod
+    def from_power_tuning(
+        result: Mapping[str, Any] | str | os.PathLike[str],
+        strategy: str = "cost",
+        weight: float = DEFAULT_BALANCED_WEIGHT,
+    ) -> Memory:
+        """The memory Power Tuning's ``strategy`` would pick from its output ``result``.
+
+        ``result`` is the state machine's output (mapping, JSON text or file path) with its
+        ``stats`` list. Raises :class:`ConfigurationError` for an unknown strategy or
+        malformed output; a construct re-raises it with its own path.
+        """
+        points = parse_power_tuning(result)
+        chosen = pick_power(points, strategy, weight)
+        details: dict[str, Any] = {
+            "averageDurationMs": chosen.average_duration_ms,
+            "averagePrice": chosen.average_price,
+            "candidates": len(points),
+        }
+        if strategy == "balanced":
+            details["weight"] = weight
+        return Memory(chosen.memory_mb, "power_tuning", strategy, details)
+
+    def problems(self) -> list[Problem]:
+        """Problems with this value (empty when it is within Lambda's range)."""
+        problem = limits.check_int_range(
+            "memory",
+            self.size_mb,
+            limits.Range(limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB"),
+            "use Memory.io_bound() (1024 MB), Memory.cpu_bound() (1769 MB) or Memory.mb(n)",
+        )
+        return [problem] if problem else []
+
+    def metadata(self) -> dict[str, Any]:
+        """How the size was chosen, for the function resource's CloudFormation Metadata."""
+        data: dict[str, Any] = {"sizeMb": self.size_mb, "source": self.source}
+        if self.strategy:
+            data["strategy"] = self.strategy
+        data.update(self.details)
+        return data
+
+
+# --------------------------------------------------------------------------- sizing files
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """A production measurement written by ``lambda-constructs measure``.
+
+    ``p99_ms`` feeds the timeout; the rest is recorded in the template Metadata and shown by
+    ``lambda-constructs report``.
+    """
+
+    function: str
+    p99_ms: float
+    p999_ms: float | None
+    sample_count: int
+    window_days: float
+    peak_concurrency: float | None
+    measured_at: datetime
+    source: str | None = None
+    provisioned_utilization_max: float | None = None
+
+    @staticmethod
+    def from_file(path: str | os.PathLike[str]) -> Sizing:
+        """Load a sizing file; :class:`ConfigurationError` if it is missing or malformed."""
+        data = _load_json(Path(path))
+        return Sizing.from_dict(data, source=str(path))
+
+    @staticmethod
+    def from_dict(data: Any, source: str | None = None) -> Sizing:
+        prop = "sizing"
+        if not isinstance(data, Mapping):
+            raise ConfigurationError(
+                [Problem(prop, _short(data), "a JSON object written by 'lambda-constructs measure'")]
+            )
+        required = ("function", "p99_ms", "sample_count", "window_days", "measured_at")
+        missing = [k for k in required if k not in data]
+        if missing:
+            raise ConfigurationError(
+                [
+                    Problem(
+                        prop,
+                        source or _short(data),
+                        f"an object with keys {', '.join(required)}",
+                        f"missing: {', '.join(missing)}",
+                    )
+                ]
+            )
+        try:
+            measured_at = datetime.fromisoformat(str(data["measured_at"]))
+        except ValueError:
+            raise ConfigurationError(
+                [Problem(f"{prop}.measured_at", data["measured_at"], "an ISO 8601 timestamp")]
+            ) from None
+        if measured_at.tzinfo is None:
+            measured_at = measured_at.replace(tzinfo=UTC)
+        problems = [
+            p
+            for p in (
+                _positive(f"{prop}.p99_ms", data["p99_ms"]),
+                limits.check_int_range(
+                    f"{prop}.sample_count",
+                    data["sample_count"],
+                    limits.Range(MIN_SAMPLES_FOR_P99, math.inf, "invocations"),
+                    "a p99 from fewer invocations is noise",
+                ),
+            )
+            if p
+        ]
+        if problems:
+            raise ConfigurationError(problems)
+        return Sizing(
+            function=str(data["function"]),
+            p99_ms=float(data["p99_ms"]),
+            p999_ms=_opt_float(data.get("p999_ms")),
+            sample_count=int(data["sample_count"]),
+            window_days=float(data["window_days"]),
+            peak_concurrency=_opt_float(data.get("peak_concurrency")),
+            measured_at=measured_at,
+            source=source,
+            provisioned_utilization_max=_opt_float(data.get("provisioned_utilization_max")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "p99_ms": self.p99_ms,
+            "p999_ms": self.p999_ms,
+            "sample_count": self.sample_count,
+            "window_days": self.window_days,
+            "peak_concurrency": self.peak_concurrency,
+            "provisioned_utilization_max": self.provisioned_utilization_max,
+            "measured_at": self.measured_at.isoformat(),
+        }
+
+    def age_days(self, now: datetime | None = None) -> float:
+        now = now or datetime.now(UTC)
+        return (now - self.measured_at).total_seconds() / 86_400
+
+
+def _positive(prop: str, value: object) -> Problem | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (0 < value < math.inf):
+        return Problem(prop, value, "a number > 0")
+    return None
+
+
+def _opt_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

@@ -1,0 +1,63 @@
+"""Shared test helpers. Each test module synthesizes its stacks once (module-scoped fixtures)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
+
+INLINE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
+ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def new_stack(name: str = "Test") -> cdk.Stack:
+    return cdk.Stack(cdk.App(), name)
+
+
+def template(stack: cdk.Stack) -> Template:
+    return Template.from_stack(stack)
+
+
+def resources(tpl: Template, type_: str) -> dict[str, Any]:
+    return tpl.find_resources(type_)
+
+
+def only(tpl: Template, type_: str, predicate: Callable[[dict[str, Any]], bool] = lambda _: True) -> dict[str, Any]:
+    """The one resource of ``type_`` matching ``predicate`` (its properties)."""
+    found = [r.get("Properties", {}) for r in tpl.find_resources(type_).values() if predicate(r.get("Properties", {}))]
+    assert len(found) == 1, f"expected one {type_}, found {len(found)}"
+    return found[0]
+
+
+def normalize_assets(value: Any) -> Any:
+    """Replace asset hashes (64 hex digits) and nothing else, so snapshots survive handler edits."""
+    return json.loads(ASSET_HASH.sub("ASSET_HASH", json.dumps(value)))
+
+
+def lint_template(tpl: dict[str, Any]) -> list[str]:
+    """cfn-lint (real CloudFormation schemas) on a template; returns its findings as text."""
+    from cfnlint.api import ManualArgs, lint
+
+    matches = lint(json.dumps(tpl), config=ManualArgs(regions=["us-east-1"]))
+    return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches]
+
+
+@pytest.fixture(scope="session")
+def example_app() -> cdk.App:
+    import app as example
+
+    # the context the CDK CLI passes (path and asset metadata on; cdk.json turns versionReporting off)
+    return example.build_app(context={"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True})
+
+
+@pytest.fixture(scope="session")
+def example_templates(example_app: cdk.App) -> dict[str, dict[str, Any]]:
+    """Every stack of the example app, synthesized once for the whole session."""
+    assembly = example_app.synth()
+    return {s.stack_name: s.template for s in assembly.stacks}

@@ -1,0 +1,170 @@
+"""Pure sizing logic: timeout from p99, Memory presets, Power Tuning strategies, sizing files."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from lambda_constructs import ConfigurationError, Memory, Sizing, timeout_seconds_from_p99_ms
+from lambda_constructs.sizing import balanced_scores, parse_power_tuning, pick_power
+
+FIXTURE = Path(__file__).parent / "fixtures" / "power_tuning.json"
+
+
+@pytest.mark.parametrize(
+    ("p99_ms", "multiplier", "expected_s"),
+    [
+        (1, 3, 1),  # never below Lambda's 1 s minimum
+        (80, 3, 1),  # seed 000: p99 80 ms -> a 2 s timeout is generous; 3 x rounds up to 1 s
+        (333, 3, 1),  # 999 ms -> 1 s
+        (334, 3, 2),  # 1002 ms -> rounds UP to 2 s
+        (1000, 3, 3),  # exactly 3 s, no float drift to 4
+        (1000.1, 3, 4),
+        (3800, 2.5, 10),  # seed 000's Terraform example: p99 3.8 s, timeout 10 s
+        (3800, 3, 12),
+        (100, 2, 1),
+        (300_000, 3, 900),  # exactly the 900 s maximum is allowed
+        (0.1, 1, 1),
+    ],
+)
+def test_timeout_from_p99_table(p99_ms: float, multiplier: float, expected_s: int) -> None:
+    assert timeout_seconds_from_p99_ms(p99_ms, multiplier) == expected_s
+
+
+def test_timeout_above_900_suggests_step_functions() -> None:
+    with pytest.raises(ConfigurationError, match=r"p99='300001 ms'.*<= 900 s \(got 901 s\).*Step Functions"):
+        timeout_seconds_from_p99_ms(300_001, 3)
+
+
+@pytest.mark.parametrize("bad", [0, -5, float("nan"), float("inf"), "100", True])
+def test_timeout_refuses_non_positive_p99(bad: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"p99="):
+        timeout_seconds_from_p99_ms(bad, 3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [0.5, 11, 0])
+def test_timeout_refuses_multiplier_out_of_range(bad: float) -> None:
+    with pytest.raises(ConfigurationError, match=rf"multiplier={bad!r} is invalid; allowed: 1\.\.10 x p99"):
+        timeout_seconds_from_p99_ms(100, bad)
+
+
+def test_memory_presets_follow_the_seed_figures() -> None:
+    assert Memory.io_bound().size_mb == 1024
+    assert Memory.cpu_bound().size_mb == 1769
+    assert Memory.mb(2048).size_mb == 2048
+    assert Memory.io_bound().metadata() == {"sizeMb": 1024, "source": "io_bound"}
+
+
+@pytest.mark.parametrize(("size", "ok"), [(127, False), (128, True), (10240, True), (10241, False), (50, False)])
+def test_memory_range(size: int, ok: bool) -> None:
+    problems = Memory.mb(size).problems()
+    assert (problems == []) is ok
+    if not ok:
+        assert problems[0].describe().startswith(f"memory={size} is invalid; allowed: 128..10240 MB")
+
+
+@pytest.mark.parametrize(
+    ("strategy", "weight", "expected_mb"),
+    [
+        ("cost", 0.5, 1024),  # lowest averagePrice
+        ("speed", 0.5, 3008),  # lowest averageDuration
+        ("balanced", 0.5, 1024),
+        ("balanced", 0.1, 1769),  # leaning towards speed
+        ("balanced", 0.0, 3008),  # all speed
+        ("balanced", 1.0, 1024),  # all cost
+    ],
+)
+def test_power_tuning_strategies(strategy: str, weight: float, expected_mb: int) -> None:
+    memory = Memory.from_power_tuning(FIXTURE, strategy=strategy, weight=weight)
+    assert memory.size_mb == expected_mb
+    assert memory.source == "power_tuning"
+    assert memory.strategy == strategy
+
+
+def test_balanced_score_is_power_tunings_formula() -> None:
+    points = parse_power_tuning(FIXTURE)
+    scores = balanced_scores(points, 0.5)
+    max_price = max(p.average_price for p in points)
+    max_duration = max(p.average_duration_ms for p in points)
+    p1024 = next(p for p in points if p.memory_mb == 1024)
+    expected = 0.5 * p1024.average_price / max_price + 0.5 * p1024.average_duration_ms / max_duration
+    assert scores[points.index(p1024)] == pytest.approx(expected)
+
+
+def test_cost_ties_break_on_duration() -> None:
+    # 128, 256 and 512 MB cost the same in seed 001's table; the fastest of them wins
+    data = json.loads(FIXTURE.read_text())
+    data["stats"] = data["stats"][:3]
+    assert Memory.from_power_tuning(data).size_mb == 512
+
+
+def test_power_tuning_accepts_mapping_json_text_and_path() -> None:
+    text = FIXTURE.read_text()
+    assert Memory.from_power_tuning(json.loads(text)).size_mb == 1024
+    assert Memory.from_power_tuning(text).size_mb == 1024
+    assert Memory.from_power_tuning(str(FIXTURE)).size_mb == 1024
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"power": 1024}, r"power_tuning=.* allowed: Power Tuning output with a non-empty 'stats' list"),
+        ({"stats": []}, r"non-empty 'stats' list"),
+        ({"stats": [{"value": 64, "averagePrice": 1e-6, "averageDuration": 5}]},
+         r"power_tuning\.stats\[0\]\.value=64 is invalid; allowed: 128\.\.10240 MB"),
+        ({"stats": [{"value": 128, "averagePrice": -1, "averageDuration": 5}]},
+         r"power_tuning\.stats\[0\]\.averagePrice=-1"),
+        ({"stats": [{"value": 128, "averagePrice": 1e-6}]}, r"averageDuration=None"),
+        ({"stats": ["128"]}, r"power_tuning\.stats\[0\]='128'"),
+        ("{not json", r"allowed: valid JSON"),
+        ("/no/such/file.json", r"power_tuning='/no/such/file.json' is invalid; allowed: a readable JSON file"),
+    ],
+)
+def test_malformed_power_tuning_output(payload: object, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Memory.from_power_tuning(payload)  # type: ignore[arg-type]
+
+
+def test_unknown_strategy() -> None:
+    with pytest.raises(ConfigurationError, match=r"strategy='cheapest' is invalid; allowed: cost \| speed \| balanced"):
+        Memory.from_power_tuning(FIXTURE, strategy="cheapest")
+
+
+def test_balanced_weight_range() -> None:
+    with pytest.raises(ConfigurationError, match=r"weight=1\.5 is invalid; allowed: 0\.\.1"):
+        pick_power(parse_power_tuning(FIXTURE), "balanced", 1.5)
+
+
+def _sizing(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {"function": "orders-api:live", "p99_ms": 120.0, "p999_ms": 310.0,
+                               "sample_count": 250_000, "window_days": 14, "peak_concurrency": 37,
+                               "measured_at": "2026-11-20T10:00:00+00:00"}
+    data.update(overrides)
+    return data
+
+
+def test_sizing_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps(_sizing()))
+    sizing = Sizing.from_file(path)
+    assert sizing.p99_ms == 120.0
+    assert sizing.measured_at == datetime(2026, 11, 20, 10, tzinfo=UTC)
+    assert sizing.age_days(datetime(2026, 12, 20, 10, tzinfo=UTC)) == 30
+    assert Sizing.from_dict(sizing.to_dict()) == Sizing.from_dict(_sizing())
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_sizing(sample_count=999), r"sizing\.sample_count=999 is invalid; allowed: >= 1000 invocations\. a p99 from fewer invocations is noise"),
+        (_sizing(p99_ms=0), r"sizing\.p99_ms=0 is invalid; allowed: a number > 0"),
+        (_sizing(measured_at="yesterday"), r"sizing\.measured_at='yesterday'"),
+        ({"p99_ms": 5}, r"missing: function, sample_count, window_days, measured_at"),
+    ],
+)
+def test_sizing_refuses_bad_files(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Sizing.from_dict(data)
