@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Example service: an orders API and an asynchronous notifier, with production defaults.
+"""Example service: orders API, async notifier, queue worker, nightly cleanup, order-events stream.
 
 Run ``make synth`` to synthesize it into cdk.out/ (no AWS account needed).
 """
@@ -9,11 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import Invocation, Memory, ProductionFunction, ProvisionedConcurrency
+from lambda_constructs import (
+    HttpEndpoint,
+    Invocation,
+    Memory,
+    ProductionFunction,
+    ProvisionedConcurrency,
+    QueueConsumer,
+    ScheduledFunction,
+    StreamConsumer,
+)
 
 HANDLERS = Path(__file__).parent / "handlers"
 
@@ -26,12 +37,23 @@ def handler_code(name: str) -> lambda_.Code:
 class OrdersService(cdk.Stack):
     def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
         super().__init__(scope, id, **kwargs)
-        alarms = sns.Topic(self, "Alarms", enforce_ssl=True, master_key=None)
+        alarms = sns.Topic(self, "Alarms", enforce_ssl=True)
+        orders = dynamodb.TableV2(
+            self,
+            "Orders",
+            partition_key=dynamodb.Attribute(name="order_id", type=dynamodb.AttributeType.STRING),
+            dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+        )
 
         # Synchronous API: measured p99 of 120 ms -> 1 s timeout; warm pool of 2..20.
         self.orders_api = ProductionFunction(
-            self, "OrdersApi",
-            code=handler_code("orders_api"), handler="app.handler",
+            self,
+            "OrdersApi",
+            code=handler_code("orders_api"),
+            handler="app.handler",
             p99=cdk.Duration.millis(120),
             memory=Memory.io_bound(),
             provisioned_concurrency=ProvisionedConcurrency(min_capacity=2, max_capacity=20),
@@ -39,15 +61,68 @@ class OrdersService(cdk.Stack):
             environment={"LOG_LEVEL": "INFO"},
             alarm_topic=alarms,
         )
+        # POST /orders through an HTTP API (IAM auth); a timeout above 30 s would be refused.
+        self.api = HttpEndpoint(self, "OrdersHttpApi", function=self.orders_api)
 
         # Asynchronous notifier: failed events land in an encrypted failure queue.
         self.notifier = ProductionFunction(
-            self, "Notifier",
-            code=handler_code("notifier"), handler="app.handler",
+            self,
+            "Notifier",
+            code=handler_code("notifier"),
+            handler="app.handler",
             p99=cdk.Duration.millis(900),
             invocation=Invocation.ASYNC,
             alarm_topic=alarms,
         )
+
+        # Queue worker: p99 2 s -> 6 s timeout; with a 5 s batching window the queue gets 6 x 6 + 5 = 41 s.
+        self.order_worker = ProductionFunction(
+            self,
+            "OrderWorker",
+            code=handler_code("order_worker"),
+            handler="app.handler",
+            p99=cdk.Duration.seconds(2),
+            invocation=Invocation.QUEUE,
+            alarm_topic=alarms,
+        )
+        self.work_queue = QueueConsumer(
+            self,
+            "OrderQueue",
+            function=self.order_worker,
+            batch_size=10,
+            max_batching_window=cdk.Duration.seconds(5),
+            max_concurrency=50,
+        )
+
+        # Nightly cleanup at 03:00 UTC, invoked asynchronously by EventBridge.
+        self.cleanup = ProductionFunction(
+            self,
+            "NightlyCleanup",
+            code=handler_code("cleanup"),
+            handler="app.handler",
+            p99=cdk.Duration.seconds(40),
+            memory=Memory.cpu_bound(),
+            invocation=Invocation.ASYNC,
+            alarm_topic=alarms,
+        )
+        self.schedule = ScheduledFunction(
+            self,
+            "NightlySchedule",
+            function=self.cleanup,
+            schedule=events.Schedule.cron(minute="0", hour="3"),
+        )
+
+        # Order events from the table's stream, with a bounded failure path.
+        self.order_events = ProductionFunction(
+            self,
+            "OrderEvents",
+            code=handler_code("order_events"),
+            handler="app.handler",
+            p99=cdk.Duration.millis(300),
+            invocation=Invocation.STREAM,
+            alarm_topic=alarms,
+        )
+        self.events_stream = StreamConsumer(self, "OrderEventsStream", function=self.order_events, table=orders)
 
 
 def build_app(**app_props: object) -> cdk.App:

@@ -24,27 +24,50 @@ CODE = lambda_.Code.from_inline("def handler(event, context):\n    return event\
 
 def ours(stack: cdk.Stack, n: int) -> None:
     for i in range(n):
-        ProductionFunction(stack, f"F{i}", code=CODE, handler="index.handler", p99=cdk.Duration.millis(200),
-                           provisioned_concurrency=ProvisionedConcurrency(1, 10))
+        ProductionFunction(
+            stack,
+            f"F{i}",
+            code=CODE,
+            handler="index.handler",
+            p99=cdk.Duration.millis(200),
+            provisioned_concurrency=ProvisionedConcurrency(1, 10),
+        )
 
 
 def raw(stack: cdk.Stack, n: int) -> None:
     """The same resources by hand: function, log group, alias with PC, scaling, four alarms."""
     for i in range(n):
         log_group = logs.LogGroup(stack, f"Logs{i}", retention=logs.RetentionDays.ONE_MONTH)
-        fn = lambda_.Function(stack, f"F{i}", code=CODE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_14,
-                              architecture=lambda_.Architecture.ARM_64, memory_size=1024,
-                              timeout=cdk.Duration.seconds(1), tracing=lambda_.Tracing.ACTIVE, log_group=log_group)
-        alias = lambda_.Alias(stack, f"Live{i}", alias_name="live", version=fn.current_version,
-                              provisioned_concurrent_executions=1)
+        fn = lambda_.Function(
+            stack,
+            f"F{i}",
+            code=CODE,
+            handler="index.handler",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            architecture=lambda_.Architecture.ARM_64,
+            memory_size=1024,
+            timeout=cdk.Duration.seconds(1),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+        )
+        alias = lambda_.Alias(
+            stack, f"Live{i}", alias_name="live", version=fn.current_version, provisioned_concurrent_executions=1
+        )
         alias.add_auto_scaling(min_capacity=1, max_capacity=10).scale_on_utilization(utilization_target=0.7)
         for name, metric, threshold in (
-            ("Errors", fn.metric_errors(), 1), ("Throttles", fn.metric_throttles(), 1),
+            ("Errors", fn.metric_errors(), 1),
+            ("Throttles", fn.metric_throttles(), 1),
             ("Duration", fn.metric_duration(statistic="p99"), 800),
             ("Spill", alias.metric("ProvisionedConcurrencySpilloverInvocations"), 1),
         ):
-            cloudwatch.Alarm(stack, f"{name}{i}", metric=metric, threshold=threshold, evaluation_periods=1,
-                             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+            cloudwatch.Alarm(
+                stack,
+                f"{name}{i}",
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
     _ = appscaling  # imported for parity of module loading
 
 

@@ -126,3 +126,8 @@ def queue_depth_alarm(
 def acknowledge(scope: Construct, rule_id: str, reason: str) -> None:
     """Acknowledge a rule-pack finding on ``scope`` (and its children), with its reason."""
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+
+
+def implements(value: object, attribute: str) -> bool:
+    """Duck-typed check for a jsii interface (``IQueue``, ``IStream``...), which are not runtime-checkable."""
+    return value is not None and not isinstance(value, str | bytes | int | float) and hasattr(value, attribute)

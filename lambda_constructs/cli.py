@@ -42,20 +42,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lambda-constructs",
         description="Close the loop on production Lambda sizing: measure p99 in CloudWatch, "
-                    "right-size memory from Power Tuning results, and report what a cdk.out deploys.",
+        "right-size memory from Power Tuning results, and report what a cdk.out deploys.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     report = commands.add_parser(
-        "report", help="describe every Lambda function in a synthesized cloud assembly",
+        "report",
+        help="describe every Lambda function in a synthesized cloud assembly",
         description="Read cdk.out and print, per function: memory, architecture, timeout and the p99 it "
-                    "came from, alias, provisioned concurrency, reserved concurrency, failure path, SQS "
-                    "visibility timeout, alarm count and (with --invocations-per-month) a monthly cost estimate.")
+        "came from, alias, provisioned concurrency, reserved concurrency, failure path, SQS "
+        "visibility timeout, alarm count and (with --invocations-per-month) a monthly cost estimate.",
+    )
     report.add_argument("assembly", nargs="?", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
-    report.add_argument("--format", choices=("table", "json", "markdown"), default="table",
-                        help="output format (default: table; markdown for CI comments)")
-    report.add_argument("--invocations-per-month", type=_positive_float, default=None, metavar="N",
-                        help="estimate monthly cost for N invocations of each function")
+    report.add_argument(
+        "--format",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="output format (default: table; markdown for CI comments)",
+    )
+    report.add_argument(
+        "--invocations-per-month",
+        type=_positive_float,
+        default=None,
+        metavar="N",
+        help="estimate monthly cost for N invocations of each function",
+    )
     report.set_defaults(run=_report)
     return parser
 

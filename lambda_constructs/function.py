@@ -122,7 +122,7 @@ class ProductionFunction(Construct):
         timeout_multiplier: float = DEFAULT_TIMEOUT_MULTIPLIER,
         memory: Memory | int | None = None,
         invocation: Invocation = Invocation.SYNC,
-        provisioned_concurrency: ProvisionedConcurrency | None | _Default = DEFAULT,
+        provisioned_concurrency: ProvisionedConcurrency | _Default | None = DEFAULT,
         reserved_concurrency: int | None = None,
         environment: Mapping[str, str] | None = None,
         alarm_topic: sns.ITopic | None = None,
@@ -327,7 +327,8 @@ class ProductionFunction(Construct):
         policy = self.role.node.try_find_child("DefaultPolicy") if isinstance(self.role, iam.Role) else None
         if policy is not None:
             function.node.default_child.add_override(
-                "DependsOn", [Stack.of(self).get_logical_id(policy.node.default_child)])
+                "DependsOn", [Stack.of(self).get_logical_id(policy.node.default_child)]
+            )
         if self.invocation is not Invocation.ASYNC:
             _cdk.acknowledge(function, "Serverless-LambdaDLQ", _NO_DLQ_REASON[self.invocation])
         return function
@@ -364,6 +365,12 @@ class ProductionFunction(Construct):
 
     def _build_failure_path(self, retry_attempts: int, max_event_age: Duration) -> sqs.Queue:
         queue = _cdk.secure_queue(self, "FailureQueue")
+        _cdk.acknowledge(
+            self.function,
+            "Serverless-LambdaDLQ",
+            "Failed asynchronous events go to the onFailure destination (FailureQueue), which supersedes a "
+            "DeadLetterConfig: it records the request, the response and the error, for $LATEST and live.",
+        )
         _cdk.acknowledge(
             queue,
             "AwsSolutions-SQS3",
@@ -516,8 +523,8 @@ def _resolve_memory(memory: Memory | int | None) -> Memory | Problem:
 
 
 def _resolve_provisioned(
-    value: ProvisionedConcurrency | None | _Default, invocation: Invocation
-) -> ProvisionedConcurrency | None | Problem:
+    value: ProvisionedConcurrency | _Default | None, invocation: Invocation
+) -> ProvisionedConcurrency | Problem | None:
     if value is DEFAULT:
         return ProvisionedConcurrency() if invocation is Invocation.SYNC else None
     if value is None or isinstance(value, ProvisionedConcurrency):
@@ -525,7 +532,7 @@ def _resolve_provisioned(
     return Problem("provisioned_concurrency", value, "a ProvisionedConcurrency(...) or None")
 
 
-def _concurrency_problems(reserved: int | None, pc: ProvisionedConcurrency | None | Problem) -> list[Problem]:
+def _concurrency_problems(reserved: int | None, pc: ProvisionedConcurrency | Problem | None) -> list[Problem]:
     if reserved is None:
         return []
     problem = limits.check_int_range(
@@ -581,7 +588,7 @@ def _environment_problems(environment: Mapping[str, str] | None) -> list[Problem
     return []
 
 
-def _deployment_problems(deployment: Any, pc: ProvisionedConcurrency | None | Problem) -> list[Problem]:
+def _deployment_problems(deployment: Any, pc: ProvisionedConcurrency | Problem | None) -> list[Problem]:
     from .deployment import Deployment
 
     if not isinstance(deployment, Deployment):

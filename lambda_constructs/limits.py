@@ -96,3 +96,39 @@ def check_int_range(prop: str, value: int | None, allowed: Range, hint: str = ""
 def environment_size_bytes(environment: dict[str, str]) -> int:
     """Bytes Lambda counts toward the 4 KB environment limit: keys plus values, UTF-8."""
     return sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())
+
+
+def sqs_visibility_timeout_s(function_timeout_s: int, batching_window_s: int = 0) -> int:
+    """AWS's recommended source-queue visibility timeout: 6 x function timeout + batching window.
+
+    "Set the source queue's visibility timeout to at least six times the timeout that you
+    configure on your function, plus the value of MaximumBatchingWindowInSeconds" (AWS Lambda
+    developer guide, with-sqs; seed 003). The extra time lets Lambda retry throttled batches.
+    """
+    return SQS_VISIBILITY_MULTIPLIER * function_timeout_s + batching_window_s
+
+
+def bisect_retries_needed(batch_size: int) -> int:
+    """Retries a bisecting stream mapping needs to isolate one poison record: ceil(log2(batch))."""
+    retries = 0
+    while (1 << retries) < batch_size:
+        retries += 1
+    return retries
+
+
+def sqs_visibility_problem(function_timeout_s: int, batching_window_s: int = 0) -> Problem | None:
+    """A problem if the derived visibility timeout exceeds SQS's 43,200 s maximum.
+
+    Unreachable under today's limits (6 x 900 s + 300 s = 5,700 s), kept so that a future
+    raise of Lambda's timeout cannot silently produce an undeployable queue.
+    """
+    visibility = sqs_visibility_timeout_s(function_timeout_s, batching_window_s)
+    if visibility <= SQS_VISIBILITY_MAX_S:
+        return None
+    return Problem(
+        "function.timeout",
+        f"{function_timeout_s} s",
+        f"6 x timeout + batching window <= {SQS_VISIBILITY_MAX_S} s (SQS maximum visibility timeout); "
+        f"this needs {visibility} s",
+        "shorten the function's timeout",
+    )

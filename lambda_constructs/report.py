@@ -88,8 +88,9 @@ def props(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return resource.get("Properties", {}) or {}
 
 
-def referencing(template: Template, type_: str, logical_id: str,
-                key: str | None = None) -> dict[str, Mapping[str, Any]]:
+def referencing(
+    template: Template, type_: str, logical_id: str, key: str | None = None
+) -> dict[str, Mapping[str, Any]]:
     """Resources of ``type_`` whose properties (or property ``key``) reference ``logical_id``."""
     found = {}
     for rid, res in resources_of(template, type_).items():
@@ -99,14 +100,21 @@ def referencing(template: Template, type_: str, logical_id: str,
     return found
 
 
-def describe_function(stack: str, template: Template, logical_id: str, *, invocations: float | None = None,
-                      prices: Prices = DEFAULT_PRICES) -> FunctionReport:
+def describe_function(
+    stack: str,
+    template: Template,
+    logical_id: str,
+    *,
+    invocations: float | None = None,
+    prices: Prices = DEFAULT_PRICES,
+) -> FunctionReport:
     res = template["Resources"][logical_id]
     p = props(res)
     meta = (res.get("Metadata") or {}).get("lambda-constructs", {})
     timeout_meta = meta.get("timeout", {})
     report = FunctionReport(
-        stack=stack, logical_id=logical_id,
+        stack=stack,
+        logical_id=logical_id,
         path=(res.get("Metadata") or {}).get("aws:cdk:path", logical_id),
         memory_mb=int(p.get("MemorySize", 128)),
         architecture=(p.get("Architectures") or ["x86_64"])[0],
@@ -117,7 +125,7 @@ def describe_function(stack: str, template: Template, logical_id: str, *, invoca
     )
     aliases = referencing(template, "AWS::Lambda::Alias", logical_id, "FunctionName")
     if aliases:
-        alias_id, alias = sorted(aliases.items())[0]
+        alias = sorted(aliases.items())[0][1]
         report.alias = props(alias).get("Name")
         static_pc = (props(alias).get("ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions")
         _provisioned(template, logical_id, report, static_pc)
@@ -184,17 +192,26 @@ def _estimate(report: FunctionReport, invocations: float, prices: Prices) -> Non
         duration, basis = report.p99_ms, "p99"
     else:
         duration, basis = report.timeout_s * 1000 / 3, "timeout/3 (no p99 recorded)"
-    cost = monthly_cost(memory_mb=report.memory_mb, duration_ms=duration, invocations=invocations,
-                        architecture=report.architecture, provisioned_min=report.provisioned_min or 0,
-                        prices=prices)
+    cost = monthly_cost(
+        memory_mb=report.memory_mb,
+        duration_ms=duration,
+        invocations=invocations,
+        architecture=report.architecture,
+        provisioned_min=report.provisioned_min or 0,
+        prices=prices,
+    )
     report.monthly_cost_usd = round(cost.total, 2)
     report.cost_basis = basis
-    report.extra["cost"] = {"duration": round(cost.duration, 2), "requests": round(cost.requests, 2),
-                            "provisioned": round(cost.provisioned, 2)}
+    report.extra["cost"] = {
+        "duration": round(cost.duration, 2),
+        "requests": round(cost.requests, 2),
+        "provisioned": round(cost.provisioned, 2),
+    }
 
 
-def build_report(assembly_dir: str | Path, *, invocations: float | None = None,
-                 prices: Prices = DEFAULT_PRICES) -> list[FunctionReport]:
+def build_report(
+    assembly_dir: str | Path, *, invocations: float | None = None, prices: Prices = DEFAULT_PRICES
+) -> list[FunctionReport]:
     reports = []
     for stack, template in load_templates(assembly_dir).items():
         for logical_id in sorted(resources_of(template, "AWS::Lambda::Function")):
@@ -209,8 +226,14 @@ COLUMNS = [
     ("timeout", lambda r: f"{r.timeout_s} s"),
     ("from", lambda r: f"p99 {r.p99_ms:g} ms" if r.p99_ms is not None else r.timeout_source),
     ("alias", lambda r: r.alias or "-"),
-    ("provisioned", lambda r: f"{r.provisioned_min}..{r.provisioned_max}@{r.target_utilization}"
-     if r.target_utilization else (str(r.provisioned_min) if r.provisioned_min else "-")),
+    (
+        "provisioned",
+        lambda r: (
+            f"{r.provisioned_min}..{r.provisioned_max}@{r.target_utilization}"
+            if r.target_utilization
+            else (str(r.provisioned_min) if r.provisioned_min else "-")
+        ),
+    ),
     ("reserved", lambda r: str(r.reserved_concurrency) if r.reserved_concurrency is not None else "-"),
     ("failure path", lambda r: r.failure_path),
     ("sqs visibility", lambda r: f"{r.sqs_visibility_s} s" if r.sqs_visibility_s is not None else "-"),

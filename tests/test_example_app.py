@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def snapshot_json(snapshot):  # noqa: ANN001, ANN201
+def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-def test_example_templates_match_snapshots(example_templates: dict[str, dict[str, Any]], snapshot_json) -> None:  # noqa: ANN001
+def test_example_templates_match_snapshots(example_templates: dict[str, dict[str, Any]], snapshot_json) -> None:
     for name, template in sorted(example_templates.items()):
         assert normalize_assets(template) == snapshot_json(name=name)
 
@@ -43,12 +43,22 @@ def _cdk_cli() -> str:
 def cli_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`cdk synth` of app.py with the pinned npm CDK CLI: no AWS account, no credentials."""
     out = tmp_path_factory.mktemp("cdk") / "cdk.out"
-    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "true",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     for key in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(key, None)
-    result = subprocess.run([_cdk_cli(), "synth", "--quiet", "--no-notices", "--output", str(out)],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [_cdk_cli(), "synth", "--quiet", "--no-notices", "--output", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return out
 

@@ -34,9 +34,17 @@ def sync() -> tuple[ProductionFunction, Template]:
 def async_fn() -> tuple[ProductionFunction, Template]:
     stack = new_stack("Async")
     topic = sns.Topic(stack, "Topic")
-    fn = ProductionFunction(stack, "Notifier", code=INLINE, handler="index.handler", p99=cdk.Duration.seconds(2),
-                            invocation=Invocation.ASYNC, alarm_topic=topic, retry_attempts=1,
-                            max_event_age=cdk.Duration.hours(1))
+    fn = ProductionFunction(
+        stack,
+        "Notifier",
+        code=INLINE,
+        handler="index.handler",
+        p99=cdk.Duration.seconds(2),
+        invocation=Invocation.ASYNC,
+        alarm_topic=topic,
+        retry_attempts=1,
+        max_event_age=cdk.Duration.hours(1),
+    )
     return fn, Template.from_stack(stack)
 
 
@@ -45,10 +53,18 @@ def custom() -> tuple[ProductionFunction, Template]:
     """Overrides: fixed timeout, CPU-bound memory, explicit provisioned concurrency, reserved."""
     stack = new_stack("Custom")
     fn = ProductionFunction(
-        stack, "Worker", code=INLINE, handler="index.handler", timeout=cdk.Duration.seconds(30),
-        memory=Memory.cpu_bound(), provisioned_concurrency=ProvisionedConcurrency(5, 100, 0.5),
-        reserved_concurrency=200, environment={"TABLE": "orders"}, log_retention=logs.RetentionDays.ONE_WEEK,
-        architecture=lambda_.Architecture.X86_64)
+        stack,
+        "Worker",
+        code=INLINE,
+        handler="index.handler",
+        timeout=cdk.Duration.seconds(30),
+        memory=Memory.cpu_bound(),
+        provisioned_concurrency=ProvisionedConcurrency(5, 100, 0.5),
+        reserved_concurrency=200,
+        environment={"TABLE": "orders"},
+        log_retention=logs.RetentionDays.ONE_WEEK,
+        architecture=lambda_.Architecture.X86_64,
+    )
     return fn, Template.from_stack(stack)
 
 
@@ -57,15 +73,18 @@ def custom() -> tuple[ProductionFunction, Template]:
 
 def test_function_defaults(sync: tuple[ProductionFunction, Template]) -> None:
     _, tpl = sync
-    tpl.has_resource_properties("AWS::Lambda::Function", {
-        "Architectures": ["arm64"],
-        "Runtime": "python3.14",
-        "MemorySize": 1024,
-        "Timeout": 1,  # 250 ms x 3 = 750 ms, rounded up to 1 s
-        "TracingConfig": {"Mode": "Active"},
-        "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("ApiLogGroup")}},
-        "ReservedConcurrentExecutions": Match.absent(),
-    })
+    tpl.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Architectures": ["arm64"],
+            "Runtime": "python3.14",
+            "MemorySize": 1024,
+            "Timeout": 1,  # 250 ms x 3 = 750 ms, rounded up to 1 s
+            "TracingConfig": {"Mode": "Active"},
+            "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("ApiLogGroup")}},
+            "ReservedConcurrentExecutions": Match.absent(),
+        },
+    )
 
 
 def test_attributes_expose_derived_values(sync: tuple[ProductionFunction, Template]) -> None:
@@ -89,8 +108,11 @@ def test_role_is_least_privilege(sync: tuple[ProductionFunction, Template]) -> N
     tpl.has_resource_properties("AWS::IAM::Role", {"ManagedPolicyArns": Match.absent()})
     policy = only(tpl, "AWS::IAM::Policy")
     statements = policy["PolicyDocument"]["Statement"]
-    assert statements[0] == {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow",
-                             "Resource": {"Fn::GetAtt": [statements[0]["Resource"]["Fn::GetAtt"][0], "Arn"]}}
+    assert statements[0] == {
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [statements[0]["Resource"]["Fn::GetAtt"][0], "Arn"]},
+    }
     assert statements[1]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
     assert len(statements) == 2
 
@@ -106,18 +128,23 @@ def test_timeout_from_p99_helper() -> None:
 def test_live_alias_on_published_version(sync: tuple[ProductionFunction, Template]) -> None:
     tpl = sync[1]
     tpl.resource_count_is("AWS::Lambda::Version", 1)
-    tpl.has_resource_properties("AWS::Lambda::Alias", {
-        "Name": "live",
-        "FunctionVersion": {"Fn::GetAtt": [Match.string_like_regexp("ApiFunctionCurrentVersion"), "Version"]},
-        # static value equals the scalable target's min (aws-cdk#30503: no drift)
-        "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 1},
-    })
+    tpl.has_resource_properties(
+        "AWS::Lambda::Alias",
+        {
+            "Name": "live",
+            "FunctionVersion": {"Fn::GetAtt": [Match.string_like_regexp("ApiFunctionCurrentVersion"), "Version"]},
+            # static value equals the scalable target's min (aws-cdk#30503: no drift)
+            "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 1},
+        },
+    )
 
 
-def test_sync_defaults_to_provisioned_concurrency_with_target_tracking(sync: tuple[ProductionFunction, Template]) -> None:
+def test_sync_defaults_to_provisioned_concurrency_with_target_tracking(
+    sync: tuple[ProductionFunction, Template],
+) -> None:
     tpl = sync[1]
     target = tpl.find_resources("AWS::ApplicationAutoScaling::ScalableTarget")
-    (target_id, target_res), = target.items()
+    ((target_id, target_res),) = target.items()
     assert target_res["Properties"]["MinCapacity"] == 1
     assert target_res["Properties"]["MaxCapacity"] == 10
     assert target_res["Properties"]["ScalableDimension"] == "lambda:function:ProvisionedConcurrency"
@@ -127,14 +154,17 @@ def test_sync_defaults_to_provisioned_concurrency_with_target_tracking(sync: tup
     alias_id = next(iter(tpl.find_resources("AWS::Lambda::Alias")))
     assert target_res["DependsOn"] == [alias_id]  # aws-cdk#7903
     assert "AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency" in str(target_res["Properties"]["RoleARN"])
-    tpl.has_resource_properties("AWS::ApplicationAutoScaling::ScalingPolicy", {
-        "PolicyType": "TargetTrackingScaling",
-        "ScalingTargetId": {"Ref": target_id},
-        "TargetTrackingScalingPolicyConfiguration": {
-            "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
-            "TargetValue": 0.7,
+    tpl.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "PolicyType": "TargetTrackingScaling",
+            "ScalingTargetId": {"Ref": target_id},
+            "TargetTrackingScalingPolicyConfiguration": {
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
+                "TargetValue": 0.7,
+            },
         },
-    })
+    )
 
 
 @pytest.mark.parametrize("invocation", [Invocation.ASYNC, Invocation.QUEUE, Invocation.STREAM])
@@ -149,8 +179,9 @@ def test_non_sync_invocations_default_to_no_provisioned_concurrency(invocation: 
 
 def test_provisioned_concurrency_none_turns_it_off() -> None:
     stack = new_stack()
-    fn = ProductionFunction(stack, "F", code=INLINE, handler="i.h", p99=cdk.Duration.seconds(1),
-                            provisioned_concurrency=None)
+    fn = ProductionFunction(
+        stack, "F", code=INLINE, handler="i.h", p99=cdk.Duration.seconds(1), provisioned_concurrency=None
+    )
     assert fn.scalable_target is None and fn.provisioned_concurrency is None
     tpl = Template.from_stack(stack)
     tpl.resource_count_is("AWS::ApplicationAutoScaling::ScalableTarget", 0)
@@ -160,20 +191,31 @@ def test_provisioned_concurrency_none_turns_it_off() -> None:
 def test_explicit_provisioned_concurrency_and_reserved(custom: tuple[ProductionFunction, Template]) -> None:
     _, tpl = custom
     tpl.has_resource_properties("AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 5, "MaxCapacity": 100})
-    tpl.has_resource_properties("AWS::ApplicationAutoScaling::ScalingPolicy", {
-        "TargetTrackingScalingPolicyConfiguration": Match.object_like({"TargetValue": 0.5})})
-    tpl.has_resource_properties("AWS::Lambda::Alias", {
-        "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 5}})
-    tpl.has_resource_properties("AWS::Lambda::Function", {
-        "ReservedConcurrentExecutions": 200, "MemorySize": 1769, "Timeout": 30, "Architectures": ["x86_64"],
-        "Environment": {"Variables": {"TABLE": "orders"}}})
+    tpl.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {"TargetTrackingScalingPolicyConfiguration": Match.object_like({"TargetValue": 0.5})},
+    )
+    tpl.has_resource_properties(
+        "AWS::Lambda::Alias", {"ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 5}}
+    )
+    tpl.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "ReservedConcurrentExecutions": 200,
+            "MemorySize": 1769,
+            "Timeout": 30,
+            "Architectures": ["x86_64"],
+            "Environment": {"Variables": {"TABLE": "orders"}},
+        },
+    )
     tpl.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 7})
 
 
 def test_fixed_timeout_warns_that_it_was_not_measured(custom: tuple[ProductionFunction, Template]) -> None:
     fn, _ = custom
     warnings = Annotations.from_stack(cdk.Stack.of(fn)).find_warning(
-        "*", Match.string_like_regexp("timeout=30 s was not derived from a measured p99"))
+        "*", Match.string_like_regexp("timeout=30 s was not derived from a measured p99")
+    )
     assert len(warnings) == 1
 
 
@@ -189,8 +231,16 @@ def test_async_failure_queue_is_encrypted_and_kept_14_days(async_fn: tuple[Produ
     fn, tpl = async_fn
     assert fn.failure_queue is not None
     tpl.has_resource_properties("AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 1_209_600})
-    tpl.has_resource_properties("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])}})
+    tpl.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                )
+            }
+        },
+    )
 
 
 def test_async_on_failure_destination_on_function_and_alias(async_fn: tuple[ProductionFunction, Template]) -> None:
@@ -211,23 +261,40 @@ def test_async_on_failure_destination_on_function_and_alias(async_fn: tuple[Prod
 def test_async_defaults_set_explicitly() -> None:
     stack = new_stack()
     ProductionFunction(stack, "F", code=INLINE, handler="i.h", p99=cdk.Duration.seconds(1), invocation=Invocation.ASYNC)
-    Template.from_stack(stack).has_resource_properties("AWS::Lambda::EventInvokeConfig", {
-        "MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 21_600})
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig", {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 21_600}
+    )
 
 
 def test_function_may_send_to_failure_queue(async_fn: tuple[ProductionFunction, Template]) -> None:
     _, tpl = async_fn
     queue_id = next(iter(tpl.find_resources("AWS::SQS::Queue")))
-    tpl.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Action": Match.array_with(["sqs:SendMessage"]),
-                           "Resource": {"Fn::GetAtt": [queue_id, "Arn"]}})])}})
+    tpl.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["sqs:SendMessage"]),
+                                "Resource": {"Fn::GetAtt": [queue_id, "Arn"]},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
 
 
 # ---------------------------------------------------------------- alarms
 
 
 def _alarms(tpl: Template) -> dict[str, dict]:
-    return {r["Properties"]["MetricName"]: r["Properties"] for r in tpl.find_resources("AWS::CloudWatch::Alarm").values()}
+    return {
+        r["Properties"]["MetricName"]: r["Properties"] for r in tpl.find_resources("AWS::CloudWatch::Alarm").values()
+    }
 
 
 def test_sync_alarms(sync: tuple[ProductionFunction, Template]) -> None:
@@ -248,7 +315,9 @@ def test_sync_alarms(sync: tuple[ProductionFunction, Template]) -> None:
     assert {d["Name"] for d in spill["Dimensions"]} == {"FunctionName", "Resource"}
 
 
-def test_async_alarms_include_failure_queue_depth_and_go_to_topic(async_fn: tuple[ProductionFunction, Template]) -> None:
+def test_async_alarms_include_failure_queue_depth_and_go_to_topic(
+    async_fn: tuple[ProductionFunction, Template],
+) -> None:
     _, tpl = async_fn
     alarms = _alarms(tpl)
     assert set(alarms) == {"Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible"}
@@ -276,12 +345,18 @@ def test_sizing_inputs_recorded_in_metadata(sync: tuple[ProductionFunction, Temp
     }
 
 
-def test_power_tuning_choice_recorded(tmp_path) -> None:  # noqa: ANN001
+def test_power_tuning_choice_recorded(tmp_path) -> None:
     from tests.test_sizing import FIXTURE
 
     stack = new_stack()
-    fn = ProductionFunction(stack, "F", code=INLINE, handler="i.h", p99=cdk.Duration.millis(80),
-                            memory=Memory.from_power_tuning(FIXTURE, strategy="speed"))
+    fn = ProductionFunction(
+        stack,
+        "F",
+        code=INLINE,
+        handler="i.h",
+        p99=cdk.Duration.millis(80),
+        memory=Memory.from_power_tuning(FIXTURE, strategy="speed"),
+    )
     assert fn.memory_size == 3008
     resource = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()))
     assert resource["Properties"]["MemorySize"] == 3008
@@ -294,8 +369,9 @@ def test_event_sources_attach_to_the_alias() -> None:
     from aws_cdk import aws_sqs as sqs
 
     stack = new_stack()
-    fn = ProductionFunction(stack, "F", code=INLINE, handler="i.h", p99=cdk.Duration.seconds(1),
-                            invocation=Invocation.QUEUE)
+    fn = ProductionFunction(
+        stack, "F", code=INLINE, handler="i.h", p99=cdk.Duration.seconds(1), invocation=Invocation.QUEUE
+    )
     fn.add_event_source(sources.SqsEventSource(sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(18))))
     mapping = only(Template.from_stack(stack), "AWS::Lambda::EventSourceMapping")
     # "<function name>:live" -- the alias, never $LATEST

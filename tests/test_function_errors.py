@@ -33,26 +33,36 @@ _DROP = object()
         ({"p99": cdk.Duration.millis(0)}, r"p99='0 ms' is invalid; allowed: a duration > 0 ms"),
         ({"p99": 200}, r"p99=200 is invalid; allowed: an aws_cdk\.Duration"),
         ({"p99": cdk.Duration.minutes(6)}, r"p99='360000 ms'.*<= 900 s \(got 1080 s\).*Step Functions"),
-        ({"timeout": cdk.Duration.seconds(10)},
-         r"p99/sizing/timeout='p99, timeout' is invalid; allowed: exactly one of p99=Duration"),
+        (
+            {"timeout": cdk.Duration.seconds(10)},
+            r"p99/sizing/timeout='p99, timeout' is invalid; allowed: exactly one of p99=Duration",
+        ),
         ({"p99": _DROP}, r"p99/sizing/timeout='none' is invalid"),
-        ({"p99": _DROP, "timeout": cdk.Duration.seconds(1000)},
-         r"timeout=1000 is invalid; allowed: 1\.\.900 s"),
-        ({"p99": _DROP, "timeout": cdk.Duration.millis(1500)},
-         r"timeout='1500 ms' is invalid; allowed: a whole number of seconds"),
+        ({"p99": _DROP, "timeout": cdk.Duration.seconds(1000)}, r"timeout=1000 is invalid; allowed: 1\.\.900 s"),
+        (
+            {"p99": _DROP, "timeout": cdk.Duration.millis(1500)},
+            r"timeout='1500 ms' is invalid; allowed: a whole number of seconds",
+        ),
         ({"timeout_multiplier": 20}, r"multiplier=20 is invalid; allowed: 1\.\.10 x p99"),
-        ({"provisioned_concurrency": ProvisionedConcurrency(min_capacity=10, max_capacity=5)},
-         r"provisioned_concurrency\.min_capacity=10 is invalid; allowed: <= max_capacity \(5\)"),
-        ({"provisioned_concurrency": ProvisionedConcurrency(target_utilization=1.0)},
-         r"provisioned_concurrency\.target_utilization=1\.0 is invalid; allowed: strictly between 0 and 1"),
-        ({"provisioned_concurrency": ProvisionedConcurrency(target_utilization=0)},
-         r"target_utilization=0 is invalid"),
-        ({"provisioned_concurrency": ProvisionedConcurrency(min_capacity=0)},
-         r"provisioned_concurrency\.min_capacity=0 is invalid; allowed: a whole number in 1\.\.10000|"
-         r"provisioned_concurrency\.min_capacity=0 is invalid; allowed: 1\.\.10000"),
+        (
+            {"provisioned_concurrency": ProvisionedConcurrency(min_capacity=10, max_capacity=5)},
+            r"provisioned_concurrency\.min_capacity=10 is invalid; allowed: <= max_capacity \(5\)",
+        ),
+        (
+            {"provisioned_concurrency": ProvisionedConcurrency(target_utilization=1.0)},
+            r"provisioned_concurrency\.target_utilization=1\.0 is invalid; allowed: strictly between 0 and 1",
+        ),
+        ({"provisioned_concurrency": ProvisionedConcurrency(target_utilization=0)}, r"target_utilization=0 is invalid"),
+        (
+            {"provisioned_concurrency": ProvisionedConcurrency(min_capacity=0)},
+            r"provisioned_concurrency\.min_capacity=0 is invalid; allowed: a whole number in 1\.\.10000|"
+            r"provisioned_concurrency\.min_capacity=0 is invalid; allowed: 1\.\.10000",
+        ),
         ({"provisioned_concurrency": 5}, r"provisioned_concurrency=5 is invalid; allowed: a ProvisionedConcurrency"),
-        ({"provisioned_concurrency": ProvisionedConcurrency(1, 20), "reserved_concurrency": 10},
-         r"reserved_concurrency=10 is invalid; allowed: >= provisioned_concurrency\.max_capacity \(20\)"),
+        (
+            {"provisioned_concurrency": ProvisionedConcurrency(1, 20), "reserved_concurrency": 10},
+            r"reserved_concurrency=10 is invalid; allowed: >= provisioned_concurrency\.max_capacity \(20\)",
+        ),
         ({"reserved_concurrency": 0}, r"reserved_concurrency=0 is invalid; allowed: 1\.\.100000"),
         ({"environment": {"BIG": "x" * 4096}}, r"environment='4099 bytes' is invalid; allowed: <= 4096 bytes"),
         ({"environment": {"AWS_REGION": "eu-west-1"}}, r"environment\['AWS_REGION'\]='AWS_REGION' is invalid"),
@@ -62,12 +72,15 @@ _DROP = object()
         ({"code": "index.py"}, r"code='index.py' is invalid; allowed: an aws_lambda\.Code"),
         ({"invocation": "sync"}, r"invocation='sync' is invalid; allowed: Invocation\.SYNC"),
         ({"invocation": Invocation.ASYNC, "retry_attempts": 3}, r"retry_attempts=3 is invalid; allowed: 0\.\.2"),
-        ({"invocation": Invocation.ASYNC, "max_event_age": cdk.Duration.seconds(30)},
-         r"max_event_age=30 is invalid; allowed: 60\.\.21600 s"),
-        ({"invocation": Invocation.ASYNC, "max_event_age": cdk.Duration.hours(7)},
-         r"max_event_age=25200 is invalid; allowed: 60\.\.21600 s"),
-        ({"sizing": "sizing/orders.json", "p99": _DROP},
-         r"sizing='sizing/orders\.json' is invalid; allowed: a Sizing"),
+        (
+            {"invocation": Invocation.ASYNC, "max_event_age": cdk.Duration.seconds(30)},
+            r"max_event_age=30 is invalid; allowed: 60\.\.21600 s",
+        ),
+        (
+            {"invocation": Invocation.ASYNC, "max_event_age": cdk.Duration.hours(7)},
+            r"max_event_age=25200 is invalid; allowed: 60\.\.21600 s",
+        ),
+        ({"sizing": "sizing/orders.json", "p99": _DROP}, r"sizing='sizing/orders\.json' is invalid; allowed: a Sizing"),
     ],
 )
 def test_bad_input_is_refused_with_path_prop_value_and_range(overrides: dict[str, Any], message: str) -> None:
@@ -101,10 +114,17 @@ def test_raw_l2_only_warns_where_we_refuse() -> None:
 
     stack = cdk.Stack(cdk.App(), "Raw")
     try:
-        lambda_.Function(stack, "F", code=INLINE, handler="i.h", runtime=lambda_.Runtime.PYTHON_3_14,
-                         memory_size=50, timeout=cdk.Duration.seconds(1000))
+        lambda_.Function(
+            stack,
+            "F",
+            code=INLINE,
+            handler="i.h",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            memory_size=50,
+            timeout=cdk.Duration.seconds(1000),
+        )
         l2_accepted = True
-    except Exception:  # noqa: BLE001 -- documenting the L2's behaviour, whichever it is
+    except Exception:
         l2_accepted = False
     with pytest.raises(ConfigurationError, match="memory=50"):
         build(memory=50)

@@ -113,10 +113,14 @@ def test_power_tuning_accepts_mapping_json_text_and_path() -> None:
     [
         ({"power": 1024}, r"power_tuning=.* allowed: Power Tuning output with a non-empty 'stats' list"),
         ({"stats": []}, r"non-empty 'stats' list"),
-        ({"stats": [{"value": 64, "averagePrice": 1e-6, "averageDuration": 5}]},
-         r"power_tuning\.stats\[0\]\.value=64 is invalid; allowed: 128\.\.10240 MB"),
-        ({"stats": [{"value": 128, "averagePrice": -1, "averageDuration": 5}]},
-         r"power_tuning\.stats\[0\]\.averagePrice=-1"),
+        (
+            {"stats": [{"value": 64, "averagePrice": 1e-6, "averageDuration": 5}]},
+            r"power_tuning\.stats\[0\]\.value=64 is invalid; allowed: 128\.\.10240 MB",
+        ),
+        (
+            {"stats": [{"value": 128, "averagePrice": -1, "averageDuration": 5}]},
+            r"power_tuning\.stats\[0\]\.averagePrice=-1",
+        ),
         ({"stats": [{"value": 128, "averagePrice": 1e-6}]}, r"averageDuration=None"),
         ({"stats": ["128"]}, r"power_tuning\.stats\[0\]='128'"),
         ("{not json", r"allowed: valid JSON"),
@@ -139,9 +143,15 @@ def test_balanced_weight_range() -> None:
 
 
 def _sizing(**overrides: object) -> dict[str, object]:
-    data: dict[str, object] = {"function": "orders-api:live", "p99_ms": 120.0, "p999_ms": 310.0,
-                               "sample_count": 250_000, "window_days": 14, "peak_concurrency": 37,
-                               "measured_at": "2026-11-20T10:00:00+00:00"}
+    data: dict[str, object] = {
+        "function": "orders-api:live",
+        "p99_ms": 120.0,
+        "p999_ms": 310.0,
+        "sample_count": 250_000,
+        "window_days": 14,
+        "peak_concurrency": 37,
+        "measured_at": "2026-11-20T10:00:00+00:00",
+    }
     data.update(overrides)
     return data
 
@@ -159,7 +169,11 @@ def test_sizing_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (_sizing(sample_count=999), r"sizing\.sample_count=999 is invalid; allowed: >= 1000 invocations\. a p99 from fewer invocations is noise"),
+        (
+            _sizing(sample_count=999),
+            r"sizing\.sample_count=999 is invalid; allowed: >= 1000 invocations\. "
+            r"a p99 from fewer invocations is noise",
+        ),
         (_sizing(p99_ms=0), r"sizing\.p99_ms=0 is invalid; allowed: a number > 0"),
         (_sizing(measured_at="yesterday"), r"sizing\.measured_at='yesterday'"),
         ({"p99_ms": 5}, r"missing: function, sample_count, window_days, measured_at"),

@@ -1,0 +1,192 @@
+"""HttpEndpoint: an API Gateway HTTP API or a Function URL in front of a ProductionFunction."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from . import _cdk, _source, limits
+from .config import Invocation
+from .errors import Problem, Problems
+from .function import DEFAULT_LOG_RETENTION, DURATION_ALARM_FRACTION, ProductionFunction
+
+KINDS = ("http_api", "function_url")
+DEFAULT_THROTTLE_RATE = 1000  # requests/s; API Gateway's account default is 10,000 shared by all APIs
+DEFAULT_THROTTLE_BURST = 500
+DEFAULT_CLIENT_ERROR_THRESHOLD = 100  # 4xx per 5 minutes: tune to your traffic
+_ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'
+    '"httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status",'
+    '"protocol":"$context.protocol","responseLength":"$context.responseLength",'
+    '"integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage"}'
+)
+
+
+class HttpEndpoint(Construct):
+    """Synchronous HTTP in front of the function's ``live`` alias.
+
+    ``kind="http_api"`` (default): an API Gateway HTTP API with a Lambda proxy integration,
+    IAM authorization by default, JSON access logs, default-route throttling, and alarms on
+    5xx, 4xx and p99 latency. API Gateway stops waiting after 30 s and cannot be raised for
+    HTTP APIs (API Gateway quotas), so a function timeout above 30 s is refused: the caller
+    would get a 503 while the function keeps running and billing.
+
+    ``kind="function_url"``: a Lambda Function URL on the alias, auth ``AWS_IAM`` by default;
+    ``NONE`` only when passed explicitly (``auth_type=lambda_.FunctionUrlAuthType.NONE``). A
+    Function URL waits up to the function's own timeout.
+
+    Args:
+        function: a ProductionFunction, normally ``Invocation.SYNC``.
+        kind: ``"http_api"`` or ``"function_url"``.
+        authorizer: HTTP API route authorizer; default ``HttpIamAuthorizer()``. Pass a JWT or
+            Lambda authorizer, or ``HttpNoneAuthorizer()`` for a public API.
+        auth_type: Function URL auth; default ``AWS_IAM``.
+        throttle_rate_limit / throttle_burst_limit: HTTP API default route; default 1,000 rps / 500.
+        client_error_threshold: 4xx per 5 minutes that alarms; default 100.
+        latency_threshold_ms: p99 latency alarm; default 80 % of the function timeout.
+        alarm_topic: default the function's topic.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: ProductionFunction,
+        kind: Literal["http_api", "function_url"] = "http_api",
+        authorizer: apigwv2.IHttpRouteAuthorizer | None = None,
+        auth_type: lambda_.FunctionUrlAuthType | None = None,
+        throttle_rate_limit: int = DEFAULT_THROTTLE_RATE,
+        throttle_burst_limit: int = DEFAULT_THROTTLE_BURST,
+        client_error_threshold: int = DEFAULT_CLIENT_ERROR_THRESHOLD,
+        latency_threshold_ms: float | None = None,
+        alarm_topic: sns.ITopic | None = None,
+    ) -> None:
+        def check(problems: Problems) -> None:
+            if kind not in KINDS:
+                problems.add(Problem("kind", kind, " | ".join(f"'{k}'" for k in KINDS)))
+            if not _source.check_function(problems, function):
+                return
+            if kind == "http_api":
+                limit = limits.HTTP_API_INTEGRATION_TIMEOUT_S
+                if function.timeout_seconds > limit:
+                    problems.add(
+                        Problem(
+                            "function.timeout",
+                            f"{function.timeout_seconds} s",
+                            f"<= {limit} s, the API Gateway HTTP API integration timeout (cannot be raised)",
+                            f"the function's {function.timeout_seconds} s timeout exceeds API Gateway's {limit} s: "
+                            "callers get a 503 while the function keeps running; shorten the work, make it "
+                            "asynchronous, or use kind='function_url'",
+                        )
+                    )
+                if auth_type is not None:
+                    problems.add(Problem("auth_type", auth_type, "None for kind='http_api' (use authorizer=)"))
+            elif kind == "function_url" and authorizer is not None:
+                problems.add(Problem("authorizer", authorizer, "None for kind='function_url' (use auth_type=)"))
+            problems.add(
+                limits.check_int_range(
+                    "throttle_rate_limit", throttle_rate_limit, limits.Range(1, 10_000, "requests/s")
+                )
+            )
+            problems.add(
+                limits.check_int_range("throttle_burst_limit", throttle_burst_limit, limits.Range(1, 5_000, "requests"))
+            )
+            problems.add(
+                limits.check_int_range("client_error_threshold", client_error_threshold, limits.Range(1, 1_000_000))
+            )
+            problems.add(
+                limits.check_range(
+                    "latency_threshold_ms", latency_threshold_ms, limits.Range(1, function.timeout_seconds * 1000, "ms")
+                )
+            )
+
+        _cdk.validated(scope, id, check)
+        super().__init__(scope, id)
+        self.function = function
+        self.kind = kind
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.http_api: apigwv2.HttpApi | None = None
+        self.function_url: lambda_.FunctionUrl | None = None
+        self.access_log_group: logs.LogGroup | None = None
+        if kind == "function_url":
+            self.function_url = function.alias.add_function_url(
+                auth_type=auth_type or lambda_.FunctionUrlAuthType.AWS_IAM
+            )
+            self.url: str = self.function_url.url
+        else:
+            self.url = self._build_http_api(authorizer, throttle_rate_limit, throttle_burst_limit)
+            self._build_api_alarms(
+                client_error_threshold, latency_threshold_ms, _source.alarm_topic(function, alarm_topic)
+            )
+        if function.invocation is not Invocation.SYNC:
+            from aws_cdk import Annotations
+
+            Annotations.of(self).add_warning_v2(
+                "lambda-constructs:http-invocation",
+                f"{function.node.path} is declared invocation={function.invocation.name}; an HTTP endpoint "
+                "calls it synchronously (Invocation.SYNC gets provisioned concurrency by default).",
+            )
+
+    def _build_http_api(self, authorizer: apigwv2.IHttpRouteAuthorizer | None, rate: int, burst: int) -> str:
+        api = apigwv2.HttpApi(
+            self,
+            "HttpApi",
+            description=f"HTTP API for {self.function.node.path} (live alias)",
+            default_integration=integrations.HttpLambdaIntegration("LiveAlias", self.function.alias),
+            default_authorizer=authorizer or authorizers.HttpIamAuthorizer(),
+        )
+        self.access_log_group = logs.LogGroup(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION)
+        stage: apigwv2.CfnStage = api.default_stage.node.default_child  # type: ignore[union-attr]
+        stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=self.access_log_group.log_group_arn, format=_ACCESS_LOG_FORMAT
+        )
+        stage.default_route_settings = apigwv2.CfnStage.RouteSettingsProperty(
+            throttling_rate_limit=rate, throttling_burst_limit=burst
+        )
+        self.http_api = api
+        return api.api_endpoint
+
+    def _build_api_alarms(self, client_errors: int, latency_ms: float | None, topic: sns.ITopic | None) -> None:
+        api = self.http_api
+        assert api is not None
+        period = _cdk.ALARM_PERIOD
+        threshold = latency_ms or self.function.timeout_seconds * 1000 * DURATION_ALARM_FRACTION
+        for alarm in (
+            _cdk.make_alarm(
+                self,
+                "ServerErrorsAlarm",
+                metric=api.metric_server_error(period=period, statistic="Sum"),
+                threshold=1,
+                topic=topic,
+                description=f"{self.node.path}: the API returned 5xx responses.",
+            ),
+            _cdk.make_alarm(
+                self,
+                "ClientErrorsAlarm",
+                metric=api.metric_client_error(period=period, statistic="Sum"),
+                threshold=client_errors,
+                topic=topic,
+                description=f"{self.node.path}: {client_errors} or more 4xx responses in 5 minutes.",
+            ),
+            _cdk.make_alarm(
+                self,
+                "LatencyAlarm",
+                metric=api.metric_latency(period=period, statistic="p99"),
+                threshold=threshold,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                topic=topic,
+                description=f"{self.node.path}: p99 latency above {threshold:g} ms "
+                f"(80% of the {self.function.timeout_seconds} s function timeout).",
+            ),
+        ):
+            self.alarms.append(alarm)
+            self.function.add_alarm(alarm)

@@ -1,0 +1,244 @@
+"""QueueConsumer: SQS -> ProductionFunction with a visibility timeout derived from the function."""
+
+from __future__ import annotations
+
+from aws_cdk import Annotations, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from . import _cdk, _source, limits
+from .config import Invocation
+from .errors import Problem, Problems
+from .function import ProductionFunction
+
+DEFAULT_BATCH_SIZE = 10
+DEFAULT_MAX_RECEIVE_COUNT = 5  # AWS recommends at least 5 for a Lambda source queue (with-sqs)
+
+
+class QueueConsumer(Construct):
+    """An SQS queue, its dead-letter queue and an event source mapping to the function's ``live`` alias.
+
+    Every limit follows from the function:
+
+    - source queue visibility timeout = 6 x function timeout + max batching window (AWS Lambda
+      developer guide, with-sqs). A queue passed in with a shorter one is refused with the value
+      it needs; Lambda would otherwise reject the mapping at deploy time, or redeliver messages
+      still being processed (aws-cdk#20527, SAM#1424).
+    - redrive to a dead-letter queue after ``max_receive_count`` receives (default 5, AWS's
+      recommended minimum); DLQ retention 14 days (SQS maximum). Both queues SSE-SQS encrypted
+      and TLS-only.
+    - ReportBatchItemFailures on, so one bad message does not re-run its whole batch (seed 003).
+
+    Args:
+        function: the consumer.
+        queue: an existing queue; default a new one. A queue made in this app is checked (visibility
+            timeout) and given a DLQ if it has none; an imported queue cannot be checked (warning).
+        batch_size: default 10; standard queues 1..10,000 (above 10 needs a batching window),
+            FIFO 1..10.
+        max_batching_window: 0..300 s; default none.
+        max_receive_count: 1..1,000; default 5.
+        max_concurrency: ScalingConfig.MaximumConcurrency 2..1,000; default none (no cap).
+        fifo: create FIFO queues (ignored for a queue passed in: its own type counts).
+        max_message_age: alarm threshold for ApproximateAgeOfOldestMessage; default the visibility
+            timeout (a message older than one full visibility cycle is not being worked off).
+        alarm_topic: default the function's topic.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: ProductionFunction,
+        queue: sqs.IQueue | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batching_window: Duration | None = None,
+        max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT,
+        max_concurrency: int | None = None,
+        fifo: bool = False,
+        max_message_age: Duration | None = None,
+        alarm_topic: sns.ITopic | None = None,
+    ) -> None:
+        is_fifo = bool(queue.fifo) if _cdk.implements(queue, "queue_arn") else bool(fifo)
+        derived: dict[str, int] = {}
+
+        def check(problems: Problems) -> None:
+            if not _source.check_function(problems, function):
+                return
+            window_s = self._check_window(problems, max_batching_window)
+            batch_max = limits.SQS_BATCH_MAX_FIFO if is_fifo else limits.SQS_BATCH_MAX_STANDARD
+            problems.add(
+                limits.check_int_range(
+                    "batch_size",
+                    batch_size,
+                    limits.Range(1, batch_max),
+                    "FIFO queues allow at most 10" if is_fifo else "",
+                )
+            )
+            if (
+                isinstance(batch_size, int)
+                and batch_size > limits.SQS_BATCH_MAX_WITHOUT_WINDOW
+                and not window_s
+                and not is_fifo
+            ):
+                problems.add(
+                    Problem(
+                        "batch_size",
+                        batch_size,
+                        "<= 10 without a batching window",
+                        "set max_batching_window to at least 1 second",
+                    )
+                )
+            problems.add(
+                limits.check_int_range(
+                    "max_receive_count",
+                    max_receive_count,
+                    limits.Range(limits.SQS_MAX_RECEIVE_MIN, limits.SQS_MAX_RECEIVE_MAX),
+                )
+            )
+            problems.add(
+                limits.check_int_range(
+                    "max_concurrency",
+                    max_concurrency,
+                    limits.Range(limits.SQS_MAX_CONCURRENCY_MIN, limits.SQS_MAX_CONCURRENCY_MAX),
+                )
+            )
+            if max_message_age is not None:
+                problems.add(_cdk.duration_problem("max_message_age", max_message_age))
+            if queue is not None and not _cdk.implements(queue, "queue_arn"):
+                problems.add(Problem("queue", queue, "an aws_sqs.IQueue or None"))
+            visibility = limits.sqs_visibility_timeout_s(function.timeout_seconds, window_s or 0)
+            derived["visibility"] = visibility
+            derived["window"] = window_s or 0
+            problems.add(limits.sqs_visibility_problem(function.timeout_seconds, window_s or 0))
+            if isinstance(queue, sqs.Queue):
+                problems.add(_queue_visibility_problem(queue, visibility, function.timeout_seconds, derived["window"]))
+
+        _cdk.validated(scope, id, check)
+        super().__init__(scope, id)
+        self.function = function
+        self.visibility_timeout = Duration.seconds(derived["visibility"])
+        self.dead_letter_queue: sqs.IQueue | None
+        self.queue: sqs.IQueue
+        self.queue, self.dead_letter_queue = self._build_queues(queue, is_fifo, max_receive_count)
+        self.event_source_mapping = lambda_.EventSourceMapping(
+            self,
+            "EventSourceMapping",
+            target=function.alias,
+            event_source_arn=self.queue.queue_arn,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window,
+            report_batch_item_failures=True,
+            max_concurrency=max_concurrency,
+        )
+        self.queue.grant_consume_messages(function.alias)
+        _cdk.acknowledge(
+            self.event_source_mapping,
+            "Serverless-LambdaEventSourceMappingDestination",
+            "SQS event source mappings do not support OnFailure destinations; the source queue's redrive "
+            "policy to its dead-letter queue is the failure path.",
+        )
+        if function.invocation is not Invocation.QUEUE:
+            Annotations.of(self).add_warning_v2(
+                "lambda-constructs:queue-invocation",
+                f"{function.node.path} is declared invocation={function.invocation.name}; an SQS consumer "
+                "should use Invocation.QUEUE (no provisioned concurrency by default, failure path = redrive DLQ).",
+            )
+        if max_receive_count < limits.SQS_MAX_RECEIVE_RECOMMENDED:
+            Annotations.of(self).add_warning_v2(
+                "lambda-constructs:max-receive-count",
+                f"max_receive_count={max_receive_count}: AWS recommends at least 5 for a Lambda source queue, "
+                "so throttled batches are not dead-lettered.",
+            )
+        topic = _source.alarm_topic(function, alarm_topic)
+        self.alarms: list[cloudwatch.Alarm] = []
+        age = max_message_age or self.visibility_timeout
+        self._add_alarm(
+            _cdk.make_alarm(
+                self,
+                "OldestMessageAlarm",
+                metric=self.queue.metric_approximate_age_of_oldest_message(
+                    period=_cdk.ALARM_PERIOD, statistic="Maximum"
+                ),
+                threshold=_cdk.seconds(age),
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                topic=topic,
+                description=f"{self.node.path}: the oldest message is older than {_cdk.seconds(age)} s (one visibility "
+                "cycle): the consumer is not keeping up, or messages keep failing.",
+            )
+        )
+        if self.dead_letter_queue is not None:
+            self._add_alarm(
+                _cdk.queue_depth_alarm(
+                    self, "DeadLetterQueueAlarm", self.dead_letter_queue, f"{self.node.path} dead-letter queue", topic
+                )
+            )
+
+    @staticmethod
+    def _check_window(problems: Problems, window: Duration | None) -> int | None:
+        if window is None:
+            return None
+        problem = _cdk.duration_problem("max_batching_window", window)
+        if problem is None:
+            problem = limits.check_range(
+                "max_batching_window", _cdk.seconds(window), limits.Range(0, limits.BATCHING_WINDOW_MAX_S, "s")
+            )
+        problems.add(problem)
+        return None if problem else _cdk.seconds(window)
+
+    def _build_queues(
+        self, queue: sqs.IQueue | None, fifo: bool, max_receive_count: int
+    ) -> tuple[sqs.IQueue, sqs.IQueue | None]:
+        if queue is None:
+            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=fifo)
+            _acknowledge_dlq(dlq)
+            source = _cdk.secure_queue(
+                self,
+                "Queue",
+                fifo=fifo,
+                visibility_timeout=self.visibility_timeout,
+                retention=Duration.days(4),  # SQS's default, stated explicitly
+                dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
+            )
+            return source, dlq
+        if isinstance(queue, sqs.Queue):
+            if queue.dead_letter_queue is not None:
+                return queue, queue.dead_letter_queue.queue
+            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=bool(queue.fifo))
+            _acknowledge_dlq(dlq)
+            cfn: sqs.CfnQueue = queue.node.default_child  # type: ignore[assignment]
+            cfn.redrive_policy = {"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": max_receive_count}
+            return queue, dlq
+        Annotations.of(self).add_warning_v2(
+            "lambda-constructs:imported-queue",
+            f"{queue.node.path}: an imported queue's visibility timeout and redrive policy cannot be checked; "
+            f"make sure the visibility timeout is >= {_cdk.seconds(self.visibility_timeout)} s and it has a DLQ.",
+        )
+        return queue, None
+
+    def _add_alarm(self, alarm: cloudwatch.Alarm) -> None:
+        self.alarms.append(alarm)
+        self.function.add_alarm(alarm)
+
+
+def _acknowledge_dlq(dlq: sqs.Queue) -> None:
+    reason = "This queue is itself a dead-letter queue; it needs no DLQ of its own."
+    _cdk.acknowledge(dlq, "AwsSolutions-SQS3", reason)
+    _cdk.acknowledge(dlq, "Serverless-SQSRedrivePolicy", reason)
+
+
+def _queue_visibility_problem(queue: sqs.Queue, required_s: int, timeout_s: int, window_s: int) -> Problem | None:
+    cfn: sqs.CfnQueue = queue.node.default_child  # type: ignore[assignment]
+    current = cfn.visibility_timeout if cfn.visibility_timeout is not None else 30  # SQS default
+    if not isinstance(current, int | float) or current >= required_s:
+        return None
+    return Problem(
+        "queue.visibility_timeout",
+        f"{current:g} s",
+        f">= {required_s} s (6 x function timeout {timeout_s} s + batching window {window_s} s)",
+        f"create the queue with visibility_timeout=Duration.seconds({required_s}) or omit queue= to let "
+        "QueueConsumer create it",
+    )
