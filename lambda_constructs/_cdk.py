@@ -40,13 +40,17 @@ def duration_problem(prop: str, value: object, *, whole_seconds: bool = True) ->
     """A problem if ``value`` is not a Duration (of whole seconds, when asked)."""
     if not isinstance(value, Duration):
         return Problem(prop, value, "an aws_cdk.Duration")
-    if whole_seconds and not Token.is_unresolved(value.to_milliseconds()) and value.to_milliseconds() % 1000:
-        return Problem(prop, f"{value.to_milliseconds():g} ms", "a whole number of seconds")
+    if (
+        whole_seconds
+        and not Token.is_unresolved(value.to_milliseconds(integral=False))
+        and value.to_milliseconds(integral=False) % 1000
+    ):
+        return Problem(prop, f"{value.to_milliseconds(integral=False):g} ms", "a whole number of seconds")
     return None
 
 
 def seconds(value: Duration) -> int:
-    return int(value.to_milliseconds() // 1000)
+    return int(value.to_milliseconds(integral=False) // 1000)
 
 
 def secure_queue(

@@ -62,7 +62,7 @@ def timeout_from_p99(p99: Duration, multiplier: float = DEFAULT_TIMEOUT_MULTIPLI
     :class:`~lambda_constructs.ConfigurationError` for p99 <= 0 or a result above 900 s
     (the message points at Step Functions).
     """
-    return Duration.seconds(timeout_seconds_from_p99_ms(p99.to_milliseconds(), multiplier))
+    return Duration.seconds(timeout_seconds_from_p99_ms(p99.to_milliseconds(integral=False), multiplier))
 
 
 class ProductionFunction(Construct):
@@ -267,7 +267,7 @@ class ProductionFunction(Construct):
             if problem:
                 problems.add(problem)
                 return
-            p99_ms = p99.to_milliseconds()  # type: ignore[union-attr]
+            p99_ms = p99.to_milliseconds(integral=False)  # type: ignore[union-attr]
         self._p99_ms = p99_ms
         self._timeout_seconds = timeout_seconds_from_p99_ms(p99_ms, multiplier)  # raises with prop names
 

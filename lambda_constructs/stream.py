@@ -155,7 +155,7 @@ class StreamConsumer(Construct):
                 self,
                 "IteratorAgeAlarm",
                 metric=function.alias.metric("IteratorAge", period=_cdk.ALARM_PERIOD, statistic="Maximum"),
-                threshold=threshold.to_milliseconds(),
+                threshold=threshold.to_milliseconds(integral=False),
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 topic=topic,
                 description=f"{self.node.path}: the newest record waited over {_cdk.seconds(threshold)} s: the "

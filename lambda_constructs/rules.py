@@ -1,0 +1,304 @@
+"""Production-readiness rules for any Lambda in a CloudFormation template: pure functions.
+
+Each rule looks at one resource of a (resolved) template and answers ``True`` (compliant),
+``False`` (a finding) or ``None`` (does not apply). No CDK import: ``checks.py`` runs them
+inside cdk-nag, and they can run on any template dict, ours or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import limits
+from .report import props, refs, resources_of
+
+Template = Mapping[str, Any]
+Check = Callable[[Template, str], bool | None]
+
+FUNCTION = "AWS::Lambda::Function"
+MAPPING = "AWS::Lambda::EventSourceMapping"
+ASYNC_PRINCIPALS = ("s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: id suffix, resource type, one-line explanation, the fix, and the check."""
+
+    id: str
+    resource_type: str
+    info: str
+    fix: str
+    check: Check
+
+
+def _resource(template: Template, logical_id: str) -> Mapping[str, Any]:
+    return template.get("Resources", {}).get(logical_id, {})
+
+
+def _function_of(template: Template, value: Any) -> str | None:
+    """The Lambda function logical id a FunctionName / Arn value points at (function or its alias)."""
+    resources = template.get("Resources", {})
+    for rid in refs(value):
+        kind = resources.get(rid, {}).get("Type")
+        if kind == FUNCTION:
+            return rid
+        if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+            return _function_of(template, props(resources[rid]).get("FunctionName"))
+    return None
+
+
+def _timeout(template: Template, function_id: str) -> int:
+    return int(props(_resource(template, function_id)).get("Timeout", 3))
+
+
+# ------------------------------------------------------------------ function rules
+
+
+def arm64(template: Template, function_id: str) -> bool:
+    return (props(_resource(template, function_id)).get("Architectures") or ["x86_64"]) == ["arm64"]
+
+
+def timeout_not_max(template: Template, function_id: str) -> bool:
+    return _timeout(template, function_id) < limits.TIMEOUT_MAX_S
+
+
+def _front_door_limits(template: Template, function_id: str) -> list[int]:
+    found = []
+    for integration in resources_of(template, "AWS::ApiGatewayV2::Integration").values():
+        if _function_of(template, props(integration).get("IntegrationUri")) == function_id:
+            found.append(limits.HTTP_API_INTEGRATION_TIMEOUT_S)
+    for method in resources_of(template, "AWS::ApiGateway::Method").values():
+        if _function_of(template, (props(method).get("Integration") or {}).get("Uri")) == function_id:
+            found.append(limits.REST_API_INTEGRATION_TIMEOUT_S)
+    return found
+
+
+def timeout_within_api_gateway(template: Template, function_id: str) -> bool | None:
+    front = _front_door_limits(template, function_id)
+    return None if not front else _timeout(template, function_id) <= min(front)
+
+
+def _invoked_async(template: Template, function_id: str) -> bool:
+    for perm in resources_of(template, "AWS::Lambda::Permission").values():
+        p = props(perm)
+        if p.get("Principal") in ASYNC_PRINCIPALS and _function_of(template, p.get("FunctionName")) == function_id:
+            return True
+    for rule in resources_of(template, "AWS::Events::Rule").values():
+        if any(_function_of(template, t.get("Arn")) == function_id for t in props(rule).get("Targets") or []):
+            return True
+    return bool(_invoke_configs(template, function_id))
+
+
+def _invoke_configs(template: Template, function_id: str) -> list[Mapping[str, Any]]:
+    return [
+        props(c)
+        for c in resources_of(template, "AWS::Lambda::EventInvokeConfig").values()
+        if _function_of(template, props(c).get("FunctionName")) == function_id
+    ]
+
+
+def async_failure_path(template: Template, function_id: str) -> bool | None:
+    if not _invoked_async(template, function_id):
+        return None
+    if (props(_resource(template, function_id)).get("DeadLetterConfig") or {}).get("TargetArn"):
+        return True
+    configs = _invoke_configs(template, function_id)
+    return bool(configs) and all((c.get("DestinationConfig") or {}).get("OnFailure") for c in configs)
+
+
+def log_retention(template: Template, function_id: str) -> bool:
+    group_ref = (props(_resource(template, function_id)).get("LoggingConfig") or {}).get("LogGroup")
+    groups = resources_of(template, "AWS::Logs::LogGroup")
+    candidates = [groups[r] for r in refs(group_ref) if r in groups]
+    candidates += [
+        g
+        for g in groups.values()
+        if "/aws/lambda/" in str(props(g).get("LogGroupName"))
+        and function_id in set(refs(props(g).get("LogGroupName")))
+    ]
+    return any(props(g).get("RetentionInDays") for g in candidates)
+
+
+def errors_alarm(template: Template, function_id: str) -> bool:
+    for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values():
+        p = props(alarm)
+        metrics = [p] + [(m.get("MetricStat") or {}).get("Metric", {}) for m in p.get("Metrics") or []]
+        for metric in metrics:
+            if (
+                metric.get("MetricName") == "Errors"
+                and metric.get("Namespace") == "AWS/Lambda"
+                and any(_function_of(template, d.get("Value")) == function_id for d in metric.get("Dimensions") or [])
+            ):
+                return True
+    return False
+
+
+# ------------------------------------------------------------------ event source mapping rules
+
+
+def _queue_of(template: Template, mapping_id: str) -> Mapping[str, Any] | None:
+    resources = template.get("Resources", {})
+    for rid in refs(props(_resource(template, mapping_id)).get("EventSourceArn")):
+        if resources.get(rid, {}).get("Type") == "AWS::SQS::Queue":
+            return resources[rid]
+    return None
+
+
+def _is_stream(template: Template, mapping_id: str) -> bool:
+    p = props(_resource(template, mapping_id))
+    if p.get("StartingPosition"):
+        return True
+    resources = template.get("Resources", {})
+    return any(
+        resources.get(r, {}).get("Type")
+        in ("AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+        for r in refs(p.get("EventSourceArn"))
+    )
+
+
+def sqs_visibility(template: Template, mapping_id: str) -> bool | None:
+    queue = _queue_of(template, mapping_id)
+    p = props(_resource(template, mapping_id))
+    function_id = _function_of(template, p.get("FunctionName"))
+    if queue is None or function_id is None:
+        return None
+    visibility = props(queue).get("VisibilityTimeout", 30)
+    if not isinstance(visibility, int | float):
+        return None
+    window = int(p.get("MaximumBatchingWindowInSeconds") or 0)
+    return visibility >= limits.sqs_visibility_timeout_s(_timeout(template, function_id), window)
+
+
+def sqs_batch_item_failures(template: Template, mapping_id: str) -> bool | None:
+    if _queue_of(template, mapping_id) is None:
+        return None
+    return "ReportBatchItemFailures" in (props(_resource(template, mapping_id)).get("FunctionResponseTypes") or [])
+
+
+def sqs_redrive(template: Template, mapping_id: str) -> bool | None:
+    queue = _queue_of(template, mapping_id)
+    return None if queue is None else bool(props(queue).get("RedrivePolicy"))
+
+
+def stream_failure_path(template: Template, mapping_id: str) -> bool | None:
+    if not _is_stream(template, mapping_id):
+        return None
+    p = props(_resource(template, mapping_id))
+    return bool((p.get("DestinationConfig") or {}).get("OnFailure")) and p.get("BisectBatchOnFunctionError") is True
+
+
+# ------------------------------------------------------------------ provisioned concurrency
+
+
+def provisioned_concurrency_autoscaled(template: Template, qualifier_id: str) -> bool | None:
+    p = props(_resource(template, qualifier_id))
+    if not (p.get("ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions"):
+        return None
+    function_id = _function_of(template, p.get("FunctionName"))
+    for target in resources_of(template, "AWS::ApplicationAutoScaling::ScalableTarget").values():
+        tp = props(target)
+        if tp.get("ScalableDimension") == "lambda:function:ProvisionedConcurrency" and function_id in set(
+            refs(tp.get("ResourceId"))
+        ):
+            return True
+    return False
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "Arm64",
+        FUNCTION,
+        "The Lambda function does not run on arm64.",
+        "Set architecture=ARM_64: about 20% cheaper per GB-second (seeds 000-002).",
+        arm64,
+    ),
+    Rule(
+        "TimeoutNotMax",
+        FUNCTION,
+        "The Lambda function timeout is the 900 s maximum 'just in case'.",
+        "Derive the timeout from the measured p99 (2-3 x p99, seed 000); long work belongs in Step Functions.",
+        timeout_not_max,
+    ),
+    Rule(
+        "TimeoutApiGateway",
+        FUNCTION,
+        "The function timeout exceeds the API Gateway integration timeout in front of it.",
+        "Keep the timeout <= 30 s behind an HTTP API (29 s REST); the caller is gone after that.",
+        timeout_within_api_gateway,
+    ),
+    Rule(
+        "AsyncFailurePath",
+        FUNCTION,
+        "The asynchronously invoked function has no onFailure destination or DLQ.",
+        "Add an onFailure destination (EventInvokeConfig) or a DeadLetterConfig; failed events are dropped otherwise.",
+        async_failure_path,
+    ),
+    Rule(
+        "LogRetention",
+        FUNCTION,
+        "The function has no log group with a retention period.",
+        "Give it a log group (LoggingConfig.LogGroup) with RetentionInDays.",
+        log_retention,
+    ),
+    Rule(
+        "ErrorsAlarm",
+        FUNCTION,
+        "No CloudWatch alarm watches the function's Errors metric.",
+        "Add an alarm on AWS/Lambda Errors for this function.",
+        errors_alarm,
+    ),
+    Rule(
+        "SqsVisibility",
+        MAPPING,
+        "The SQS queue's visibility timeout is below 6 x function timeout + batching window.",
+        "Raise the queue's VisibilityTimeout (AWS Lambda developer guide, with-sqs).",
+        sqs_visibility,
+    ),
+    Rule(
+        "SqsBatchItemFailures",
+        MAPPING,
+        "The SQS event source mapping does not report batch item failures.",
+        "Set FunctionResponseTypes: [ReportBatchItemFailures] and return failed message ids.",
+        sqs_batch_item_failures,
+    ),
+    Rule(
+        "SqsRedrive",
+        MAPPING,
+        "The SQS source queue has no redrive policy (dead-letter queue).",
+        "Give the queue a RedrivePolicy with maxReceiveCount >= 5.",
+        sqs_redrive,
+    ),
+    Rule(
+        "StreamFailurePath",
+        MAPPING,
+        "The stream event source mapping lacks an on-failure destination or bisect-on-error.",
+        "Set DestinationConfig.OnFailure and BisectBatchOnFunctionError so a poison record cannot block the shard.",
+        stream_failure_path,
+    ),
+    Rule(
+        "ProvisionedConcurrencyScaling",
+        "AWS::Lambda::Alias",
+        "Provisioned concurrency on the alias has no auto scaling.",
+        "Register a ScalableTarget (lambda:function:ProvisionedConcurrency) with target tracking at 0.7.",
+        provisioned_concurrency_autoscaled,
+    ),
+    Rule(
+        "ProvisionedConcurrencyScaling",
+        "AWS::Lambda::Version",
+        "Provisioned concurrency on the version has no auto scaling.",
+        "Register a ScalableTarget (lambda:function:ProvisionedConcurrency) with target tracking at 0.7.",
+        provisioned_concurrency_autoscaled,
+    ),
+)
+
+
+def evaluate(template: Template) -> list[tuple[str, str]]:
+    """Every finding in ``template``: (rule id suffix, logical id). For use outside cdk-nag."""
+    findings = []
+    for rule in RULES:
+        for logical_id in sorted(resources_of(template, rule.resource_type)):
+            if rule.check(template, logical_id) is False:
+                findings.append((rule.id, logical_id))
+    return findings
