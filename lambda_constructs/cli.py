@@ -38,6 +38,49 @@ def _report(args: argparse.Namespace) -> str:
     return format_table(reports)
 
 
+def _right_size(args: argparse.Namespace) -> str:
+    from .ops import format_right_size, plot, right_size
+
+    rows, chosen = right_size(args.power_tuning, strategy=args.strategy, weight=args.weight)
+    text = format_right_size(rows, chosen, args.strategy)
+    if args.plot:
+        try:
+            plot(rows, chosen, args.plot)
+        except OSError as exc:
+            raise UserError(f"cannot write {args.plot}: {exc.strerror or exc}") from None
+        text += f"\nplot written to {args.plot}"
+    return text
+
+
+def _measure(args: argparse.Namespace) -> str:
+    import json
+    from pathlib import Path
+
+    from .ops import MeasureError, measure
+
+    try:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        raise UserError("measure needs boto3: pip install 'lambda-constructs[ops]'") from None
+    try:
+        client = boto3.client("cloudwatch", region_name=args.region)
+        sizing = measure(client, args.function, days=args.days)
+    except MeasureError as exc:
+        raise UserError(str(exc)) from None
+    except (BotoCoreError, ClientError) as exc:
+        raise UserError(f"CloudWatch: {exc}") from None
+    text = json.dumps({k: v for k, v in sizing.to_dict().items()}, indent=2)
+    if args.out:
+        try:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(text + "\n")
+        except OSError as exc:
+            raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        return f"{text}\nwritten to {args.out}: use ProductionFunction(..., sizing=Sizing.from_file({args.out!r}))"
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lambda-constructs",
@@ -68,6 +111,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="estimate monthly cost for N invocations of each function",
     )
     report.set_defaults(run=_report)
+
+    size = commands.add_parser(
+        "right-size",
+        help="pick memory from AWS Lambda Power Tuning output, with costs per architecture",
+        description="Print a row per memory size (average duration, duration cost per 1M invocations on arm64 "
+        "and x86_64, which strategies pick it) and the pick of --strategy, exactly as "
+        "Memory.from_power_tuning picks it.",
+    )
+    size.add_argument("power_tuning", metavar="POWER_TUNING.json", help="the state machine's output (with stats)")
+    size.add_argument("--strategy", choices=("cost", "speed", "balanced"), default="cost")
+    size.add_argument(
+        "--weight",
+        type=float,
+        default=0.5,
+        help="balanced strategy weight, 0..1 (1 = all cost, 0 = all speed; default 0.5)",
+    )
+    size.add_argument("--plot", metavar="PNG", help="write a cost/duration plot with the pick marked")
+    size.set_defaults(run=_right_size)
+
+    meas = commands.add_parser(
+        "measure",
+        help="measure a function's p99 in CloudWatch and write a sizing file",
+        description="Read AWS/Lambda Duration p99 and p99.9, Invocations, Throttles, ConcurrentExecutions max "
+        "and (with :ALIAS) ProvisionedConcurrencyUtilization max over the window, using your normal "
+        "AWS credential chain. Fewer than 1,000 invocations is an error, not a number.",
+    )
+    meas.add_argument("function", metavar="FUNCTION[:ALIAS]")
+    meas.add_argument("--days", type=_positive_float, default=14.0, help="window in days (default 14)")
+    meas.add_argument("--region", default=None, help="AWS region (default: your configuration)")
+    meas.add_argument("--out", metavar="sizing/NAME.json", help="write the sizing file here")
+    meas.set_defaults(run=_measure)
     return parser
 
 

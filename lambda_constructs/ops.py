@@ -1,0 +1,163 @@
+"""The operations loop: measure p99 in CloudWatch, right-size memory from Power Tuning output.
+
+``measure`` needs boto3 (``pip install lambda-constructs[ops]``) and the user's normal credential
+chain; ``right_size`` and ``plot`` need only the Power Tuning JSON (matplotlib for the plot).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .pricing import DEFAULT_PRICES, Prices, duration_cost_per_million
+from .sizing import MIN_SAMPLES_FOR_P99, PowerTuningPoint, Sizing, parse_power_tuning, pick_power
+
+
+class MeasureError(Exception):
+    """Not enough data for a meaningful figure (the message says what was found)."""
+
+
+def _stat(
+    client: Any,
+    name: str,
+    dims: list[dict[str, str]],
+    start: datetime,
+    end: datetime,
+    *,
+    statistic: str | None = None,
+    extended: list[str] | None = None,
+) -> dict[str, float]:
+    """One datapoint covering the whole window: CloudWatch computes the percentile over it exactly."""
+    kwargs: dict[str, Any] = {
+        "Namespace": "AWS/Lambda",
+        "MetricName": name,
+        "Dimensions": dims,
+        "StartTime": start,
+        "EndTime": end,
+        "Period": int((end - start).total_seconds()),
+    }
+    if extended:
+        kwargs["ExtendedStatistics"] = extended
+    else:
+        kwargs["Statistics"] = [statistic]
+    points = client.get_metric_statistics(**kwargs)["Datapoints"]
+    if not points:
+        return {}
+    point = points[0]
+    if extended:
+        return {k: float(v) for k, v in point.get("ExtendedStatistics", {}).items()}
+    return {statistic: float(point[statistic])}  # type: ignore[index]
+
+
+def measure(client: Any, function: str, *, days: float = 14, now: datetime | None = None) -> Sizing:
+    """Measure ``FUNCTION[:ALIAS]`` over the last ``days``; refuse a p99 from < 1,000 invocations."""
+    name, _, alias = function.partition(":")
+    end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    start = end - timedelta(days=days)
+    dims = [{"Name": "FunctionName", "Value": name}]
+    if alias:
+        dims.append({"Name": "Resource", "Value": f"{name}:{alias}"})
+    invocations = _stat(client, "Invocations", dims, start, end, statistic="Sum").get("Sum", 0.0)
+    if invocations < MIN_SAMPLES_FOR_P99:
+        raise MeasureError(
+            f"{function}: {invocations:.0f} invocations in the last {days:g} days; a p99 needs at "
+            f"least {MIN_SAMPLES_FOR_P99}. Measure over more days or after more traffic."
+        )
+    percentiles = _stat(client, "Duration", dims, start, end, extended=["p99", "p99.9"])
+    if "p99" not in percentiles:
+        raise MeasureError(f"{function}: CloudWatch returned no Duration p99 for the window")
+    peak = _stat(client, "ConcurrentExecutions", dims, start, end, statistic="Maximum").get("Maximum")
+    utilization = None
+    if alias:
+        utilization = _stat(client, "ProvisionedConcurrencyUtilization", dims, start, end, statistic="Maximum").get(
+            "Maximum"
+        )
+    throttles = _stat(client, "Throttles", dims, start, end, statistic="Sum").get("Sum", 0.0)
+    sizing = Sizing(
+        function=function,
+        p99_ms=percentiles["p99"],
+        p999_ms=percentiles.get("p99.9"),
+        sample_count=int(invocations),
+        window_days=days,
+        peak_concurrency=peak,
+        measured_at=end,
+        provisioned_utilization_max=utilization,
+    )
+    object.__setattr__(sizing, "source", f"cloudwatch ({int(throttles)} throttles in window)")
+    return sizing
+
+
+@dataclass(frozen=True)
+class SizeRow:
+    memory_mb: int
+    duration_ms: float
+    cost_arm64: float
+    cost_x86_64: float
+    picks: tuple[str, ...]
+
+
+def right_size(
+    result: Any, *, strategy: str = "cost", weight: float = 0.5, prices: Prices = DEFAULT_PRICES
+) -> tuple[list[SizeRow], PowerTuningPoint]:
+    """A row per memory size (duration, duration cost per 1M invocations per architecture, which
+    strategies pick it) and the pick of ``strategy``: the same code as ``Memory.from_power_tuning``."""
+    points = sorted(parse_power_tuning(result), key=lambda p: p.memory_mb)
+    chosen = pick_power(points, strategy, weight)
+    picks = {s: pick_power(points, s, weight).memory_mb for s in ("cost", "speed", "balanced")}
+    rows = [
+        SizeRow(
+            p.memory_mb,
+            p.average_duration_ms,
+            duration_cost_per_million(p.memory_mb, p.average_duration_ms, "arm64", prices),
+            duration_cost_per_million(p.memory_mb, p.average_duration_ms, "x86_64", prices),
+            tuple(s for s, mb in picks.items() if mb == p.memory_mb),
+        )
+        for p in points
+    ]
+    return rows, chosen
+
+
+def format_right_size(rows: list[SizeRow], chosen: PowerTuningPoint, strategy: str) -> str:
+    header = f"{'memory':>8}  {'duration':>11}  {'$/1M arm64':>10}  {'$/1M x86_64':>11}  picked by"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        mark = " <-" if r.memory_mb == chosen.memory_mb else ""
+        lines.append(
+            f"{r.memory_mb:>5} MB  {r.duration_ms:>8.1f} ms  {r.cost_arm64:>10.2f}  {r.cost_x86_64:>11.2f}  "
+            f"{', '.join(r.picks) or '-'}{mark}"
+        )
+    lines.append(
+        f"\n{strategy}: Memory.mb({chosen.memory_mb})  (duration cost only, requests excluded; "
+        "arm64 is what ProductionFunction deploys)"
+    )
+    return "\n".join(lines)
+
+
+def plot(rows: list[SizeRow], chosen: PowerTuningPoint, path: str | os.PathLike[str]) -> None:
+    """Cost (arm64, x86_64) and duration against memory, the pick marked; PNG via the Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    mem = [r.memory_mb for r in rows]
+    fig, cost_ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    cost_ax.plot(mem, [r.cost_arm64 for r in rows], "o-", color="tab:green", label="$ / 1M invocations, arm64")
+    cost_ax.plot(mem, [r.cost_x86_64 for r in rows], "o--", color="tab:gray", label="$ / 1M invocations, x86_64")
+    cost_ax.set_xscale("log", base=2)
+    cost_ax.set_xticks(mem, [str(m) for m in mem])
+    cost_ax.set_xlabel("memory (MB)")
+    cost_ax.set_ylabel("duration cost per 1M invocations (USD)")
+    duration_ax = cost_ax.twinx()
+    duration_ax.plot(mem, [r.duration_ms for r in rows], "s-", color="tab:blue", label="average duration (ms)")
+    duration_ax.set_ylabel("average duration (ms)")
+    cost_ax.axvline(chosen.memory_mb, color="tab:red", linestyle=":", label=f"pick: {chosen.memory_mb} MB")
+    handles = cost_ax.get_legend_handles_labels()
+    more = duration_ax.get_legend_handles_labels()
+    cost_ax.legend(handles[0] + more[0], handles[1] + more[1], loc="upper center", fontsize=8)
+    cost_ax.set_title("Power Tuning: cost and duration against memory")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,193 @@
+"""The operations loop: measure (botocore Stubber and moto), right-size, report cost, CLI errors.
+
+Which backend for which call: moto's CloudWatch answers GetMetricStatistics with Statistics
+(Sum / Maximum) from data put with PutMetricData, but does not compute ExtendedStatistics
+(percentiles); so the full `measure` is tested against botocore's Stubber, and the Sum/Maximum
+path also against moto.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from lambda_constructs import Sizing
+from lambda_constructs.cli import main
+from lambda_constructs.ops import MeasureError, _stat, measure, right_size
+from lambda_constructs.pricing import duration_cost_per_million, monthly_cost
+from lambda_constructs.sizing import Memory
+
+FIXTURE = Path(__file__).parent / "fixtures" / "power_tuning.json"
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def test_seed_001_table() -> None:
+    """128 MB x 800 ms and 1,024 MB x 80 ms on arm64: $1.33 and $1.07 per million (duration only)."""
+    assert round(duration_cost_per_million(128, 800, "arm64"), 2) == 1.33
+    assert round(duration_cost_per_million(1024, 80, "arm64"), 2) == 1.07
+    assert round(duration_cost_per_million(256, 400, "arm64"), 2) == 1.33
+    assert round(duration_cost_per_million(512, 200, "arm64"), 2) == 1.33
+
+
+def test_monthly_cost_with_provisioned_concurrency() -> None:
+    cost = monthly_cost(memory_mb=1024, duration_ms=120, invocations=10_000_000, provisioned_min=2)
+    assert cost.requests == pytest.approx(2.0)
+    assert cost.provisioned == pytest.approx(2 * 730 * 3600 * 0.0000033334)  # ~ $17.52
+    assert cost.duration == pytest.approx(10_000_000 * 0.12 * 0.0000077778)
+
+
+def _stubbed(responses: list[tuple[dict, dict]]) -> tuple[object, Stubber]:
+    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    for params, response in responses:
+        stub.add_response("get_metric_statistics", response, params)
+    return client, stub
+
+
+def _params(metric: str, alias: bool, **stat: object) -> dict:
+    dims = [{"Name": "FunctionName", "Value": "orders"}]
+    if alias:
+        dims.append({"Name": "Resource", "Value": "orders:live"})
+    return {
+        "Namespace": "AWS/Lambda",
+        "MetricName": metric,
+        "Dimensions": dims,
+        "StartTime": ANY,
+        "EndTime": ANY,
+        "Period": 14 * 86_400,
+        **stat,
+    }
+
+
+def _point(**values: object) -> dict:
+    return {"Datapoints": [{"Timestamp": NOW, **values}]}
+
+
+def test_measure_with_stubber_reads_every_metric() -> None:
+    client, stub = _stubbed(
+        [
+            (_params("Invocations", True, Statistics=["Sum"]), _point(Sum=250_000.0)),
+            (
+                _params("Duration", True, ExtendedStatistics=["p99", "p99.9"]),
+                _point(ExtendedStatistics={"p99": 118.5, "p99.9": 301.0}),
+            ),
+            (_params("ConcurrentExecutions", True, Statistics=["Maximum"]), _point(Maximum=37.0)),
+            (_params("ProvisionedConcurrencyUtilization", True, Statistics=["Maximum"]), _point(Maximum=0.82)),
+            (_params("Throttles", True, Statistics=["Sum"]), _point(Sum=0.0)),
+        ]
+    )
+    with stub:
+        sizing = measure(client, "orders:live", days=14, now=NOW)
+    stub.assert_no_pending_responses()
+    assert (sizing.p99_ms, sizing.p999_ms, sizing.sample_count) == (118.5, 301.0, 250_000)
+    assert (sizing.peak_concurrency, sizing.provisioned_utilization_max) == (37.0, 0.82)
+    assert sizing.window_days == 14 and sizing.measured_at == NOW
+    assert Sizing.from_dict(sizing.to_dict()).p99_ms == 118.5
+
+
+def test_measure_refuses_too_few_invocations() -> None:
+    client, stub = _stubbed([(_params("Invocations", False, Statistics=["Sum"]), _point(Sum=999.0))])
+    with stub, pytest.raises(MeasureError, match=r"999 invocations in the last 14 days; a p99 needs at least 1000"):
+        measure(client, "orders", days=14, now=NOW)
+
+
+def test_sum_statistics_against_moto() -> None:
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("cloudwatch", region_name="us-east-1")
+        dims = [{"Name": "FunctionName", "Value": "orders"}]
+        for minutes in range(5):
+            client.put_metric_data(
+                Namespace="AWS/Lambda",
+                MetricData=[
+                    {
+                        "MetricName": "Invocations",
+                        "Dimensions": dims,
+                        "Value": 300.0,
+                        "Timestamp": NOW - timedelta(minutes=minutes + 1),
+                    }
+                ],
+            )
+        start = NOW - timedelta(days=1)
+        assert _stat(client, "Invocations", dims, start, NOW, statistic="Sum") == {"Sum": 1500.0}
+        assert _stat(client, "Throttles", dims, start, NOW, statistic="Sum") == {}
+
+
+def test_right_size_uses_the_same_picks_as_memory() -> None:
+    for strategy in ("cost", "speed", "balanced"):
+        _, chosen = right_size(FIXTURE, strategy=strategy)
+        assert chosen.memory_mb == Memory.from_power_tuning(FIXTURE, strategy=strategy).size_mb
+    rows, _ = right_size(FIXTURE)
+    row = next(r for r in rows if r.memory_mb == 1024)
+    assert round(row.cost_arm64, 2) == 1.07 and round(row.cost_x86_64, 2) == 1.33
+    assert row.picks == ("cost", "balanced")
+
+
+def test_right_size_cli_prints_table_and_writes_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    png = tmp_path / "cost.png"
+    assert main(["right-size", str(FIXTURE), "--strategy", "speed", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "3008 MB      58.0 ms        2.27         2.84  speed <-" in out
+    assert "speed: Memory.mb(3008)" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["right-size", "missing.json"], "power_tuning='missing.json' is invalid; allowed: a readable JSON file"),
+        (["right-size", str(FIXTURE), "--weight", "2"], "weight=2.0 is invalid; allowed: 0..1"),
+        (["report", "no-such-dir"], "cannot read no-such-dir/manifest.json"),
+        (["measure", "orders", "--days", "0"], "argument --days: '0' must be > 0"),
+        (["report", "--format", "xml"], "argument --format: invalid choice"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_sizing_file_drives_the_timeout(tmp_path: Path) -> None:
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Annotations, Match, Template
+
+    from lambda_constructs import ProductionFunction
+    from tests.conftest import INLINE
+
+    path = tmp_path / "orders.json"
+    path.write_text(
+        json.dumps(
+            {
+                "function": "orders:live",
+                "p99_ms": 1200,
+                "p999_ms": 2500,
+                "sample_count": 5000,
+                "window_days": 14,
+                "peak_concurrency": 9,
+                "measured_at": "2026-01-01T00:00:00+00:00",
+            }
+        )
+    )
+    stack = cdk.Stack(cdk.App(), "S")
+    fn = ProductionFunction(stack, "F", code=INLINE, handler="i.h", sizing=Sizing.from_file(path))
+    assert fn.timeout_seconds == 4  # 1,200 ms x 3 = 3.6 s -> 4 s
+    resource = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()))
+    meta = resource["Metadata"]["lambda-constructs"]
+    assert meta["timeout"] == {"seconds": 4, "source": "sizing", "p99Ms": 1200, "multiplier": 3}
+    assert meta["sizing"]["file"] == str(path) and meta["sizing"]["sample_count"] == 5000
+    # measured in January: older than 90 days -> a warning
+    assert Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("re-run 'lambda-constructs measure'")
+    )
