@@ -23,6 +23,7 @@ from lambda_constructs import (
     ProvisionedConcurrency,
     QueueConsumer,
     ScheduledFunction,
+    ServiceDashboard,
     StreamConsumer,
 )
 
@@ -123,6 +124,13 @@ class OrdersService(cdk.Stack):
             alarm_topic=alarms,
         )
         self.events_stream = StreamConsumer(self, "OrderEventsStream", function=self.order_events, table=orders)
+
+        # One dashboard for the service: traffic, duration vs timeout, PC utilization, cold vs warm.
+        ServiceDashboard(
+            self,
+            "ServiceDashboard",
+            functions=[self.orders_api, self.notifier, self.order_worker, self.cleanup, self.order_events],
+        )
 
 
 def build_app(**app_props: object) -> cdk.App:

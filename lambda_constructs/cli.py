@@ -25,10 +25,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _report(args: argparse.Namespace) -> str:
+    from .pricing import DEFAULT_PRICES, Prices
     from .report import AssemblyError, build_report, format_json, format_markdown, format_table
 
+    prices = DEFAULT_PRICES
+    if args.prices:
+        import json
+        from pathlib import Path
+
+        try:
+            prices = Prices.from_dict(json.loads(Path(args.prices).read_text()))
+        except OSError as exc:
+            raise UserError(f"cannot read {args.prices}: {exc.strerror or exc}") from None
+        except ValueError as exc:  # JSON errors are ValueErrors too
+            raise UserError(f"{args.prices}: {exc}") from None
     try:
-        reports = build_report(args.assembly, invocations=args.invocations_per_month)
+        reports = build_report(args.assembly, invocations=args.invocations_per_month, prices=prices)
     except AssemblyError as exc:
         raise UserError(str(exc)) from None
     if args.format == "json":
@@ -108,7 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=None,
         metavar="N",
-        help="estimate monthly cost for N invocations of each function",
+        help="estimate monthly cost for N invocations of each function: duration at the p99 on the function's "
+        "architecture + requests + provisioned concurrency at min capacity",
+    )
+    report.add_argument(
+        "--prices",
+        metavar="PRICES.json",
+        default=None,
+        help='override the price table, e.g. {"arm64": {"duration_gb_s": 0.0000133334}, "requests_per_million": 0.2} '
+        "(default: us-east-1 list prices, lambda_constructs/pricing.py)",
     )
     report.set_defaults(run=_report)
 

@@ -13,9 +13,9 @@ own it alone: no stack update ever writes provisioned concurrency on the alias.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aws_cdk import Duration
+from aws_cdk import CfnResource, Duration, Stack
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .function import ProductionFunction
 
 KINDS = ("canary", "linear", "all_at_once")
+Hook = Any  # ProductionFunction | lambda_.IFunction (a forward reference jsii cannot express)
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,15 @@ class Deployment:
 
     ``pre_traffic_hook`` / ``post_traffic_hook`` are Lambda functions CodeDeploy runs before
     and after shifting (they report back with codedeploy:PutLifecycleEventHookExecutionStatus).
+    Pass a ProductionFunction and CodeDeploy invokes its ``live`` alias, with an IAM grant on
+    that alias alone; a plain ``IFunction`` gets aws-cdk's grant on every version (``arn:*``).
     """
 
     kind: str
     percent: int = 0
     minutes: int = 0
-    pre_traffic_hook: lambda_.IFunction | None = None
-    post_traffic_hook: lambda_.IFunction | None = None
+    pre_traffic_hook: Hook | None = None
+    post_traffic_hook: Hook | None = None
 
     @staticmethod
     def canary(
@@ -110,13 +113,41 @@ def build_deployment_group(function: ProductionFunction, deployment: Deployment)
         auto_rollback=codedeploy.AutoRollbackConfig(
             failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
         ),
-        pre_hook=deployment.pre_traffic_hook,
-        post_hook=deployment.post_traffic_hook,
+        pre_hook=_hook(deployment.pre_traffic_hook),
+        post_hook=_hook(deployment.post_traffic_hook),
     )
     _cdk.acknowledge(
         group,
-        "AwsSolutions-IAM4",
-        "CodeDeploy's service role uses AWSCodeDeployRoleForLambdaLimited, AWS's own "
-        "least-privilege policy for Lambda deployments (UpdateAlias, GetAlias, DescribeAlarms).",
+        f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{_CODEDEPLOY_POLICY}]",
+        "aws-cdk-lib always attaches AWSCodeDeployRoleForLambdaLimited to a Lambda deployment group's role: "
+        "AWS's own policy scoped to what CodeDeploy needs for Lambda (Get/UpdateAlias, DescribeAlarms).",
     )
+    for hook in (deployment.pre_traffic_hook, deployment.post_traffic_hook):
+        if hook is not None:
+            _acknowledge_hook_grant(group, _hook(hook))
     return group
+
+
+_CODEDEPLOY_POLICY = "AWSCodeDeployRoleForLambdaLimited"
+
+
+def _hook(hook: Hook | None) -> lambda_.IFunction | None:
+    """The function CodeDeploy invokes: a ProductionFunction's own Function, or the IFunction given."""
+    from .function import ProductionFunction
+
+    return hook.function if isinstance(hook, ProductionFunction) else hook
+
+
+def _acknowledge_hook_grant(group: codedeploy.LambdaDeploymentGroup, hook: lambda_.IFunction | None) -> None:
+    """aws-cdk grants the group's role lambda:InvokeFunction on ``<hook arn>:*`` (every version)."""
+    cfn = hook.node.default_child if hook is not None else None
+    if not isinstance(cfn, CfnResource):
+        return  # an imported hook: no logical id to name; its finding stays visible
+    stack = Stack.of(cfn)
+    logical_id = stack.resolve(stack.get_logical_id(cfn))
+    _cdk.acknowledge(
+        group,
+        f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
+        "aws-cdk's LambdaDeploymentGroup grants CodeDeploy invoke on every version of the traffic hook "
+        "(arn:*): the hook is this deployment's own test function, invoked for the version under test.",
+    )

@@ -500,6 +500,12 @@ class ProductionFunction(Construct):
         """Attach an event source to the ``live`` alias (never $LATEST)."""
         self.alias.add_event_source(source)
 
+    def dashboard(self, id: str = "Dashboard") -> Any:
+        """A ServiceDashboard of this one function (for a whole service, use ServiceDashboard)."""
+        from .dashboard import ServiceDashboard
+
+        return ServiceDashboard(self, id, functions=[self])
+
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the ``live`` alias."""
         return self.alias.grant_invoke(grantee)

@@ -7,7 +7,9 @@ your region or contract differs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 SECONDS_PER_MONTH = 730 * 3600  # AWS's pricing examples use 730 hours a month
 
@@ -33,12 +35,44 @@ class Prices:
             return self.x86_64
         raise ValueError(f"architecture={architecture!r} is invalid; allowed: arm64 | x86_64")
 
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> Prices:
+        """Prices from a mapping such as ``{"arm64": {"duration_gb_s": 0.0000133334}, "requests_per_million": 0.2}``;
+        unnamed figures keep their defaults. Raises ValueError naming an unknown key or a non-number."""
+        base = Prices()
+        known = {"x86_64", "arm64", "requests_per_million"}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown price keys {sorted(unknown)}; allowed: {sorted(known)}")
+        values: dict[str, Any] = {}
+        for arch in ("x86_64", "arm64"):
+            override = data.get(arch) or {}
+            fields = {
+                f: getattr(getattr(base, arch), f)
+                for f in ("duration_gb_s", "provisioned_gb_s", "provisioned_duration_gb_s")
+            }
+            bad = set(override) - set(fields)
+            if bad:
+                raise ValueError(f"unknown {arch} price keys {sorted(bad)}; allowed: {sorted(fields)}")
+            fields.update({k: _price(f"{arch}.{k}", v) for k, v in override.items()})
+            values[arch] = ArchPrices(**fields)
+        values["requests_per_million"] = _price(
+            "requests_per_million", data.get("requests_per_million", base.requests_per_million)
+        )
+        return Prices(**values)
+
     def with_overrides(self, **overrides: float) -> Prices:
         """A copy with some figures replaced, e.g. ``requests_per_million=0.25``."""
         return replace(self, **overrides)  # type: ignore[arg-type]
 
 
 DEFAULT_PRICES = Prices()
+
+
+def _price(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"price {name}={value!r} is invalid; allowed: a number >= 0")
+    return float(value)
 
 
 def gb_seconds(memory_mb: float, duration_ms: float) -> float:

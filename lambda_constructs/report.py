@@ -88,6 +88,27 @@ def props(resource: Mapping[str, Any]) -> Mapping[str, Any]:
     return resource.get("Properties", {}) or {}
 
 
+def function_of(template: Template, value: Any) -> str | None:
+    """The Lambda function logical id a FunctionName / Arn value points at, through its alias or version."""
+    resources = template.get("Resources", {})
+    for rid in refs(value):
+        kind = resources.get(rid, {}).get("Type")
+        if kind == "AWS::Lambda::Function":
+            return rid
+        if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+            return function_of(template, props(resources[rid]).get("FunctionName"))
+    return None
+
+
+def targeting(template: Template, type_: str, function_id: str, key: str = "FunctionName") -> dict[str, Any]:
+    """Resources of ``type_`` whose ``key`` names the function, directly or through its alias/version."""
+    return {
+        rid: res
+        for rid, res in resources_of(template, type_).items()
+        if function_of(template, props(res).get(key)) == function_id
+    }
+
+
 def referencing(
     template: Template, type_: str, logical_id: str, key: str | None = None
 ) -> dict[str, Mapping[str, Any]]:
@@ -154,11 +175,11 @@ def _failure_path(template: Template, function_id: str, function_props: Mapping[
     paths = []
     if (function_props.get("DeadLetterConfig") or {}).get("TargetArn"):
         paths.append("DLQ")
-    for cfg in referencing(template, "AWS::Lambda::EventInvokeConfig", function_id, "FunctionName").values():
+    for cfg in targeting(template, "AWS::Lambda::EventInvokeConfig", function_id).values():
         if (props(cfg).get("DestinationConfig") or {}).get("OnFailure"):
             paths.append("onFailure")
             break
-    for mapping in referencing(template, "AWS::Lambda::EventSourceMapping", function_id, "FunctionName").values():
+    for mapping in targeting(template, "AWS::Lambda::EventSourceMapping", function_id).values():
         if (props(mapping).get("DestinationConfig") or {}).get("OnFailure"):
             paths.append("stream onFailure")
         elif _mapping_queue(template, mapping) is not None:
@@ -180,7 +201,7 @@ def _queue_has_redrive(template: Template, mapping: Mapping[str, Any]) -> bool:
 
 
 def _sqs_visibility(template: Template, function_id: str) -> int | None:
-    for mapping in referencing(template, "AWS::Lambda::EventSourceMapping", function_id, "FunctionName").values():
+    for mapping in targeting(template, "AWS::Lambda::EventSourceMapping", function_id).values():
         queue = _mapping_queue(template, mapping)
         if queue is not None:
             return int(props(queue).get("VisibilityTimeout", 30))

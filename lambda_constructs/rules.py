@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import limits
-from .report import props, refs, resources_of
+from .report import function_of, props, refs, resources_of
 
 Template = Mapping[str, Any]
 Check = Callable[[Template, str], bool | None]
@@ -37,18 +37,6 @@ def _resource(template: Template, logical_id: str) -> Mapping[str, Any]:
     return template.get("Resources", {}).get(logical_id, {})
 
 
-def _function_of(template: Template, value: Any) -> str | None:
-    """The Lambda function logical id a FunctionName / Arn value points at (function or its alias)."""
-    resources = template.get("Resources", {})
-    for rid in refs(value):
-        kind = resources.get(rid, {}).get("Type")
-        if kind == FUNCTION:
-            return rid
-        if kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
-            return _function_of(template, props(resources[rid]).get("FunctionName"))
-    return None
-
-
 def _timeout(template: Template, function_id: str) -> int:
     return int(props(_resource(template, function_id)).get("Timeout", 3))
 
@@ -67,10 +55,10 @@ def timeout_not_max(template: Template, function_id: str) -> bool:
 def _front_door_limits(template: Template, function_id: str) -> list[int]:
     found = []
     for integration in resources_of(template, "AWS::ApiGatewayV2::Integration").values():
-        if _function_of(template, props(integration).get("IntegrationUri")) == function_id:
+        if function_of(template, props(integration).get("IntegrationUri")) == function_id:
             found.append(limits.HTTP_API_INTEGRATION_TIMEOUT_S)
     for method in resources_of(template, "AWS::ApiGateway::Method").values():
-        if _function_of(template, (props(method).get("Integration") or {}).get("Uri")) == function_id:
+        if function_of(template, (props(method).get("Integration") or {}).get("Uri")) == function_id:
             found.append(limits.REST_API_INTEGRATION_TIMEOUT_S)
     return found
 
@@ -83,10 +71,10 @@ def timeout_within_api_gateway(template: Template, function_id: str) -> bool | N
 def _invoked_async(template: Template, function_id: str) -> bool:
     for perm in resources_of(template, "AWS::Lambda::Permission").values():
         p = props(perm)
-        if p.get("Principal") in ASYNC_PRINCIPALS and _function_of(template, p.get("FunctionName")) == function_id:
+        if p.get("Principal") in ASYNC_PRINCIPALS and function_of(template, p.get("FunctionName")) == function_id:
             return True
     for rule in resources_of(template, "AWS::Events::Rule").values():
-        if any(_function_of(template, t.get("Arn")) == function_id for t in props(rule).get("Targets") or []):
+        if any(function_of(template, t.get("Arn")) == function_id for t in props(rule).get("Targets") or []):
             return True
     return bool(_invoke_configs(template, function_id))
 
@@ -95,7 +83,7 @@ def _invoke_configs(template: Template, function_id: str) -> list[Mapping[str, A
     return [
         props(c)
         for c in resources_of(template, "AWS::Lambda::EventInvokeConfig").values()
-        if _function_of(template, props(c).get("FunctionName")) == function_id
+        if function_of(template, props(c).get("FunctionName")) == function_id
     ]
 
 
@@ -129,7 +117,7 @@ def errors_alarm(template: Template, function_id: str) -> bool:
             if (
                 metric.get("MetricName") == "Errors"
                 and metric.get("Namespace") == "AWS/Lambda"
-                and any(_function_of(template, d.get("Value")) == function_id for d in metric.get("Dimensions") or [])
+                and any(function_of(template, d.get("Value")) == function_id for d in metric.get("Dimensions") or [])
             ):
                 return True
     return False
@@ -161,7 +149,7 @@ def _is_stream(template: Template, mapping_id: str) -> bool:
 def sqs_visibility(template: Template, mapping_id: str) -> bool | None:
     queue = _queue_of(template, mapping_id)
     p = props(_resource(template, mapping_id))
-    function_id = _function_of(template, p.get("FunctionName"))
+    function_id = function_of(template, p.get("FunctionName"))
     if queue is None or function_id is None:
         return None
     visibility = props(queue).get("VisibilityTimeout", 30)
@@ -196,7 +184,7 @@ def provisioned_concurrency_autoscaled(template: Template, qualifier_id: str) ->
     p = props(_resource(template, qualifier_id))
     if not (p.get("ProvisionedConcurrencyConfig") or {}).get("ProvisionedConcurrentExecutions"):
         return None
-    function_id = _function_of(template, p.get("FunctionName"))
+    function_id = function_of(template, p.get("FunctionName"))
     for target in resources_of(template, "AWS::ApplicationAutoScaling::ScalableTarget").values():
         tp = props(target)
         if tp.get("ScalableDimension") == "lambda:function:ProvisionedConcurrency" and function_id in set(

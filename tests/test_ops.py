@@ -191,3 +191,88 @@ def test_sizing_file_drives_the_timeout(tmp_path: Path) -> None:
     assert Annotations.from_stack(stack).find_warning(
         "*", Match.string_like_regexp("re-run 'lambda-constructs measure'")
     )
+
+
+# ---------------------------------------------------------------- report
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import app as example
+
+    out = tmp_path_factory.mktemp("asm") / "cdk.out"
+    example.build_app(outdir=str(out), context={"aws:cdk:enable-path-metadata": True}).synth()
+    return out
+
+
+def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(assembly)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "function",
+        "memory",
+        "arch",
+        "timeout",
+        "from",
+        "alias",
+        "provisioned",
+        "reserved",
+        "failure",
+        "path",
+        "sqs",
+        "visibility",
+        "alarms",
+        "$/month",
+    ]
+    rows = {line.split()[0].split("/")[0]: line for line in lines[2:]}
+    assert set(rows) == {"OrdersApi", "Notifier", "OrderWorker", "NightlyCleanup", "OrderEvents"}
+    assert "2..20@0.7" in rows["OrdersApi"] and "p99 120 ms" in rows["OrdersApi"]
+    assert "SQS redrive" in rows["OrderWorker"] and "41 s" in rows["OrderWorker"]  # 6 x 6 s + 5 s window
+    assert "stream onFailure" in rows["OrderEvents"]
+    assert "onFailure" in rows["NightlyCleanup"] and "1769 MB" in rows["NightlyCleanup"]
+
+
+def test_report_cost_estimate_json(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(assembly), "--format", "json", "--invocations-per-month", "10000000"]) == 0
+    rows = {r["path"].split("/")[1]: r for r in json.loads(capsys.readouterr().out)}
+    api = rows["OrdersApi"]
+    expected = monthly_cost(memory_mb=1024, duration_ms=120, invocations=10_000_000, provisioned_min=2)
+    assert api["monthly_cost_usd"] == round(expected.total, 2)
+    assert api["extra"]["cost"] == {
+        "duration": round(expected.duration, 2),
+        "requests": 2.0,
+        "provisioned": round(expected.provisioned, 2),
+    }
+    worker = rows["OrderWorker"]
+    assert worker["monthly_cost_usd"] == round(
+        monthly_cost(memory_mb=1024, duration_ms=2000, invocations=10_000_000).total, 2
+    )
+
+
+def test_report_markdown_and_price_overrides(
+    assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"requests_per_million": 1.0, "arm64": {"duration_gb_s": 0}}))
+    assert (
+        main(
+            [
+                "report",
+                str(assembly),
+                "--format",
+                "markdown",
+                "--invocations-per-month",
+                "1000000",
+                "--prices",
+                str(prices),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("| function | memory |") and out[1].startswith("|---|")
+    notifier = next(line for line in out if line.startswith("| Notifier/"))
+    assert notifier.endswith("| 1.00 |")  # duration free, 1M requests at $1.00
+    prices.write_text(json.dumps({"arm": {}}))
+    assert main(["report", str(assembly), "--prices", str(prices)]) == 2
+    assert "unknown price keys ['arm']" in capsys.readouterr().err

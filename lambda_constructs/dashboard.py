@@ -1,0 +1,128 @@
+"""ServiceDashboard: one CloudWatch dashboard per service, a row of widgets per function."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from constructs import Construct
+
+from . import _cdk
+from .errors import Problem, Problems
+from .function import ProductionFunction
+
+PERIOD = Duration.minutes(1)
+
+# Seed 000: "plotting the p50/p99/p999 of Billed Duration split by cold/warm is the single most
+# valuable Lambda dashboard you can build". REPORT lines carry @initDuration on cold starts only.
+COLD_WARM_QUERY = "\n".join(
+    [
+        'filter @type = "REPORT"',
+        "| fields ispresent(@initDuration) as coldStart",
+        "| stats count(*) as invocations, pct(@billedDuration, 50) as p50BilledMs,",
+        "  pct(@billedDuration, 99) as p99BilledMs, pct(@billedDuration, 99.9) as p999BilledMs,",
+        "  avg(@initDuration) as avgInitMs by coldStart",
+    ]
+)
+
+
+class ServiceDashboard(Construct):
+    """A CloudWatch dashboard with, for each function:
+
+    - invocations, errors, throttles;
+    - duration p50 / p99 / p99.9 against a horizontal line at the timeout;
+    - provisioned-concurrency utilization against the auto-scaling target, and spillover (when provisioned);
+    - failure-queue depth (ASYNC);
+    - a Logs Insights table of billed duration p50 / p99 / p99.9 split by cold and warm starts.
+
+    Args:
+        functions: the service's ProductionFunctions (at least one).
+        dashboard_name: default CloudFormation-generated.
+    """
+
+    def __init__(
+        self, scope: Construct, id: str, *, functions: Sequence[ProductionFunction], dashboard_name: str | None = None
+    ) -> None:
+        def check(problems: Problems) -> None:
+            if not functions or not all(isinstance(f, ProductionFunction) for f in functions):
+                problems.add(Problem("functions", functions, "a non-empty list of ProductionFunction"))
+
+        _cdk.validated(scope, id, check)
+        super().__init__(scope, id)
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
+        for function in functions:
+            for row in function_rows(function):
+                self.dashboard.add_widgets(*row)
+
+
+def function_rows(fn: ProductionFunction) -> list[list[cloudwatch.IWidget]]:
+    """The widgets for one function, as dashboard rows."""
+    f = fn.function
+    title = fn.node.path
+    timeout_ms = fn.timeout_seconds * 1000
+    rows: list[list[cloudwatch.IWidget]] = [
+        [
+            cloudwatch.TextWidget(
+                markdown=f"### {title}\n{fn.memory_size} MB, timeout {fn.timeout_seconds} s, alias `live`",
+                width=24,
+                height=2,
+            )
+        ]
+    ]
+    traffic = cloudwatch.GraphWidget(
+        title=f"{title}: invocations, errors, throttles",
+        width=8,
+        left=[
+            f.metric_invocations(period=PERIOD, statistic="Sum"),
+            f.metric_errors(period=PERIOD, statistic="Sum"),
+            f.metric_throttles(period=PERIOD, statistic="Sum"),
+        ],
+    )
+    duration = cloudwatch.GraphWidget(
+        title=f"{title}: duration vs timeout",
+        width=8,
+        left=[f.metric_duration(period=PERIOD, statistic=s, label=s) for s in ("p50", "p99", "p99.9")],
+        left_annotations=[
+            cloudwatch.HorizontalAnnotation(
+                value=timeout_ms, label=f"timeout {fn.timeout_seconds} s", color=cloudwatch.Color.RED
+            )
+        ],
+    )
+    cold_warm = cloudwatch.LogQueryWidget(
+        title=f"{title}: billed duration, cold vs warm",
+        width=8,
+        log_group_names=[fn.log_group.log_group_name],
+        query_string=COLD_WARM_QUERY,
+        view=cloudwatch.LogQueryVisualizationType.TABLE,
+    )
+    rows.append([traffic, duration, cold_warm])
+    extra: list[cloudwatch.IWidget] = []
+    pc = fn.provisioned_concurrency
+    if pc is not None:
+        extra.append(
+            cloudwatch.GraphWidget(
+                title=f"{title}: provisioned concurrency",
+                width=12,
+                left=[fn.alias.metric("ProvisionedConcurrencyUtilization", period=PERIOD, statistic="Maximum")],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=pc.target_utilization, label=f"target {pc.target_utilization}"
+                    )
+                ],
+                right=[fn.alias.metric("ProvisionedConcurrencySpilloverInvocations", period=PERIOD, statistic="Sum")],
+            )
+        )
+    if fn.failure_queue is not None:
+        extra.append(
+            cloudwatch.GraphWidget(
+                title=f"{title}: failure queue depth",
+                width=12,
+                left=[
+                    fn.failure_queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
+                ],
+            )
+        )
+    if extra:
+        rows.append(extra)
+    return rows
