@@ -6,7 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Annotations, Duration, Stack, Token
+import jsii
+from aws_cdk import Annotations, Duration, IStableNumberProducer, Lazy, Stack, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -478,6 +479,8 @@ class ProductionFunction(Construct):
                     f"sizing file {self.sizing.source} was measured {self.sizing.age_days():.0f} days ago "
                     "(> 90): re-run 'lambda-constructs measure' so the timeout follows production.",
                 )
+        # counted at synthesis: the event-source constructs add their alarms after this point
+        data["alarms"] = Lazy.number(_AlarmCount(self.alarms))
         self.cfn_function.add_metadata(METADATA_KEY, data)
 
     # ------------------------------------------------------------------ public helpers
@@ -509,6 +512,15 @@ class ProductionFunction(Construct):
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the ``live`` alias."""
         return self.alias.grant_invoke(grantee)
+
+
+@jsii.implements(IStableNumberProducer)
+class _AlarmCount:
+    def __init__(self, alarms: list[cloudwatch.Alarm]) -> None:
+        self._alarms = alarms
+
+    def produce(self) -> int:
+        return len(self._alarms)
 
 
 _NO_DLQ_REASON = {

@@ -152,7 +152,10 @@ def describe_function(
         _provisioned(template, logical_id, report, static_pc)
     report.failure_path = _failure_path(template, logical_id, p)
     report.sqs_visibility_s = _sqs_visibility(template, logical_id)
-    report.alarm_count = len(referencing(template, "AWS::CloudWatch::Alarm", logical_id))
+    # our functions record how many alarms watch them (incl. queue / stream / API alarms); others: by dimension
+    report.alarm_count = meta.get("alarms", len(referencing(template, "AWS::CloudWatch::Alarm", logical_id)))
+    if report.failure_path == "none" and meta.get("invocation") == "sync":
+        report.failure_path = "caller (sync)"
     if invocations is not None:
         _estimate(report, invocations, prices)
     return report

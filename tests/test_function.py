@@ -342,6 +342,7 @@ def test_sizing_inputs_recorded_in_metadata(sync: tuple[ProductionFunction, Temp
         "invocation": "sync",
         "alias": "live",
         "provisionedConcurrency": {"min": 1, "max": 10, "targetUtilization": 0.7},
+        "alarms": 4,  # counted at synthesis, so event-source alarms added later are included
     }
 
 

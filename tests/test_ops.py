@@ -230,6 +230,8 @@ def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureF
     assert "SQS redrive" in rows["OrderWorker"] and "41 s" in rows["OrderWorker"]  # 6 x 6 s + 5 s window
     assert "stream onFailure" in rows["OrderEvents"]
     assert "onFailure" in rows["NightlyCleanup"] and "1769 MB" in rows["NightlyCleanup"]
+    assert "caller (sync)" in rows["OrdersApi"]
+    assert rows["OrdersApi"].split()[-2] == "7"  # 4 function alarms + 3 HTTP API alarms
 
 
 def test_report_cost_estimate_json(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
