@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .errors import ConfigurationError, Problem, Problems
+from .limits import Range, check_range
 
 ALARM_PERIOD = Duration.minutes(5)
 DLQ_RETENTION = Duration.days(14)  # SQS's maximum (REFERENCE.md): time to notice and redrive
@@ -47,6 +48,11 @@ def duration_problem(prop: str, value: object, *, whole_seconds: bool = True) ->
     ):
         return Problem(prop, f"{value.to_milliseconds(integral=False):g} ms", "a whole number of seconds")
     return None
+
+
+def duration_range_problem(prop: str, value: object, low_s: float, high_s: float, hint: str = "") -> Problem | None:
+    """A problem unless ``value`` is a Duration of whole seconds within ``low_s..high_s``."""
+    return duration_problem(prop, value) or check_range(prop, seconds(value), Range(low_s, high_s, "s"), hint)  # type: ignore[arg-type]
 
 
 def seconds(value: Duration) -> int:
@@ -125,6 +131,13 @@ def queue_depth_alarm(
         "Inspect them, fix the cause, then redrive.",
         topic=topic,
     )
+
+
+def acknowledge_dead_letter_target(queue: sqs.IQueue, what: str) -> None:
+    """A queue that *is* a failure path needs no DLQ of its own (AwsSolutions-SQS3, Serverless-SQSRedrivePolicy)."""
+    reason = f"This queue is itself {what}; a dead-letter target needs no dead-letter queue or redrive of its own."
+    acknowledge(queue, "AwsSolutions-SQS3", reason)
+    acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
 
 
 def acknowledge(scope: Construct, rule_id: str, reason: str) -> None:

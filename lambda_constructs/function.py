@@ -165,11 +165,8 @@ class ProductionFunction(Construct):
                     )
                 )
                 problems.add(
-                    _cdk.duration_problem("max_event_age", max_event_age)
-                    or limits.check_range(
-                        "max_event_age",
-                        _cdk.seconds(max_event_age),
-                        limits.Range(limits.ASYNC_EVENT_AGE_MIN_S, limits.ASYNC_EVENT_AGE_MAX_S, "s"),
+                    _cdk.duration_range_problem(
+                        "max_event_age", max_event_age, limits.ASYNC_EVENT_AGE_MIN_S, limits.ASYNC_EVENT_AGE_MAX_S
                     )
                 )
             if deployment is not None:
@@ -372,16 +369,7 @@ class ProductionFunction(Construct):
             "Failed asynchronous events go to the onFailure destination (FailureQueue), which supersedes a "
             "DeadLetterConfig: it records the request, the response and the error, for $LATEST and live.",
         )
-        _cdk.acknowledge(
-            queue,
-            "AwsSolutions-SQS3",
-            "This queue is itself the onFailure destination of the function; it needs no DLQ.",
-        )
-        _cdk.acknowledge(
-            queue,
-            "Serverless-SQSRedrivePolicy",
-            "This queue is itself the onFailure destination of the function; it needs no redrive.",
-        )
+        _cdk.acknowledge_dead_letter_target(queue, "the onFailure destination of the function")
         for target in (self.function, self.alias):
             target.configure_async_invoke(
                 on_failure=destinations.SqsDestination(queue),

@@ -181,11 +181,7 @@ class QueueConsumer(Construct):
     def _check_window(problems: Problems, window: Duration | None) -> int | None:
         if window is None:
             return None
-        problem = _cdk.duration_problem("max_batching_window", window)
-        if problem is None:
-            problem = limits.check_range(
-                "max_batching_window", _cdk.seconds(window), limits.Range(0, limits.BATCHING_WINDOW_MAX_S, "s")
-            )
+        problem = _cdk.duration_range_problem("max_batching_window", window, 0, limits.BATCHING_WINDOW_MAX_S)
         problems.add(problem)
         return None if problem else _cdk.seconds(window)
 
@@ -194,7 +190,7 @@ class QueueConsumer(Construct):
     ) -> tuple[sqs.IQueue, sqs.IQueue | None]:
         if queue is None:
             dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=fifo)
-            _acknowledge_dlq(dlq)
+            _cdk.acknowledge_dead_letter_target(dlq, "the source queue's dead-letter queue")
             source = _cdk.secure_queue(
                 self,
                 "Queue",
@@ -208,7 +204,7 @@ class QueueConsumer(Construct):
             if queue.dead_letter_queue is not None:
                 return queue, queue.dead_letter_queue.queue
             dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=bool(queue.fifo))
-            _acknowledge_dlq(dlq)
+            _cdk.acknowledge_dead_letter_target(dlq, "the source queue's dead-letter queue")
             cfn: sqs.CfnQueue = queue.node.default_child  # type: ignore[assignment]
             cfn.redrive_policy = {"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": max_receive_count}
             return queue, dlq
@@ -222,12 +218,6 @@ class QueueConsumer(Construct):
     def _add_alarm(self, alarm: cloudwatch.Alarm) -> None:
         self.alarms.append(alarm)
         self.function.add_alarm(alarm)
-
-
-def _acknowledge_dlq(dlq: sqs.Queue) -> None:
-    reason = "This queue is itself a dead-letter queue; it needs no DLQ of its own."
-    _cdk.acknowledge(dlq, "AwsSolutions-SQS3", reason)
-    _cdk.acknowledge(dlq, "Serverless-SQSRedrivePolicy", reason)
 
 
 def _queue_visibility_problem(queue: sqs.Queue, required_s: int, timeout_s: int, window_s: int) -> Problem | None:

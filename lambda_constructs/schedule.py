@@ -75,11 +75,8 @@ class ScheduledFunction(Construct):
                 )
             )
             problems.add(
-                _cdk.duration_problem("max_event_age", max_event_age)
-                or limits.check_range(
-                    "max_event_age",
-                    _cdk.seconds(max_event_age),
-                    limits.Range(limits.EVENTS_EVENT_AGE_MIN_S, limits.EVENTS_EVENT_AGE_MAX_S, "s"),
+                _cdk.duration_range_problem(
+                    "max_event_age", max_event_age, limits.EVENTS_EVENT_AGE_MIN_S, limits.EVENTS_EVENT_AGE_MAX_S
                 )
             )
 
@@ -87,9 +84,7 @@ class ScheduledFunction(Construct):
         super().__init__(scope, id)
         self.function = function
         self.dead_letter_queue = _cdk.secure_queue(self, "DeadLetterQueue")
-        reason = "This queue is itself the rule target's dead-letter queue; it needs no DLQ."
-        _cdk.acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3", reason)
-        _cdk.acknowledge(self.dead_letter_queue, "Serverless-SQSRedrivePolicy", reason)
+        _cdk.acknowledge_dead_letter_target(self.dead_letter_queue, "the rule target's dead-letter queue")
         self.rule = events.Rule(
             self,
             "Rule",

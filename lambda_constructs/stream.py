@@ -88,11 +88,8 @@ class StreamConsumer(Construct):
                 )
             )
             problems.add(
-                _cdk.duration_problem("max_record_age", max_record_age)
-                or limits.check_range(
-                    "max_record_age",
-                    _cdk.seconds(max_record_age),
-                    limits.Range(limits.STREAM_RECORD_AGE_MIN_S, limits.STREAM_RECORD_AGE_MAX_S, "s"),
+                _cdk.duration_range_problem(
+                    "max_record_age", max_record_age, limits.STREAM_RECORD_AGE_MIN_S, limits.STREAM_RECORD_AGE_MAX_S
                 )
             )
             problems.add(
@@ -104,11 +101,8 @@ class StreamConsumer(Construct):
             )
             if max_batching_window is not None:
                 problems.add(
-                    _cdk.duration_problem("max_batching_window", max_batching_window)
-                    or limits.check_range(
-                        "max_batching_window",
-                        _cdk.seconds(max_batching_window),
-                        limits.Range(0, limits.BATCHING_WINDOW_MAX_S, "s"),
+                    _cdk.duration_range_problem(
+                        "max_batching_window", max_batching_window, 0, limits.BATCHING_WINDOW_MAX_S
                     )
                 )
             if iterator_age_threshold is not None:
@@ -120,9 +114,7 @@ class StreamConsumer(Construct):
         super().__init__(scope, id)
         self.function = function
         self.on_failure_queue = _cdk.secure_queue(self, "OnFailureQueue")
-        reason = "This queue is itself the stream mapping's on-failure destination; it needs no DLQ."
-        _cdk.acknowledge(self.on_failure_queue, "AwsSolutions-SQS3", reason)
-        _cdk.acknowledge(self.on_failure_queue, "Serverless-SQSRedrivePolicy", reason)
+        _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the stream mapping's on-failure destination")
         source_arn = stream.stream_arn if stream is not None else table.table_stream_arn  # type: ignore[union-attr]
         self.event_source_mapping = lambda_.EventSourceMapping(
             self,
