@@ -8,6 +8,8 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# never let boto3 probe the instance metadata endpoint for credentials from here
+export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: setup synth test lint bench clean
 

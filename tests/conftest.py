@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,11 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
+
+# tests never reach AWS: no instance-metadata credential probing, no real credentials
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+for _key in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_key, None)
 
 INLINE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
