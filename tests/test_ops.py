@@ -278,3 +278,39 @@ def test_report_markdown_and_price_overrides(
     prices.write_text(json.dumps({"arm": {}}))
     assert main(["report", str(assembly), "--prices", str(prices)]) == 2
     assert "unknown price keys ['arm']" in capsys.readouterr().err
+
+
+def test_measure_cli_writes_the_sizing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The console command end to end, with boto3.client answering from a Stubber."""
+    client, stub = _stubbed(
+        [
+            (_params("Invocations", False, Statistics=["Sum"]), _point(Sum=5000.0)),
+            (
+                _params("Duration", False, ExtendedStatistics=["p99", "p99.9"]),
+                _point(ExtendedStatistics={"p99": 1200.0, "p99.9": 2500.0}),
+            ),
+            (_params("ConcurrentExecutions", False, Statistics=["Maximum"]), _point(Maximum=9.0)),
+            (_params("Throttles", False, Statistics=["Sum"]), _point(Sum=2.0)),
+        ]
+    )
+    monkeypatch.setattr(boto3, "client", lambda *a, **k: client)
+    out = tmp_path / "sizing" / "orders.json"
+    with stub:
+        assert main(["measure", "orders", "--days", "14", "--out", str(out)]) == 0
+    assert f"sizing=Sizing.from_file('{out}')" in capsys.readouterr().out
+    sizing = Sizing.from_file(out)
+    assert (sizing.p99_ms, sizing.p999_ms, sizing.sample_count, sizing.peak_concurrency) == (1200, 2500, 5000, 9)
+
+
+def test_measure_cli_too_few_invocations_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client, stub = _stubbed([(_params("Invocations", False, Statistics=["Sum"]), {"Datapoints": []})])
+    monkeypatch.setattr(boto3, "client", lambda *a, **k: client)
+    with stub:
+        assert main(["measure", "orders"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lambda-constructs measure: error: orders: 0 invocations in the last 14 days")
+    assert len(err.strip().splitlines()) == 1

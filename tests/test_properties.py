@@ -25,11 +25,12 @@ from lambda_constructs import (
 from tests.conftest import INLINE
 
 MAX_EXAMPLES = 250
+MAX_SOURCE_EXAMPLES = 100
 
 
 def mostly(valid: st.SearchStrategy[Any], anything: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Valid values most of the time, so both branches (synthesize / refuse) are well exercised."""
-    return st.one_of(valid, valid, valid, anything)
+    """Valid values 5 times in 6, so both branches (synthesize / refuse) are well exercised."""
+    return st.one_of(valid, valid, valid, valid, valid, anything)
 
 
 memory = mostly(st.integers(128, 10_240), st.integers(-10, 12_000))
@@ -154,3 +155,99 @@ def test_two_synths_are_byte_identical() -> None:
     second = {s.stack_name: json.dumps(s.template, sort_keys=False) for s in example.build_app().synth().stacks}
     assert first == second
     assert all(len(t) > 10_000 for t in first.values())
+
+
+source_props = st.fixed_dictionaries(
+    {
+        "p99_ms": mostly(st.integers(1, 12_000), st.integers(1, 400_000)),
+        "stream": st.fixed_dictionaries(
+            {
+                "batch_size": mostly(st.integers(1, 10_000), st.integers(-1, 10_001)),
+                "retry_attempts": mostly(st.integers(0, 10_000), st.integers(-1, 10_001)),
+                "parallelization_factor": mostly(st.integers(1, 10), st.integers(0, 11)),
+                "max_record_age": mostly(st.integers(60, 604_800), st.integers(0, 700_000)),
+            }
+        ),
+        "http": st.fixed_dictionaries(
+            {
+                "kind": mostly(st.sampled_from(["http_api", "function_url"]), st.text(max_size=8)),
+                "throttle_rate_limit": mostly(st.integers(1, 10_000), st.integers(-1, 10_001)),
+                "throttle_burst_limit": mostly(st.integers(1, 5_000), st.integers(-1, 5_001)),
+            }
+        ),
+        "schedule": st.fixed_dictionaries(
+            {
+                "retry_attempts": mostly(st.integers(0, 185), st.integers(-1, 186)),
+                "max_event_age": mostly(st.integers(60, 86_400), st.integers(0, 90_000)),
+            }
+        ),
+    }
+)
+
+
+@settings(max_examples=MAX_SOURCE_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(props=source_props)
+def test_event_sources_either_keep_the_invariants_or_name_the_prop(props: dict[str, Any]) -> None:
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_events as events
+
+    from lambda_constructs import HttpEndpoint, ScheduledFunction, StreamConsumer
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Fuzz")
+    table = dynamodb.Table(
+        stack,
+        "T",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        stream=dynamodb.StreamViewType.NEW_IMAGE,
+    )
+    p99 = cdk.Duration.millis(props["p99_ms"])
+    step = ""
+    try:
+        step = "function"
+        sync = ProductionFunction(stack, "Api", code=INLINE, handler="i.h", p99=p99)
+        streamed = ProductionFunction(stack, "S", code=INLINE, handler="i.h", p99=p99, invocation=Invocation.STREAM)
+        nightly = ProductionFunction(stack, "N", code=INLINE, handler="i.h", p99=p99, invocation=Invocation.ASYNC)
+        step = "stream"
+        s = props["stream"]
+        StreamConsumer(
+            stack,
+            "Stream",
+            function=streamed,
+            table=table,
+            batch_size=s["batch_size"],
+            retry_attempts=s["retry_attempts"],
+            parallelization_factor=s["parallelization_factor"],
+            max_record_age=cdk.Duration.seconds(s["max_record_age"]),
+        )
+        step = "http"
+        HttpEndpoint(stack, "Http", function=sync, **props["http"])
+        step = "schedule"
+        ScheduledFunction(
+            stack,
+            "Nightly",
+            function=nightly,
+            schedule=events.Schedule.rate(cdk.Duration.hours(1)),
+            retry_attempts=props["schedule"]["retry_attempts"],
+            max_event_age=cdk.Duration.seconds(props["schedule"]["max_event_age"]),
+        )
+    except ConfigurationError as error:
+        names = {
+            "function": {"p99"},
+            "stream": set(props["stream"]),
+            "http": set(props["http"]) | {"function.timeout"},
+            "schedule": set(props["schedule"]),
+        }[step]
+        assert all(p.prop in names for p in error.problems), (step, str(error))
+        event(f"refused at {step}")
+        return
+    event("synthesized")
+    template = app.synth().get_stack_by_name("Fuzz").template
+    (mapping,) = _of_type(template, "AWS::Lambda::EventSourceMapping")
+    assert mapping["DestinationConfig"]["OnFailure"] and mapping["BisectBatchOnFunctionError"] is True
+    assert 0 <= mapping["MaximumRetryAttempts"] <= 10_000 and 60 <= mapping["MaximumRecordAgeInSeconds"] <= 604_800
+    if props["http"]["kind"] == "http_api":
+        assert sync.timeout_seconds <= 30
+    (rule,) = _of_type(template, "AWS::Events::Rule")
+    (target,) = rule["Targets"]
+    assert target["DeadLetterConfig"]["Arn"] and 0 <= target["RetryPolicy"]["MaximumRetryAttempts"] <= 185
