@@ -82,11 +82,15 @@ def secure_queue(
 
 
 def alarm_name(scope: Construct, suffix: str) -> str:
-    """A readable, stable alarm name: ``<stack>-<path under the stack>-<suffix>``."""
-    stack = Stack.of(scope)
-    relative = scope.node.path[len(stack.node.path) :].strip("/").replace("/", "-")
-    name = "-".join(p for p in (stack.stack_name, relative, suffix) if p)
-    return name[:255]
+    """A readable, stable alarm name: ``<stack>-<path under the stack>-<suffix>`` (CloudWatch max 255)."""
+    # the prefix costs four jsii round trips: compute it once per construct and keep it on the object
+    prefix: str | None = getattr(scope, "_lc_alarm_prefix", None)
+    if prefix is None:
+        stack = Stack.of(scope)
+        relative = scope.node.path[len(stack.node.path) :].strip("/").replace("/", "-")
+        prefix = "-".join(p for p in (stack.stack_name, relative) if p)
+        scope._lc_alarm_prefix = prefix  # type: ignore[attr-defined]
+    return f"{prefix}-{suffix}"[:255]
 
 
 def make_alarm(
