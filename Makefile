@@ -32,10 +32,11 @@ synth: setup
 test: setup
 	ruff check .
 	ruff format --check .
+	mypy
 	pytest
 
 bench: setup
 	python bench/synth_bench.py
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -10,7 +10,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from .errors import ConfigurationError, Problem, Problems
 from .limits import Range, check_range
@@ -144,7 +144,7 @@ def acknowledge_dead_letter_target(queue: sqs.IQueue, what: str) -> None:
     acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
 
 
-def acknowledge(scope: Construct, rule_id: str, reason: str) -> None:
+def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge a rule-pack finding on ``scope`` (and its children), with its reason."""
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
 

@@ -15,6 +15,7 @@ and the fix. Acknowledge one for a construct, with a reason, through CDK's own A
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 import jsii
@@ -113,7 +114,8 @@ class ProductionReadinessChecks(NagPack):
             template = self._templates[stack.node.addr] = _template_of(stack)
         logical_id = stack.resolve(node.logical_id)
         for rule in rules:
-            self._apply_rule(_Apply(rule, node, rule.check(template, logical_id)))
+            # _Apply implements the jsii interface with read-only properties, which is all cdk-nag reads
+            self._apply_rule(typing.cast(IApplyRule, _Apply(rule, node, rule.check(template, logical_id))))
 
 
 def enable_checks(scope: IConstruct) -> ProductionReadinessChecks:

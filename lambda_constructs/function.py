@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Duration, IStableNumberProducer, Lazy, Stack, Token
+from aws_cdk import Annotations, CfnElement, CfnResource, Duration, IStableNumberProducer, Lazy, Stack, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -324,9 +325,9 @@ class ProductionFunction(Construct):
         # redundant (cfn-lint W3005). The role's default policy dependency stays.
         policy = self.role.node.try_find_child("DefaultPolicy") if isinstance(self.role, iam.Role) else None
         if policy is not None:
-            function.node.default_child.add_override(
-                "DependsOn", [Stack.of(self).get_logical_id(policy.node.default_child)]
-            )
+            policy_cfn = typing.cast(CfnElement, policy.node.default_child)
+            self_cfn = typing.cast(CfnResource, function.node.default_child)
+            self_cfn.add_override("DependsOn", [Stack.of(self).get_logical_id(policy_cfn)])
         if self.invocation is not Invocation.ASYNC:
             _cdk.acknowledge(function, "Serverless-LambdaDLQ", _NO_DLQ_REASON[self.invocation])
         return function

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -145,7 +146,7 @@ class HttpEndpoint(Construct):
             default_authorizer=authorizer or authorizers.HttpIamAuthorizer(),
         )
         self.access_log_group = logs.LogGroup(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION)
-        stage: apigwv2.CfnStage = api.default_stage.node.default_child  # type: ignore[union-attr]
+        stage = typing.cast(apigwv2.CfnStage, api.default_stage.node.default_child)  # type: ignore[union-attr]
         stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=self.access_log_group.log_group_arn, format=_ACCESS_LOG_FORMAT
         )

@@ -48,7 +48,8 @@ def _stat(
     point = points[0]
     if extended:
         return {k: float(v) for k, v in point.get("ExtendedStatistics", {}).items()}
-    return {statistic: float(point[statistic])}  # type: ignore[index]
+    assert statistic is not None
+    return {statistic: float(point[statistic])}
 
 
 def measure(client: Any, function: str, *, days: float = 14, now: datetime | None = None) -> Sizing:

@@ -62,7 +62,7 @@ class QueueConsumer(Construct):
         max_message_age: Duration | None = None,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
-        is_fifo = bool(queue.fifo) if _cdk.implements(queue, "queue_arn") else bool(fifo)
+        is_fifo = bool(queue.fifo) if queue is not None and _cdk.implements(queue, "queue_arn") else bool(fifo)
         derived: dict[str, int] = {}
 
         def check(problems: Problems) -> None:

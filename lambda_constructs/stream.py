@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
@@ -177,11 +179,11 @@ class StreamConsumer(Construct):
         if table is not None:
             if not _cdk.implements(table, "table_stream_arn"):
                 problems.add(Problem("table", table, "an aws_dynamodb.ITable"))
-            elif table.table_stream_arn is None:
+            elif typing.cast(dynamodb.ITable, table).table_stream_arn is None:
                 problems.add(
                     Problem(
                         "table",
-                        table.node.path,
+                        typing.cast(dynamodb.ITable, table).node.path,
                         "a table with a stream",
                         "create it with stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES",
                     )
