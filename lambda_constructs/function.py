@@ -33,6 +33,7 @@ METADATA_KEY = "lambda-constructs"
 ALIAS_NAME = "live"
 
 _ENV_KEY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
+_FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _RESERVED_ENV = frozenset(
     {
         "_HANDLER",
@@ -159,6 +160,11 @@ class ProductionFunction(Construct):
                 problems.extend(resolved_pc.problems())
             problems.extend(_concurrency_problems(reserved_concurrency, resolved_pc))
             problems.extend(_environment_problems(environment))
+            if function_name is not None and not (
+                (isinstance(function_name, str) and _FUNCTION_NAME.match(function_name))
+                or Token.is_unresolved(function_name)
+            ):
+                problems.add(Problem("function_name", function_name, "1..64 characters of a-z, A-Z, 0-9, - and _"))
             if invocation is Invocation.ASYNC:
                 problems.add(
                     limits.check_int_range(

@@ -147,6 +147,13 @@ class QueueConsumer(Construct):
                 f"{function.node.path} is declared invocation={function.invocation.name}; an SQS consumer "
                 "should use Invocation.QUEUE (no provisioned concurrency by default, failure path = redrive DLQ).",
             )
+        reserved = function.reserved_concurrency
+        if max_concurrency is not None and reserved is not None and max_concurrency > reserved:
+            Annotations.of(self).add_warning_v2(
+                "lambda-constructs:max-concurrency-above-reserved",
+                f"max_concurrency={max_concurrency} exceeds the function's reserved_concurrency={reserved}: the "
+                "mapping would be throttled and messages returned to the queue; keep max_concurrency <= reserved.",
+            )
         if max_receive_count < limits.SQS_MAX_RECEIVE_RECOMMENDED:
             Annotations.of(self).add_warning_v2(
                 "lambda-constructs:max-receive-count",

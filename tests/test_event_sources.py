@@ -189,6 +189,15 @@ def test_derived_visibility_above_sqs_maximum_is_refused() -> None:
     )
 
 
+def test_max_concurrency_above_reserved_warns() -> None:
+    stack = cdk.Stack(cdk.App(), "Q")
+    worker = fn(stack, "W", Invocation.QUEUE, reserved_concurrency=10)
+    QueueConsumer(stack, "Consumer", function=worker, max_concurrency=20)
+    assert Annotations.from_stack(stack).find_warning(
+        "/Q/Consumer", Match.string_like_regexp("max_concurrency=20 exceeds the function's reserved_concurrency=10")
+    )
+
+
 def test_low_receive_count_and_wrong_invocation_warn() -> None:
     stack = cdk.Stack(cdk.App(), "Q")
     QueueConsumer(stack, "Consumer", function=fn(stack, "W", Invocation.SYNC), max_receive_count=2)
