@@ -140,4 +140,11 @@ def build_app(**app_props: object) -> cdk.App:
 
 
 if __name__ == "__main__":
-    build_app().synth()
+    from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+    from lambda_constructs import enable_checks
+
+    service = build_app()
+    enable_checks(service)  # production-readiness rules for every Lambda in the app: the one-liner
+    cdk.Validations.of(service).add_plugins(AwsSolutionsChecks(service), ServerlessChecks(service))
+    service.synth()  # any unacknowledged finding fails `cdk synth`
