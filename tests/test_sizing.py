@@ -182,3 +182,18 @@ def test_sizing_round_trip(tmp_path: Path) -> None:
 def test_sizing_refuses_bad_files(data: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         Sizing.from_dict(data)
+
+
+def test_pure_modules_import_no_cdk() -> None:
+    """Sizing, limits, pricing, rules, report and the CLI start without aws-cdk-lib / jsii / Node."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import lambda_constructs, lambda_constructs.sizing, lambda_constructs.limits, lambda_constructs.pricing\n"
+        "import lambda_constructs.rules, lambda_constructs.report, lambda_constructs.ops, lambda_constructs.cli\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
