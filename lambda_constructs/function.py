@@ -490,9 +490,14 @@ class ProductionFunction(Construct):
         return self._timeout_seconds
 
     def add_alarm(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
-        """Add an alarm to this function's set (used by the event-source constructs)."""
+        """Add an alarm to this function's set (deployment rollback, report and dashboard see it)."""
         self.alarms.append(alarm)
         return alarm
+
+    def add_alarms(self, *alarms: cloudwatch.Alarm) -> list[cloudwatch.Alarm]:
+        """Add several alarms; returns them as a list (what the event-source constructs expose)."""
+        self.alarms.extend(alarms)
+        return list(alarms)
 
     def add_event_source(self, source: lambda_.IEventSource) -> None:
         """Attach an event source to the ``live`` alias (never $LATEST)."""

@@ -161,7 +161,7 @@ class HttpEndpoint(Construct):
         assert api is not None
         period = _cdk.ALARM_PERIOD
         threshold = latency_ms or self.function.timeout_seconds * 1000 * DURATION_ALARM_FRACTION
-        for alarm in (
+        self.alarms = self.function.add_alarms(
             _cdk.make_alarm(
                 self,
                 "ServerErrorsAlarm",
@@ -188,6 +188,4 @@ class HttpEndpoint(Construct):
                 description=f"{self.node.path}: p99 latency above {threshold:g} ms "
                 f"(80% of the {self.function.timeout_seconds} s function timeout).",
             ),
-        ):
-            self.alarms.append(alarm)
-            self.function.add_alarm(alarm)
+        )

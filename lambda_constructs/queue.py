@@ -161,9 +161,8 @@ class QueueConsumer(Construct):
                 "so throttled batches are not dead-lettered.",
             )
         topic = _source.alarm_topic(function, alarm_topic)
-        self.alarms: list[cloudwatch.Alarm] = []
         age = max_message_age or self.visibility_timeout
-        self._add_alarm(
+        alarms = [
             _cdk.make_alarm(
                 self,
                 "OldestMessageAlarm",
@@ -176,13 +175,14 @@ class QueueConsumer(Construct):
                 description=f"{self.node.path}: the oldest message is older than {_cdk.seconds(age)} s (one visibility "
                 "cycle): the consumer is not keeping up, or messages keep failing.",
             )
-        )
+        ]
         if self.dead_letter_queue is not None:
-            self._add_alarm(
+            alarms.append(
                 _cdk.queue_depth_alarm(
                     self, "DeadLetterQueueAlarm", self.dead_letter_queue, f"{self.node.path} dead-letter queue", topic
                 )
             )
+        self.alarms: list[cloudwatch.Alarm] = function.add_alarms(*alarms)
 
     @staticmethod
     def _check_window(problems: Problems, window: Duration | None) -> int | None:
@@ -221,10 +221,6 @@ class QueueConsumer(Construct):
             f"make sure the visibility timeout is >= {_cdk.seconds(self.visibility_timeout)} s and it has a DLQ.",
         )
         return queue, None
-
-    def _add_alarm(self, alarm: cloudwatch.Alarm) -> None:
-        self.alarms.append(alarm)
-        self.function.add_alarm(alarm)
 
 
 def _queue_visibility_problem(queue: sqs.Queue, required_s: int, timeout_s: int, window_s: int) -> Problem | None:

@@ -109,7 +109,7 @@ class ScheduledFunction(Construct):
             period=_cdk.ALARM_PERIOD,
             statistic="Sum",
         )
-        self.alarms: list[cloudwatch.Alarm] = [
+        self.alarms: list[cloudwatch.Alarm] = function.add_alarms(
             _cdk.make_alarm(
                 self,
                 "FailedInvocationsAlarm",
@@ -122,6 +122,4 @@ class ScheduledFunction(Construct):
             _cdk.queue_depth_alarm(
                 self, "DeadLetterQueueAlarm", self.dead_letter_queue, f"{self.node.path} rule dead-letter queue", topic
             ),
-        ]
-        for alarm in self.alarms:
-            function.add_alarm(alarm)
+        )

@@ -144,7 +144,7 @@ class StreamConsumer(Construct):
             Duration.seconds(_cdk.seconds(max_record_age) // 2),
             key=lambda d: d.to_seconds(),
         )
-        self.alarms: list[cloudwatch.Alarm] = [
+        self.alarms: list[cloudwatch.Alarm] = function.add_alarms(
             _cdk.make_alarm(
                 self,
                 "IteratorAgeAlarm",
@@ -158,9 +158,7 @@ class StreamConsumer(Construct):
             _cdk.queue_depth_alarm(
                 self, "OnFailureQueueAlarm", self.on_failure_queue, f"{self.node.path} on-failure queue", topic
             ),
-        ]
-        for alarm in self.alarms:
-            function.add_alarm(alarm)
+        )
 
     @staticmethod
     def _check_source(problems: Problems, stream: object, table: object, starting_position: object) -> None:
