@@ -12,8 +12,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
+from . import limits
 from .errors import ConfigurationError, Problem, Problems
 from .limits import Range, check_range
+
+limits.is_unresolved = Token.is_unresolved  # tokens (e.g. CfnParameter values) are checked at deploy time
 
 ALARM_PERIOD = Duration.minutes(5)
 DLQ_RETENTION = Duration.days(14)  # SQS's maximum (REFERENCE.md): time to notice and redrive

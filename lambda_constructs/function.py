@@ -551,7 +551,7 @@ def _resolve_provisioned(
 
 
 def _concurrency_problems(reserved: int | None, pc: ProvisionedConcurrency | Problem | None) -> list[Problem]:
-    if reserved is None:
+    if reserved is None or limits.is_unresolved(reserved):
         return []
     problem = limits.check_int_range(
         "reserved_concurrency",

@@ -6,6 +6,7 @@ change a number here and every construct, rule and test follows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import Problem
@@ -73,9 +74,19 @@ def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def _never_unresolved(value: object) -> bool:
+    return False
+
+
+# The CDK layer registers aws_cdk.Token.is_unresolved here (see _cdk.py), so a CloudFormation
+# parameter or other token is left for deploy time instead of being range-checked as a number.
+is_unresolved: Callable[[object], bool] = _never_unresolved
+
+
 def check_range(prop: str, value: float | None, allowed: Range, hint: str = "") -> Problem | None:
-    """A :class:`Problem` if ``value`` is given and outside ``allowed`` (``None`` is "not set")."""
-    if value is None:
+    """A :class:`Problem` if ``value`` is given and outside ``allowed`` (``None`` is "not set",
+    an unresolved token is "decided at deploy time")."""
+    if value is None or is_unresolved(value):
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
         return Problem(prop, value, f"a number in {allowed}", hint)
@@ -86,7 +97,7 @@ def check_range(prop: str, value: float | None, allowed: Range, hint: str = "") 
 
 def check_int_range(prop: str, value: int | None, allowed: Range, hint: str = "") -> Problem | None:
     """As :func:`check_range`, and the value must be a whole number."""
-    if value is None:
+    if value is None or is_unresolved(value):
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         return Problem(prop, value, f"a whole number in {allowed}", hint)

@@ -133,3 +133,13 @@ def test_raw_l2_only_warns_where_we_refuse() -> None:
     with pytest.raises(ConfigurationError, match="timeout=1000"):
         build(p99=_DROP, timeout=cdk.Duration.seconds(1000))
     assert l2_accepted  # if this flips, aws-cdk-lib started refusing them too: update docs/defaults.md
+
+
+def test_tokens_are_left_to_deploy_time() -> None:
+    """A CloudFormation parameter is not a number we can range-check: it is passed through."""
+    stack = cdk.Stack(cdk.App(), "Svc")
+    reserved = cdk.CfnParameter(stack, "Reserved", type="Number", default=50).value_as_number
+    ProductionFunction(stack, "Orders", **OK, reserved_concurrency=reserved)  # default PC max 10: not comparable
+    cdk.assertions.Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"ReservedConcurrentExecutions": {"Ref": "Reserved"}}
+    )
