@@ -106,7 +106,8 @@ class ProductionFunction(Construct):
         retry_attempts: ASYNC retries, 0..2, default 2 (AWS's default, set explicitly).
         max_event_age: ASYNC event age, 60 s..6 h, default 6 h (AWS's default, set explicitly).
         description, function_name: passed to the function.
-        role: an execution role; default a new role with only the log-group permissions.
+        role: an execution role; default a new role with no managed policy. Either way it is granted
+            logs:CreateLogStream / PutLogEvents on the function's own log group (and X-Ray by aws-cdk).
         deployment: a :class:`~lambda_constructs.Deployment` for CodeDeploy traffic shifting
             on the alias; default none (the alias moves to each new version at once).
     """
@@ -196,6 +197,12 @@ class ProductionFunction(Construct):
 
         self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention)
         self.role: iam.IRole = role or self._build_role()
+        # the function logs only to its own group: grant exactly that, to our role or the one given
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
+            )
+        )
         self.function = self._build_function(
             code=code,
             handler=handler,
@@ -285,11 +292,6 @@ class ProductionFunction(Construct):
             "ServiceRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Execution role: writes to its own log group only",
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
-            )
         )
         _cdk.acknowledge(
             role,

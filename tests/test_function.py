@@ -377,3 +377,31 @@ def test_event_sources_attach_to_the_alias() -> None:
     mapping = only(Template.from_stack(stack), "AWS::Lambda::EventSourceMapping")
     # "<function name>:live" -- the alias, never $LATEST
     assert mapping["FunctionName"]["Fn::Join"][1][1] == ":live"
+
+
+def test_a_given_role_is_granted_the_log_group() -> None:
+    from aws_cdk import aws_iam as iam
+
+    stack = new_stack()
+    role = iam.Role(stack, "Mine", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    fn = ProductionFunction(stack, "F", code=INLINE, handler="i.h", p99=cdk.Duration.seconds(1), role=role)
+    assert fn.role is role
+    tpl = Template.from_stack(stack)
+    tpl.resource_count_is("AWS::IAM::Role", 1)
+    log_group_id = next(iter(tpl.find_resources("AWS::Logs::LogGroup")))
+    tpl.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Effect": "Allow",
+                            "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
+                        }
+                    ]
+                )
+            }
+        },
+    )
