@@ -119,6 +119,28 @@ def test_sum_statistics_against_moto() -> None:
         assert _stat(client, "Throttles", dims, start, NOW, statistic="Sum") == {}
 
 
+def test_moto_computes_no_percentiles_which_is_why_stubber_is_used() -> None:
+    """Tripwire: if moto starts computing ExtendedStatistics, move the p99 test onto it."""
+    from moto import mock_aws
+
+    with mock_aws():
+        client = boto3.client("cloudwatch", region_name="us-east-1")
+        dims = [{"Name": "FunctionName", "Value": "orders"}]
+        client.put_metric_data(
+            Namespace="AWS/Lambda",
+            MetricData=[
+                {
+                    "MetricName": "Duration",
+                    "Dimensions": dims,
+                    "Value": float(v),
+                    "Timestamp": NOW - timedelta(minutes=1),
+                }
+                for v in range(100)
+            ],
+        )
+        assert _stat(client, "Duration", dims, NOW - timedelta(days=1), NOW, extended=["p99"]) == {}
+
+
 def test_right_size_uses_the_same_picks_as_memory() -> None:
     for strategy in ("cost", "speed", "balanced"):
         _, chosen = right_size(FIXTURE, strategy=strategy)
