@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsii
 from aws_cdk import Annotations, CfnElement, CfnResource, Duration, IStableNumberProducer, Lazy, Stack, Token
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -21,8 +22,12 @@ from constructs import Construct
 
 from . import _cdk, limits
 from .config import DEFAULT, Invocation, ProvisionedConcurrency, _Default
+from .deployment import Deployment, build_deployment_group
 from .errors import Problem, Problems
 from .sizing import DEFAULT_TIMEOUT_MULTIPLIER, Memory, Sizing, timeout_seconds_from_p99_ms
+
+if TYPE_CHECKING:
+    from .dashboard import ServiceDashboard
 
 LATEST_PYTHON = lambda_.Runtime.PYTHON_3_14
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -137,7 +142,7 @@ class ProductionFunction(Construct):
         description: str | None = None,
         function_name: str | None = None,
         role: iam.IRole | None = None,
-        deployment: Any = None,
+        deployment: Deployment | None = None,
     ) -> None:
         memory_value = _resolve_memory(memory)
         resolved_pc = _resolve_provisioned(provisioned_concurrency, invocation)
@@ -178,7 +183,7 @@ class ProductionFunction(Construct):
                     )
                 )
             if deployment is not None:
-                problems.extend(_deployment_problems(deployment, resolved_pc))
+                problems.extend(_deployment_problems(deployment))
 
         _cdk.validated(scope, id, check)
         super().__init__(scope, id)
@@ -231,11 +236,9 @@ class ProductionFunction(Construct):
         )
         self._build_alarms()
         self._record_metadata(timeout is not None, timeout_multiplier)
-        self.deployment_group = None
-        if deployment is not None:
-            from .deployment import build_deployment_group
-
-            self.deployment_group = build_deployment_group(self, deployment)
+        self.deployment_group: codedeploy.LambdaDeploymentGroup | None = (
+            build_deployment_group(self, deployment) if deployment is not None else None
+        )
 
     # ------------------------------------------------------------------ validation
 
@@ -505,7 +508,7 @@ class ProductionFunction(Construct):
         """Attach an event source to the ``live`` alias (never $LATEST)."""
         self.alias.add_event_source(source)
 
-    def dashboard(self, id: str = "Dashboard") -> Any:
+    def dashboard(self, id: str = "Dashboard") -> ServiceDashboard:
         """A ServiceDashboard of this one function (for a whole service, use ServiceDashboard)."""
         from .dashboard import ServiceDashboard
 
@@ -608,9 +611,7 @@ def _environment_problems(environment: Mapping[str, str] | None) -> list[Problem
     return []
 
 
-def _deployment_problems(deployment: Any, pc: ProvisionedConcurrency | Problem | None) -> list[Problem]:
-    from .deployment import Deployment
-
+def _deployment_problems(deployment: object) -> list[Problem]:
     if not isinstance(deployment, Deployment):
         return [
             Problem("deployment", deployment, "a Deployment (Deployment.canary(...), .linear(...), .all_at_once())")
