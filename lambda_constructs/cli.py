@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from .errors import ConfigurationError
+from .sizing import STRATEGIES
 
 EXIT_USAGE = 2
 
@@ -140,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Memory.from_power_tuning picks it.",
     )
     size.add_argument("power_tuning", metavar="POWER_TUNING.json", help="the state machine's output (with stats)")
-    size.add_argument("--strategy", choices=("cost", "speed", "balanced"), default="cost")
+    size.add_argument("--strategy", choices=STRATEGIES, default="cost")
     size.add_argument(
         "--weight",
         type=float,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .pricing import DEFAULT_PRICES, Prices, duration_cost_per_million
-from .sizing import MIN_SAMPLES_FOR_P99, PowerTuningPoint, Sizing, parse_power_tuning, pick_power
+from .sizing import MIN_SAMPLES_FOR_P99, STRATEGIES, PowerTuningPoint, Sizing, parse_power_tuning, pick_power
 
 
 class MeasureError(Exception):
@@ -85,8 +85,8 @@ def measure(client: Any, function: str, *, days: float = 14, now: datetime | Non
         peak_concurrency=peak,
         measured_at=end,
         provisioned_utilization_max=utilization,
+        source=f"cloudwatch ({int(throttles)} throttles in window)",
     )
-    object.__setattr__(sizing, "source", f"cloudwatch ({int(throttles)} throttles in window)")
     return sizing
 
 
@@ -106,7 +106,7 @@ def right_size(
     strategies pick it) and the pick of ``strategy``: the same code as ``Memory.from_power_tuning``."""
     points = sorted(parse_power_tuning(result), key=lambda p: p.memory_mb)
     chosen = pick_power(points, strategy, weight)
-    picks = {s: pick_power(points, s, weight).memory_mb for s in ("cost", "speed", "balanced")}
+    picks = {s: pick_power(points, s, weight).memory_mb for s in STRATEGIES}
     rows = [
         SizeRow(
             p.memory_mb,

@@ -8,7 +8,7 @@ your region or contract differs.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 SECONDS_PER_MONTH = 730 * 3600  # AWS's pricing examples use 730 hours a month
@@ -60,10 +60,6 @@ class Prices:
             "requests_per_million", data.get("requests_per_million", base.requests_per_million)
         )
         return Prices(**values)
-
-    def with_overrides(self, **overrides: float) -> Prices:
-        """A copy with some figures replaced, e.g. ``requests_per_million=0.25``."""
-        return replace(self, **overrides)  # type: ignore[arg-type]
 
 
 DEFAULT_PRICES = Prices()

@@ -185,12 +185,13 @@ def _failure_path(template: Template, function_id: str, function_props: Mapping[
     for mapping in targeting(template, "AWS::Lambda::EventSourceMapping", function_id).values():
         if (props(mapping).get("DestinationConfig") or {}).get("OnFailure"):
             paths.append("stream onFailure")
-        elif _mapping_queue(template, mapping) is not None:
-            paths.append("SQS redrive" if _queue_has_redrive(template, mapping) else "SQS (no redrive!)")
+        elif (queue := mapping_queue(template, mapping)) is not None:
+            paths.append("SQS redrive" if props(queue).get("RedrivePolicy") else "SQS (no redrive!)")
     return ", ".join(dict.fromkeys(paths)) or "none"
 
 
-def _mapping_queue(template: Template, mapping: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def mapping_queue(template: Template, mapping: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The SQS queue (resource) an event source mapping reads, when it is in the template."""
     resources = template.get("Resources", {})
     for rid in refs(props(mapping).get("EventSourceArn")):
         if resources.get(rid, {}).get("Type") == "AWS::SQS::Queue":
@@ -198,14 +199,9 @@ def _mapping_queue(template: Template, mapping: Mapping[str, Any]) -> Mapping[st
     return None
 
 
-def _queue_has_redrive(template: Template, mapping: Mapping[str, Any]) -> bool:
-    queue = _mapping_queue(template, mapping)
-    return bool(queue and props(queue).get("RedrivePolicy"))
-
-
 def _sqs_visibility(template: Template, function_id: str) -> int | None:
     for mapping in targeting(template, "AWS::Lambda::EventSourceMapping", function_id).values():
-        queue = _mapping_queue(template, mapping)
+        queue = mapping_queue(template, mapping)
         if queue is not None:
             return int(props(queue).get("VisibilityTimeout", 30))
     return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import limits
-from .report import function_of, props, refs, resources_of
+from .report import function_of, mapping_queue, props, refs, resources_of
 
 Template = Mapping[str, Any]
 Check = Callable[[Template, str], bool | None]
@@ -127,11 +127,7 @@ def errors_alarm(template: Template, function_id: str) -> bool:
 
 
 def _queue_of(template: Template, mapping_id: str) -> Mapping[str, Any] | None:
-    resources = template.get("Resources", {})
-    for rid in refs(props(_resource(template, mapping_id)).get("EventSourceArn")):
-        if resources.get(rid, {}).get("Type") == "AWS::SQS::Queue":
-            return resources[rid]
-    return None
+    return mapping_queue(template, _resource(template, mapping_id))
 
 
 def _is_stream(template: Template, mapping_id: str) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from . import limits
 from .errors import ConfigurationError, Problem
@@ -30,8 +30,6 @@ STRATEGIES = ("cost", "speed", "balanced")
 DEFAULT_BALANCED_WEIGHT = 0.5
 SIZING_MAX_AGE_DAYS = 90
 MIN_SAMPLES_FOR_P99 = 1000
-
-Strategy = Literal["cost", "speed", "balanced"]
 
 
 def timeout_seconds_from_p99_ms(p99_ms: float, multiplier: float = DEFAULT_TIMEOUT_MULTIPLIER) -> int:
