@@ -41,6 +41,27 @@ def only(tpl: Template, type_: str, predicate: Callable[[dict[str, Any]], bool] 
     return found[0]
 
 
+def raw_l2_service(stack: cdk.Stack) -> lambda_.Function:
+    """A service written with plain aws-cdk-lib before adopting the library: the classic mistakes
+    (x86, 900 s timeout, 60 s SQS visibility without redrive, SNS-invoked without a failure path)."""
+    from aws_cdk import aws_lambda_event_sources as sources
+    from aws_cdk import aws_sns as sns
+    from aws_cdk import aws_sns_subscriptions as subs
+    from aws_cdk import aws_sqs as sqs
+
+    fn = lambda_.Function(
+        stack,
+        "Fn",
+        code=INLINE,
+        handler="index.handler",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        timeout=cdk.Duration.seconds(900),
+    )
+    fn.add_event_source(sources.SqsEventSource(sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(60))))
+    sns.Topic(stack, "T").add_subscription(subs.LambdaSubscription(fn))
+    return fn
+
+
 def normalize_assets(value: Any) -> Any:
     """Replace asset hashes (64 hex digits) and nothing else, so snapshots survive handler edits."""
     return json.loads(ASSET_HASH.sub("ASSET_HASH", json.dumps(value)))

@@ -9,16 +9,11 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Acknowledgment, Validations
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subs
-from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from lambda_constructs import ProductionReadinessChecks, enable_checks
 from lambda_constructs.rules import RULES, evaluate
-from tests.conftest import INLINE
+from tests.conftest import raw_l2_service
 
 
 def violations(app: cdk.App) -> dict[str, list[str]]:
@@ -37,19 +32,9 @@ def violations(app: cdk.App) -> dict[str, list[str]]:
 
 
 def legacy_app(tmp_path: Path, acknowledge: bool = False) -> cdk.App:
-    """A service written with raw aws-cdk-lib before adopting the library: every classic mistake."""
+    """The raw-L2 service of conftest, with our pack enabled."""
     app = cdk.App(outdir=str(tmp_path / "legacy"))
-    stack = cdk.Stack(app, "Legacy")
-    fn = lambda_.Function(
-        stack,
-        "Fn",
-        code=INLINE,
-        handler="index.handler",
-        runtime=lambda_.Runtime.PYTHON_3_14,
-        timeout=cdk.Duration.seconds(900),
-    )
-    fn.add_event_source(sources.SqsEventSource(sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(60))))
-    sns.Topic(stack, "T").add_subscription(subs.LambdaSubscription(fn))
+    fn = raw_l2_service(cdk.Stack(app, "Legacy"))
     if acknowledge:
         Validations.of(fn).acknowledge(
             Acknowledgment(id="LambdaProduction-Arm64", reason="x86-only native dependency (libfoo)")

@@ -340,23 +340,11 @@ def test_measure_cli_too_few_invocations_is_a_one_line_error(
 
 def test_report_reads_functions_our_constructs_did_not_make(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import aws_cdk as cdk
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_lambda_event_sources as sources
-    from aws_cdk import aws_sqs as sqs
 
-    from tests.conftest import INLINE
+    from tests.conftest import raw_l2_service
 
     app = cdk.App(outdir=str(tmp_path / "raw"), context={"aws:cdk:enable-path-metadata": True})
-    stack = cdk.Stack(app, "Raw")
-    fn = lambda_.Function(
-        stack,
-        "Legacy",
-        code=INLINE,
-        handler="i.h",
-        runtime=lambda_.Runtime.PYTHON_3_12,
-        timeout=cdk.Duration.seconds(900),
-    )
-    fn.add_event_source(sources.SqsEventSource(sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(60))))
+    raw_l2_service(cdk.Stack(app, "Raw"))
     app.synth()
     assert main(["report", str(tmp_path / "raw"), "--format", "json", "--invocations-per-month", "1000"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
