@@ -12,32 +12,32 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .config import Invocation, ProvisionedConcurrency
-from .errors import ConfigurationError, Problem
-from .sizing import Memory, Sizing, timeout_seconds_from_p99_ms
+from lambda_constructs.core.config import Invocation, ProvisionedConcurrency
+from lambda_constructs.core.errors import ConfigurationError, Problem
+from lambda_constructs.core.sizing import Memory, Sizing, timeout_seconds_from_p99_ms
 
 if TYPE_CHECKING:
-    from .checks import ProductionReadinessChecks, enable_checks
-    from .dashboard import ServiceDashboard
-    from .deployment import Deployment
-    from .function import LATEST_PYTHON, ProductionFunction, timeout_from_p99
-    from .http import HttpEndpoint
-    from .queue import QueueConsumer
-    from .schedule import ScheduledFunction
-    from .stream import StreamConsumer
+    from lambda_constructs.checks.pack import ProductionReadinessChecks, enable_checks
+    from lambda_constructs.function.dashboard import ServiceDashboard
+    from lambda_constructs.function.deployment import Deployment
+    from lambda_constructs.function.production_function import LATEST_PYTHON, ProductionFunction, timeout_from_p99
+    from lambda_constructs.sources.http import HttpEndpoint
+    from lambda_constructs.sources.queue import QueueConsumer
+    from lambda_constructs.sources.schedule import ScheduledFunction
+    from lambda_constructs.sources.stream import StreamConsumer
 
 _LAZY = {
-    "LATEST_PYTHON": "function",
-    "ProductionFunction": "function",
-    "timeout_from_p99": "function",
-    "Deployment": "deployment",
-    "QueueConsumer": "queue",
-    "StreamConsumer": "stream",
-    "ScheduledFunction": "schedule",
-    "HttpEndpoint": "http",
-    "ProductionReadinessChecks": "checks",
-    "enable_checks": "checks",
-    "ServiceDashboard": "dashboard",
+    "LATEST_PYTHON": "function.production_function",
+    "ProductionFunction": "function.production_function",
+    "timeout_from_p99": "function.production_function",
+    "Deployment": "function.deployment",
+    "ServiceDashboard": "function.dashboard",
+    "QueueConsumer": "sources.queue",
+    "StreamConsumer": "sources.stream",
+    "ScheduledFunction": "sources.schedule",
+    "HttpEndpoint": "sources.http",
+    "ProductionReadinessChecks": "checks.pack",
+    "enable_checks": "checks.pack",
 }
 
 

@@ -12,9 +12,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from . import limits
-from .errors import ConfigurationError, Problem, Problems
-from .limits import Range, check_range
+from lambda_constructs.core import limits
+from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
+from lambda_constructs.core.limits import Range, check_range
 
 limits.is_unresolved = Token.is_unresolved  # tokens (e.g. CfnParameter values) are checked at deploy time
 

@@ -12,7 +12,7 @@ from aws_cdk import Acknowledgment, Validations
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from lambda_constructs import ProductionReadinessChecks, enable_checks
-from lambda_constructs.rules import RULES, evaluate
+from lambda_constructs.checks.rules import RULES, evaluate
 from tests.conftest import raw_l2_service
 
 

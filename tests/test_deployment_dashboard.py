@@ -20,7 +20,7 @@ from lambda_constructs import (
     ProvisionedConcurrency,
     ServiceDashboard,
 )
-from lambda_constructs.dashboard import COLD_WARM_QUERY
+from lambda_constructs.function.dashboard import COLD_WARM_QUERY
 from tests.conftest import INLINE, only
 
 

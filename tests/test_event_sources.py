@@ -178,7 +178,7 @@ def test_given_queue_with_short_visibility_states_the_required_value() -> None:
 
 def test_derived_visibility_above_sqs_maximum_is_refused() -> None:
     # unreachable with Lambda's 900 s cap (6 x 900 + 300 = 5,700 s); the pure check still guards it
-    from lambda_constructs.limits import sqs_visibility_problem
+    from lambda_constructs.core.limits import sqs_visibility_problem
 
     assert sqs_visibility_problem(900, 300) is None
     problem = sqs_visibility_problem(7200, 1)

@@ -18,9 +18,9 @@ from botocore.stub import ANY, Stubber
 
 from lambda_constructs import Sizing
 from lambda_constructs.cli import main
-from lambda_constructs.ops import MeasureError, _stat, measure, right_size
-from lambda_constructs.pricing import duration_cost_per_million, monthly_cost
-from lambda_constructs.sizing import Memory
+from lambda_constructs.cli.ops import MeasureError, _stat, measure, right_size
+from lambda_constructs.core.pricing import duration_cost_per_million, monthly_cost
+from lambda_constructs.core.sizing import Memory
 
 FIXTURE = Path(__file__).parent / "fixtures" / "power_tuning.json"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lambda_constructs import ConfigurationError, Memory, Sizing, timeout_seconds_from_p99_ms
-from lambda_constructs.sizing import balanced_scores, parse_power_tuning, pick_power
+from lambda_constructs.core.sizing import balanced_scores, parse_power_tuning, pick_power
 
 FIXTURE = Path(__file__).parent / "fixtures" / "power_tuning.json"
 
@@ -188,12 +188,22 @@ def test_pure_modules_import_no_cdk() -> None:
     """Sizing, limits, pricing, rules, report and the CLI start without aws-cdk-lib / jsii / Node."""
     import subprocess
     import sys
+    from pathlib import Path
 
+    import lambda_constructs
+
+    root = Path(lambda_constructs.__file__).parent
+    pure = sorted(f"lambda_constructs.core.{p.stem}" for p in (root / "core").glob("*.py"))
+    pure += [
+        "lambda_constructs",
+        "lambda_constructs.checks.rules",
+        "lambda_constructs.cli",
+        "lambda_constructs.cli.ops",
+    ]
     code = (
-        "import sys\n"
-        "import lambda_constructs, lambda_constructs.sizing, lambda_constructs.limits, lambda_constructs.pricing\n"
-        "import lambda_constructs.rules, lambda_constructs.report, lambda_constructs.ops, lambda_constructs.cli\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs')))\n"
+        "import importlib, sys\n"
+        f"for name in {pure!r}: importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs', 'cdk_nag')))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -19,11 +19,12 @@ from aws_cdk import CfnResource, Duration, Stack
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 
-from . import _cdk, limits
-from .errors import Problem
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.errors import Problem
 
 if TYPE_CHECKING:
-    from .function import ProductionFunction
+    from lambda_constructs.function.production_function import ProductionFunction
 
 KINDS = ("canary", "linear", "all_at_once")
 Hook = Any  # ProductionFunction | lambda_.IFunction (a forward reference jsii cannot express)
@@ -133,7 +134,7 @@ _CODEDEPLOY_POLICY = "AWSCodeDeployRoleForLambdaLimited"
 
 def _hook(hook: Hook | None) -> lambda_.IFunction | None:
     """The function CodeDeploy invokes: a ProductionFunction's own Function, or the IFunction given."""
-    from .function import ProductionFunction
+    from lambda_constructs.function.production_function import ProductionFunction
 
     return hook.function if isinstance(hook, ProductionFunction) else hook
 

@@ -19,8 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from . import limits
-from .errors import ConfigurationError, Problem
+from lambda_constructs.core import limits
+from lambda_constructs.core.errors import ConfigurationError, Problem
 
 DEFAULT_TIMEOUT_MULTIPLIER = 3
 TIMEOUT_MULTIPLIER_RANGE = limits.Range(1, 10, "x p99")

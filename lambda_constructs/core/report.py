@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .pricing import DEFAULT_PRICES, Prices, monthly_cost
+from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices, monthly_cost
 
 Template = Mapping[str, Any]
 

@@ -14,10 +14,16 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from . import _cdk, _source, limits
-from .config import Invocation
-from .errors import Problem, Problems
-from .function import DEFAULT_LOG_RETENTION, DURATION_ALARM_FRACTION, ProductionFunction
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.config import Invocation
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.function.production_function import (
+    DEFAULT_LOG_RETENTION,
+    DURATION_ALARM_FRACTION,
+    ProductionFunction,
+)
+from lambda_constructs.sources import _base as _source
 
 KINDS = ("http_api", "function_url")
 DEFAULT_THROTTLE_RATE = 1000  # requests/s; API Gateway's account default is 10,000 shared by all APIs

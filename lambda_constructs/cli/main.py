@@ -10,8 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .errors import ConfigurationError
-from .sizing import STRATEGIES
+from lambda_constructs.core.errors import ConfigurationError
+from lambda_constructs.core.sizing import STRATEGIES
 
 EXIT_USAGE = 2
 
@@ -26,8 +26,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _report(args: argparse.Namespace) -> str:
-    from .pricing import DEFAULT_PRICES, Prices
-    from .report import AssemblyError, build_report, format_json, format_markdown, format_table
+    from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices
+    from lambda_constructs.core.report import AssemblyError, build_report, format_json, format_markdown, format_table
 
     prices = DEFAULT_PRICES
     if args.prices:
@@ -52,7 +52,7 @@ def _report(args: argparse.Namespace) -> str:
 
 
 def _right_size(args: argparse.Namespace) -> str:
-    from .ops import format_right_size, plot, right_size
+    from lambda_constructs.cli.ops import format_right_size, plot, right_size
 
     rows, chosen = right_size(args.power_tuning, strategy=args.strategy, weight=args.weight)
     text = format_right_size(rows, chosen, args.strategy)
@@ -69,7 +69,7 @@ def _measure(args: argparse.Namespace) -> str:
     import json
     from pathlib import Path
 
-    from .ops import MeasureError, measure
+    from lambda_constructs.cli.ops import MeasureError, measure
 
     try:
         import boto3

@@ -9,10 +9,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _cdk, _source, limits
-from .config import Invocation
-from .errors import Problem, Problems
-from .function import ProductionFunction
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.config import Invocation
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.function.production_function import ProductionFunction
+from lambda_constructs.sources import _base as _source
 
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_MAX_RECEIVE_COUNT = 5  # AWS recommends at least 5 for a Lambda source queue (with-sqs)

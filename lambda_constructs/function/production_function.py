@@ -20,14 +20,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from . import _cdk, limits
-from .config import DEFAULT, Invocation, ProvisionedConcurrency, _Default
-from .deployment import Deployment, build_deployment_group
-from .errors import Problem, Problems
-from .sizing import DEFAULT_TIMEOUT_MULTIPLIER, Memory, Sizing, timeout_seconds_from_p99_ms
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.config import DEFAULT, Invocation, ProvisionedConcurrency, _Default
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.sizing import DEFAULT_TIMEOUT_MULTIPLIER, Memory, Sizing, timeout_seconds_from_p99_ms
+from lambda_constructs.function.deployment import Deployment, build_deployment_group
 
 if TYPE_CHECKING:
-    from .dashboard import ServiceDashboard
+    from lambda_constructs.function.dashboard import ServiceDashboard
 
 LATEST_PYTHON = lambda_.Runtime.PYTHON_3_14
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -510,7 +511,7 @@ class ProductionFunction(Construct):
 
     def dashboard(self, id: str = "Dashboard") -> ServiceDashboard:
         """A ServiceDashboard of this one function (for a whole service, use ServiceDashboard)."""
-        from .dashboard import ServiceDashboard
+        from lambda_constructs.function.dashboard import ServiceDashboard
 
         return ServiceDashboard(self, id, functions=[self])
 

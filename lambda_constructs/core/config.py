@@ -8,8 +8,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from . import limits
-from .errors import Problem
+from lambda_constructs.core import limits
+from lambda_constructs.core.errors import Problem
 
 
 class Invocation(enum.Enum):

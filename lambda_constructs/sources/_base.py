@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import aws_sns as sns
 
-from .errors import Problem, Problems
+from lambda_constructs.core.errors import Problem, Problems
 
 if TYPE_CHECKING:
-    from .function import ProductionFunction
+    from lambda_constructs.function.production_function import ProductionFunction
 
 
 def check_function(problems: Problems, function: object) -> bool:
     """Record a problem unless ``function`` is a ProductionFunction; True when it is."""
-    from .function import ProductionFunction
+    from lambda_constructs.function.production_function import ProductionFunction
 
     if isinstance(function, ProductionFunction):
         return True

@@ -13,10 +13,12 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from . import _cdk, _source, limits
-from .config import Invocation
-from .errors import Problem, Problems
-from .function import ProductionFunction
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.config import Invocation
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.function.production_function import ProductionFunction
+from lambda_constructs.sources import _base as _source
 
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_MAX_RECORD_AGE = Duration.days(1)

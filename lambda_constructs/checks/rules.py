@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import limits
-from .report import function_of, mapping_queue, props, refs, resources_of
+from lambda_constructs.core import limits
+from lambda_constructs.core.report import function_of, mapping_queue, props, refs, resources_of
 
 Template = Mapping[str, Any]
 Check = Callable[[Template, str], bool | None]

@@ -23,7 +23,7 @@ from aws_cdk import CfnResource, Stack, Validations
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
-from .rules import RULES, Rule
+from lambda_constructs.checks.rules import RULES, Rule
 
 PACK_NAME = "LambdaProduction"
 

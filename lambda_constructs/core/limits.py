@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import Problem
+from lambda_constructs.core.errors import Problem
 
 # --- Lambda function (AWS Lambda developer guide: configuration-memory, quotas) ---
 MEMORY_MIN_MB = 128

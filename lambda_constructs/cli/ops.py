@@ -11,8 +11,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .pricing import DEFAULT_PRICES, Prices, duration_cost_per_million
-from .sizing import MIN_SAMPLES_FOR_P99, STRATEGIES, PowerTuningPoint, Sizing, parse_power_tuning, pick_power
+from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices, duration_cost_per_million
+from lambda_constructs.core.sizing import (
+    MIN_SAMPLES_FOR_P99,
+    STRATEGIES,
+    PowerTuningPoint,
+    Sizing,
+    parse_power_tuning,
+    pick_power,
+)
 
 
 class MeasureError(Exception):

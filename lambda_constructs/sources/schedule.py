@@ -9,10 +9,12 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from . import _cdk, _source, limits
-from .config import Invocation
-from .errors import Problem, Problems
-from .function import ProductionFunction
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.config import Invocation
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.function.production_function import ProductionFunction
+from lambda_constructs.sources import _base as _source
 
 DEFAULT_RETRY_ATTEMPTS = 2
 DEFAULT_MAX_EVENT_AGE = Duration.hours(1)

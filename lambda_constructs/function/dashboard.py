@@ -8,9 +8,9 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from . import _cdk
-from .errors import Problem, Problems
-from .function import ProductionFunction
+from lambda_constructs import _cdk
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.function.production_function import ProductionFunction
 
 PERIOD = Duration.minutes(1)
 

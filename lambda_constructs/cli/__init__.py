@@ -1,0 +1,5 @@
+"""The ``lambda-constructs`` command-line tool (report, right-size, measure)."""
+
+from lambda_constructs.cli.main import main
+
+__all__ = ["main"]

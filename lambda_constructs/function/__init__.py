@@ -1,0 +1,1 @@
+"""The function layer: :class:`ProductionFunction`, its options, safe deployments and dashboards."""
