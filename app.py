@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -19,6 +20,7 @@ from lambda_constructs import (
     HttpEndpoint,
     Invocation,
     Memory,
+    Powertools,
     ProductionFunction,
     ProvisionedConcurrency,
     QueueConsumer,
@@ -28,6 +30,7 @@ from lambda_constructs import (
 )
 
 HANDLERS = Path(__file__).parent / "handlers"
+LAYERS = Path(__file__).parent / "layers"
 
 
 def handler_code(name: str) -> lambda_.Code:
@@ -125,11 +128,63 @@ class OrdersService(cdk.Stack):
         )
         self.events_stream = StreamConsumer(self, "OrderEventsStream", function=self.order_events, table=orders)
 
+        # Thumbnailer: Powertools (public layer, service name, JSON logs) plus the team's imaging layer.
+        imaging = lambda_.LayerVersion(
+            self,
+            "ImagingLayer",
+            code=lambda_.Code.from_asset(str(LAYERS / "imaging"), exclude=["__pycache__", "*.pyc"]),
+            compatible_runtimes=[lambda_.Runtime.PYTHON_3_14],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description="Shared imaging helpers",
+        )
+        self.thumbnailer = ProductionFunction(
+            self,
+            "Thumbnailer",
+            code=handler_code("thumbnailer"),
+            handler="app.handler",
+            p99=cdk.Duration.millis(1500),
+            memory=Memory.cpu_bound(),
+            invocation=Invocation.ASYNC,
+            powertools=Powertools(service="thumbnailer", metrics_namespace="Orders"),
+            layers=[imaging],
+            alarm_topic=alarms,
+        )
+
+        # Ledger sync: in private subnets of the service VPC, reaching the database through a security group.
+        vpc = ec2.Vpc(self, "Vpc", max_azs=2, nat_gateways=1)
+        vpc.add_flow_log("FlowLog")
+        database = ec2.SecurityGroup(
+            self, "DatabaseSg", vpc=vpc, description="Ledger database", allow_all_outbound=False
+        )
+        self.ledger_sync = ProductionFunction(
+            self,
+            "LedgerSync",
+            code=handler_code("ledger_sync"),
+            handler="app.handler",
+            p99=cdk.Duration.millis(800),
+            invocation=Invocation.QUEUE,
+            vpc=vpc,
+            security_groups=[
+                ec2.SecurityGroup(self, "LedgerSyncSg", vpc=vpc, description="Ledger sync", allow_all_outbound=False)
+            ],
+            alarm_topic=alarms,
+        )
+        self.ledger_sync.connections.allow_to(database, ec2.Port.tcp(5432), "ledger sync -> database")
+        self.ledger_queue = QueueConsumer(self, "LedgerQueue", function=self.ledger_sync)
+
         # One dashboard for the service: traffic, duration vs timeout, PC utilization, cold vs warm.
         ServiceDashboard(
             self,
             "ServiceDashboard",
-            functions=[self.orders_api, self.notifier, self.order_worker, self.cleanup, self.order_events],
+            functions=[
+                self.orders_api,
+                self.notifier,
+                self.order_worker,
+                self.cleanup,
+                self.order_events,
+                self.thumbnailer,
+                self.ledger_sync,
+            ],
         )
 
 

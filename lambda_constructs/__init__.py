@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lambda_constructs.checks.pack import ProductionReadinessChecks, enable_checks
     from lambda_constructs.function.dashboard import ServiceDashboard
     from lambda_constructs.function.deployment import Deployment
+    from lambda_constructs.function.powertools import Powertools
     from lambda_constructs.function.production_function import LATEST_PYTHON, ProductionFunction, timeout_from_p99
     from lambda_constructs.sources.http import HttpEndpoint
     from lambda_constructs.sources.queue import QueueConsumer
@@ -31,6 +32,7 @@ _LAZY = {
     "ProductionFunction": "function.production_function",
     "timeout_from_p99": "function.production_function",
     "Deployment": "function.deployment",
+    "Powertools": "function.powertools",
     "ServiceDashboard": "function.dashboard",
     "QueueConsumer": "sources.queue",
     "StreamConsumer": "sources.stream",
@@ -57,6 +59,7 @@ __all__ = [
     "HttpEndpoint",
     "Invocation",
     "Memory",
+    "Powertools",
     "Problem",
     "ProductionFunction",
     "ProductionReadinessChecks",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -16,7 +17,33 @@ from lambda_constructs.core import limits
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
 from lambda_constructs.core.limits import Range, check_range
 
-limits.is_unresolved = Token.is_unresolved  # tokens (e.g. CfnParameter values) are checked at deploy time
+
+def is_token(value: object) -> bool:
+    """True for an unresolved CDK token (a CfnParameter value, an attribute...): decided at deploy time.
+
+    Plain Python values are recognised without a jsii round trip (each costs 100-180 us): a string
+    token contains ``${Token[``, a list token ``#{Token[``, and a number token is an encoded
+    double beyond 1e280; only such a number is confirmed with ``Token.is_unresolved``.
+    """
+    if isinstance(value, str):
+        return "${Token[" in value or "#{Token[" in value
+    if isinstance(value, bool | int):
+        return False
+    if isinstance(value, float):
+        return abs(value) > 1e280 and value == value and bool(Token.is_unresolved(value))
+    if isinstance(value, list | tuple):
+        return any(isinstance(v, str) and is_token(v) for v in value)
+    return False
+
+
+limits.is_unresolved = is_token  # tokens (e.g. CfnParameter values) are checked at deploy time
+
+
+def short(value: object, limit: int = 80) -> object:
+    """``value`` for an error message: its repr cut to ``limit`` characters."""
+    text = repr(value)
+    return value if len(text) <= limit else text[: limit - 3] + "..."
+
 
 ALARM_PERIOD = Duration.minutes(5)
 DLQ_RETENTION = Duration.days(14)  # SQS's maximum (REFERENCE.md): time to notice and redrive
@@ -30,32 +57,72 @@ def child_path(scope: Construct, id: str) -> str:
 
 
 def validated(scope: Construct, id: str, check: Callable[[Problems], None]) -> str:
-    """Run ``check`` against a fresh collector and raise once, before anything is built."""
-    problems = Problems(child_path(scope, id))
+    """The one validation path of every construct: run ``check``, raise once, before anything is built.
+
+    ``scope`` and ``id`` are checked first (a construct scope; a non-empty string id without ``/``
+    not used by a sibling), then ``check`` collects every problem of the props. A
+    :class:`ConfigurationError` from a pure helper is reported at this path; any other exception
+    from a check (a jsii error on a value of the wrong type) becomes a ConfigurationError too,
+    so no foreign exception escapes and nothing is added to the tree.
+    """
+    if not isinstance(scope, Construct):
+        raise ConfigurationError(
+            [Problem("scope", short(scope), "a Construct (an App, a Stack, a construct)")], str(id)
+        )
+    if not isinstance(id, str) or not id or "/" in id:
+        raise ConfigurationError(
+            [Problem("id", short(id), "a non-empty string without '/'")], scope.node.path or "<app>"
+        )
+    path = child_path(scope, id)
+    if scope.node.try_find_child(id) is not None:
+        raise ConfigurationError(
+            [Problem("id", id, f"an id not used by another child of {scope.node.path or 'the app'}")], path
+        )
+    problems = Problems(path)
     try:
         check(problems)
     except ConfigurationError as error:  # a pure helper raised: report it at this path
         problems.absorb(error)
+    except Exception as error:  # a value of the wrong type reached aws-cdk-lib or Python arithmetic
+        if not problems:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            problems.add(Problem("props", type(error).__name__, "values of the documented types", first))
     problems.raise_if_any()
     return problems.path
 
 
-def duration_problem(prop: str, value: object, *, whole_seconds: bool = True) -> Problem | None:
-    """A problem if ``value`` is not a Duration (of whole seconds, when asked)."""
+def duration_problem(prop: str, value: object, *, whole_seconds: bool = True, concrete: bool = False) -> Problem | None:
+    """A problem if ``value`` is not a Duration (of whole seconds, when asked).
+
+    A token Duration (``Duration.seconds(param.value_as_number)``) is left to deploy time, unless
+    ``concrete``: then the library derives numbers from it (alarm thresholds, queue visibility) and
+    says so.
+    """
     if not isinstance(value, Duration):
-        return Problem(prop, value, "an aws_cdk.Duration")
-    if (
-        whole_seconds
-        and not Token.is_unresolved(value.to_milliseconds(integral=False))
-        and value.to_milliseconds(integral=False) % 1000
-    ):
-        return Problem(prop, f"{value.to_milliseconds(integral=False):g} ms", "a whole number of seconds")
+        return Problem(prop, short(value), "an aws_cdk.Duration")
+    if value.is_unresolved():
+        if concrete:
+            return Problem(
+                prop,
+                "a deploy-time token",
+                "a concrete Duration",
+                "alarm thresholds and queue visibility timeouts are derived from it at synthesis",
+            )
+        return None
+    ms = value.to_milliseconds(integral=False)
+    if ms != ms or ms in (float("inf"), float("-inf")):
+        return Problem(prop, f"{ms} ms", "a finite duration")
+    if whole_seconds and ms % 1000:
+        return Problem(prop, f"{ms:g} ms", "a whole number of seconds")
     return None
 
 
 def duration_range_problem(prop: str, value: object, low_s: float, high_s: float, hint: str = "") -> Problem | None:
-    """A problem unless ``value`` is a Duration of whole seconds within ``low_s..high_s``."""
-    return duration_problem(prop, value) or check_range(prop, seconds(value), Range(low_s, high_s, "s"), hint)  # type: ignore[arg-type]
+    """A problem unless ``value`` is a Duration of whole seconds within ``low_s..high_s`` (tokens pass)."""
+    problem = duration_problem(prop, value)
+    if problem or typing.cast(Duration, value).is_unresolved():
+        return problem
+    return check_range(prop, seconds(typing.cast(Duration, value)), Range(low_s, high_s, "s"), hint)
 
 
 def seconds(value: Duration) -> int:

@@ -171,8 +171,75 @@ def test_dashboard_splits_cold_and_warm_from_report_lines(widgets: list[dict[str
     assert len(logs) == 2  # one per function
     query = logs[0]["properties"]["query"]
     assert query.startswith("SOURCE 'REF' | " + COLD_WARM_QUERY.replace("\n", "\n")[:20])
-    assert "ispresent(@initDuration) as coldStart" in query
-    assert "pct(@billedDuration, 99) as p99BilledMs" in query and "by coldStart" in query
+    assert "ispresent(initMs) as coldStart" in query
+    assert "pct(billedMs, 99) as p99BilledMs" in query and "by coldStart" in query
+
+
+TEXT_REPORTS = [
+    "REPORT RequestId: 1 Duration: 812.12 ms Billed Duration: 813 ms Memory Size: 1024 MB "
+    "Max Memory Used: 90 MB Init Duration: 402.50 ms",
+    "REPORT RequestId: 2 Duration: 20.01 ms Billed Duration: 21 ms Memory Size: 1024 MB Max Memory Used: 91 MB",
+]
+JSON_REPORTS = [
+    '{"time":"2026-11-28T09:00:00.000Z","type":"platform.report","record":{"requestId":"1","metrics":'
+    '{"durationMs":812.12,"billedDurationMs":813,"memorySizeMB":1024,"maxMemoryUsedMB":90,"initDurationMs":402.5},'
+    '"status":"success"}}',
+    '{"time":"2026-11-28T09:00:01.000Z","type":"platform.report","record":{"requestId":"2","metrics":'
+    '{"durationMs":20.01,"billedDurationMs":21,"memorySizeMB":1024,"maxMemoryUsedMB":91},"status":"success"}}',
+]
+
+
+def _discovered(line: str) -> dict[str, object]:
+    """The fields CloudWatch Logs Insights discovers in a Lambda log event of either format."""
+    import json
+    import re
+
+    if line.startswith("{"):
+        flat: dict[str, object] = {}
+
+        def walk(prefix: str, value: object) -> None:
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    walk(f"{prefix}.{key}" if prefix else key, item)
+            else:
+                flat[prefix] = value
+
+        walk("", json.loads(line))
+        return flat
+    fields: dict[str, object] = {"@type": line.split(" ")[0]}
+    for name, label in (("@billedDuration", "Billed Duration"), ("@initDuration", "Init Duration")):
+        match = re.search(rf"{label}: ([0-9.]+) ms", line)
+        if match:
+            fields[name] = float(match.group(1))
+    return fields
+
+
+def _run_query(lines: list[str]) -> list[tuple[bool, float]]:
+    """Evaluate the query's filter, coalesce and ispresent steps as Logs Insights does."""
+    import re
+
+    query = COLD_WARM_QUERY
+    conditions = re.findall(r'(\S+) = "([^"]+)"', query.splitlines()[0])
+    billed = re.search(r"coalesce\(([^,]+), ([^)]+)\) as billedMs", query)
+    init = re.search(r"coalesce\(([^,]+), ([^)]+)\) as initMs", query)
+    assert conditions and billed and init
+    rows = []
+    for line in lines:
+        fields = _discovered(line)
+        if not any(fields.get(name) == value for name, value in conditions):
+            continue
+        billed_ms = next(fields[f] for f in billed.groups() if f in fields)
+        init_ms = next((fields[f] for f in init.groups() if f in fields), None)
+        rows.append((init_ms is not None, float(billed_ms)))  # type: ignore[arg-type]
+    return rows
+
+
+@pytest.mark.parametrize("lines", [TEXT_REPORTS, JSON_REPORTS], ids=["text", "json"])
+def test_cold_warm_query_reads_both_log_formats(lines: list[str]) -> None:
+    assert _run_query([*lines, "START RequestId: 3 Version: 7", '{"type":"platform.start"}']) == [
+        (True, 813.0),
+        (False, 21.0),
+    ]
 
 
 def test_dashboard_needs_functions() -> None:

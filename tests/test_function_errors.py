@@ -38,7 +38,7 @@ _DROP = object()
             r"p99/sizing/timeout='p99, timeout' is invalid; allowed: exactly one of p99=Duration",
         ),
         ({"p99": _DROP}, r"p99/sizing/timeout='none' is invalid"),
-        ({"p99": _DROP, "timeout": cdk.Duration.seconds(1000)}, r"timeout=1000 is invalid; allowed: 1\.\.900 s"),
+        ({"p99": _DROP, "timeout": cdk.Duration.seconds(1000)}, r"timeout=1000 is invalid; allowed: 1\.\.899 s"),
         (
             {"p99": _DROP, "timeout": cdk.Duration.millis(1500)},
             r"timeout='1500 ms' is invalid; allowed: a whole number of seconds",

@@ -247,7 +247,15 @@ def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureF
         "$/month",
     ]
     rows = {line.split()[0].split("/")[0]: line for line in lines[2:]}
-    assert set(rows) == {"OrdersApi", "Notifier", "OrderWorker", "NightlyCleanup", "OrderEvents"}
+    assert set(rows) == {
+        "OrdersApi",
+        "Notifier",
+        "OrderWorker",
+        "NightlyCleanup",
+        "OrderEvents",
+        "Thumbnailer",
+        "LedgerSync",
+    }
     assert "2..20@0.7" in rows["OrdersApi"] and "p99 120 ms" in rows["OrdersApi"]
     assert "SQS redrive" in rows["OrderWorker"] and "41 s" in rows["OrderWorker"]  # 6 x 6 s + 5 s window
     assert "stream onFailure" in rows["OrderEvents"]

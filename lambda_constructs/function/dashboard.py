@@ -14,15 +14,23 @@ from lambda_constructs.function.production_function import ProductionFunction
 
 PERIOD = Duration.minutes(1)
 
-# Seed 000: "plotting the p50/p99/p999 of Billed Duration split by cold/warm is the single most
-# valuable Lambda dashboard you can build". REPORT lines carry @initDuration on cold starts only.
+# "Plotting the p50/p99/p999 of Billed Duration split by cold/warm is the single most valuable Lambda
+# dashboard you can build" ("Lambda in Production"). The query reads both log formats:
+# - TEXT: the REPORT line; Logs Insights discovers @type = "REPORT", @billedDuration, @initDuration
+#   (the last on cold starts only);
+# - JSON (the library's default): a platform.report record; Logs Insights discovers its JSON keys as
+#   type = "platform.report", record.metrics.billedDurationMs, record.metrics.initDurationMs.
+# (Amazon CloudWatch Logs User Guide, "Supported logs and discovered fields"; AWS Lambda developer
+# guide, "Configuring advanced logging controls for Lambda functions".)
 COLD_WARM_QUERY = "\n".join(
     [
-        'filter @type = "REPORT"',
-        "| fields ispresent(@initDuration) as coldStart",
-        "| stats count(*) as invocations, pct(@billedDuration, 50) as p50BilledMs,",
-        "  pct(@billedDuration, 99) as p99BilledMs, pct(@billedDuration, 99.9) as p999BilledMs,",
-        "  avg(@initDuration) as avgInitMs by coldStart",
+        'filter @type = "REPORT" or type = "platform.report"',
+        "| fields coalesce(@billedDuration, record.metrics.billedDurationMs) as billedMs,",
+        "  coalesce(@initDuration, record.metrics.initDurationMs) as initMs",
+        "| fields ispresent(initMs) as coldStart",
+        "| stats count(*) as invocations, pct(billedMs, 50) as p50BilledMs,",
+        "  pct(billedMs, 99) as p99BilledMs, pct(billedMs, 99.9) as p999BilledMs,",
+        "  avg(initMs) as avgInitMs by coldStart",
     ]
 )
 

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import re
-import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import jsii
-from aws_cdk import Annotations, CfnElement, CfnResource, Duration, IStableNumberProducer, Lazy, Stack, Token
+from aws_cdk import Annotations, Duration, IStableNumberProducer, Lazy, RemovalPolicy, Size, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, Node
 
 from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import DEFAULT, Invocation, ProvisionedConcurrency, _Default
-from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
 from lambda_constructs.core.sizing import DEFAULT_TIMEOUT_MULTIPLIER, Memory, Sizing, timeout_seconds_from_p99_ms
+from lambda_constructs.function import code as code_info
+from lambda_constructs.function import options
 from lambda_constructs.function.deployment import Deployment, build_deployment_group
+from lambda_constructs.function.powertools import Powertools
 
 if TYPE_CHECKING:
     from lambda_constructs.function.dashboard import ServiceDashboard
@@ -67,64 +71,84 @@ _RESERVED_ENV = frozenset(
 def timeout_from_p99(p99: Duration, multiplier: float = DEFAULT_TIMEOUT_MULTIPLIER) -> Duration:
     """The timeout for a measured ``p99``: p99 x ``multiplier`` rounded UP to whole seconds, >= 1 s.
 
-    Seed 000: "a timeout is a contract"; set it to roughly 2-3 x the measured p99. Raises
-    :class:`~lambda_constructs.ConfigurationError` for p99 <= 0 or a result above 900 s
-    (the message points at Step Functions).
+    "A timeout is a contract": set it to roughly 2-3 x the measured p99 ("Lambda in Production").
+    Raises :class:`~lambda_constructs.ConfigurationError` for a
+    value that is not a Duration, p99 <= 0, or a result above 900 s (the message points at Step
+    Functions).
     """
+    problem = _cdk.duration_problem("p99", p99, whole_seconds=False, concrete=True)
+    if problem:
+        raise ConfigurationError([problem])
     return Duration.seconds(timeout_seconds_from_p99_ms(p99.to_milliseconds(integral=False), multiplier))
 
 
+SNAPSTART_RUNTIMES = re.compile(r"^(java(11|17|21|25)|python3\.(1[2-9])|dotnet([89]|1\d))$")
+SNAPSTART_MAX_EPHEMERAL_MB = 512
+EPHEMERAL_MIN_MB, EPHEMERAL_MAX_MB = 512, 10_240
+MAX_LAYERS = 5
+HANDLER_MAX = 128
+DESCRIPTION_MAX = 256
+
+
+@jsii.implements(lambda_.IFunction)
 class ProductionFunction(Construct):
     """A Lambda function with the production defaults teams otherwise get wrong.
 
-    Creates a function (arm64, active X-Ray tracing, latest Python, a log group with
-    retention, a least-privilege role), a published version behind a ``live`` alias,
-    provisioned concurrency with target-tracking auto scaling at 0.7 (SYNC by default),
-    an encrypted failure queue as onFailure destination (ASYNC), and alarms.
+    Creates a function (arm64, active X-Ray tracing, JSON logs at INFO, latest Python, a log
+    group with retention, a least-privilege role), a published version behind a ``live`` alias,
+    provisioned concurrency with target-tracking auto scaling at 0.7 (SYNC by default), an
+    encrypted failure queue as onFailure destination (ASYNC), and alarms.
+
+    It is usable wherever aws-cdk-lib takes a function: it implements ``aws_lambda.IFunction``
+    (and so ``IGrantable``) by delegating to the ``live`` alias, so ``bucket.grant_read(fn)``,
+    ``events_targets.LambdaFunction(fn)`` or ``HttpLambdaIntegration("I", fn)`` grant to its role
+    and invoke ``live`` (provisioned concurrency and safe deployments apply).
 
     Every value is validated at construction; a bad one raises
     :class:`~lambda_constructs.ConfigurationError` naming this construct's path, the prop,
     the value and the allowed range, before any resource is created.
 
+    Every other property of ``aws_lambda.FunctionOptions`` (``vpc``, ``layers``, ``snap_start``,
+    ``environment_encryption``, ``filesystem``, ``params_and_secrets``, ...) is accepted under the
+    same keyword and forwarded unchanged; the full table is in docs/production-function.md and
+    ``lambda_constructs.function.options``.
+
     Args:
-        code: the function's code (``lambda_.Code.from_asset(...)`` and friends).
-        handler: the handler, e.g. ``"app.handler"``.
+        code: ``lambda_.Code.from_asset(...)``, an image (``Code.from_asset_image(...,
+            platform=Platform.LINUX_ARM64)``, ``Code.from_ecr_image``) or a ``DockerImageCode``.
+        handler: e.g. ``"app.handler"``; not for images (set to FROM_IMAGE for you).
         runtime: default the latest Python runtime (``LATEST_PYTHON``, Python 3.14).
-        p99: the measured p99 duration. The timeout becomes
-            ``timeout_from_p99(p99, timeout_multiplier)``. Give exactly one of ``p99``,
-            ``sizing`` or ``timeout``.
-        sizing: a :class:`~lambda_constructs.Sizing` written by ``lambda-constructs measure``;
-            its p99 is used like ``p99`` and it is recorded in the template Metadata.
-        timeout: a fixed timeout (1..900 s, whole seconds). Allowed, but adds a warning
-            annotation: it was not derived from a measured p99.
-        timeout_multiplier: 1..10, default 3 (seed 000: 2-3 x p99).
-        memory: a :class:`~lambda_constructs.Memory` or an int of MB; default
-            ``Memory.io_bound()`` (1,024 MB).
-        invocation: how callers invoke the function (decides the provisioned-concurrency
-            and failure-path defaults); default ``Invocation.SYNC``.
-        provisioned_concurrency: default ``ProvisionedConcurrency()`` (min 1, max 10,
-            target 0.7) for SYNC, none for ASYNC, QUEUE and STREAM. ``None`` turns it off.
-        reserved_concurrency: caps the function; must be >= the provisioned max. Default none.
-        environment: environment variables; Lambda's limit is 4 KB in total.
-        alarm_topic: SNS topic for every alarm's action. Default: alarms without actions.
-        log_retention: default one month.
-        architecture: default ``ARM_64`` (about 20 % cheaper per GB-second; seeds 000-002).
-        retry_attempts: ASYNC retries, 0..2, default 2 (AWS's default, set explicitly).
-        max_event_age: ASYNC event age, 60 s..6 h, default 6 h (AWS's default, set explicitly).
-        description, function_name: passed to the function.
-        role: an execution role; default a new role with no managed policy. Either way it is granted
-            logs:CreateLogStream / PutLogEvents on the function's own log group (and X-Ray by aws-cdk).
-        deployment: a :class:`~lambda_constructs.Deployment` for CodeDeploy traffic shifting
-            on the alias; default none (the alias moves to each new version at once).
+        p99: the measured p99 duration. The timeout becomes ``timeout_from_p99(p99,
+            timeout_multiplier)``. Give exactly one of ``p99``, ``sizing`` or ``timeout``.
+        sizing: a :class:`~lambda_constructs.Sizing` written by ``lambda-constructs measure``.
+        timeout: a fixed timeout (1..899 s, whole seconds), with a warning: not measured.
+        timeout_multiplier: 1..10, default 3 (2-3 x p99).
+        memory: a :class:`~lambda_constructs.Memory` or an int of MB; default 1,024 MB.
+        invocation: how callers invoke the function; default ``Invocation.SYNC``.
+        provisioned_concurrency: default ``ProvisionedConcurrency()`` for SYNC (off with
+            ``snap_start``), none otherwise. ``None`` turns it off.
+        reserved_concurrency: caps the function; must be >= the provisioned max.
+        environment: environment variables; 4 KB in total, counted as Lambda does.
+        alarm_topic: SNS topic for every alarm's action.
+        log_retention: default one month. log_removal_policy: applied to the log group.
+        architecture: default ``ARM_64`` (about 20 % cheaper per GB-second).
+        retry_attempts / max_event_age: async invoke config, default 2 and 6 h (AWS's defaults).
+        on_failure: an async failure destination; replaces the library's failure queue.
+        on_success: an async success destination, added beside the failure one.
+        tracing: default ``ACTIVE``; anything else adds a warning.
+        logging_format / application_log_level_v2 / system_log_level_v2: default JSON, INFO, INFO.
+        powertools: a :class:`~lambda_constructs.Powertools`: the public layer and its environment.
+        events: event sources, attached to the ``live`` alias.
+        deployment: a :class:`~lambda_constructs.Deployment` (CodeDeploy on ``live``).
     """
 
-    def __init__(
+    def __init__(  # noqa: C901 - one flat validation closure; the checks themselves live in helpers
         self,
         scope: Construct,
         id: str,
         *,
-        code: lambda_.Code,
-        handler: str,
+        code: lambda_.Code | lambda_.DockerImageCode,
+        handler: str | None = None,
         runtime: lambda_.Runtime | None = None,
         p99: Duration | None = None,
         sizing: Sizing | None = None,
@@ -137,23 +161,76 @@ class ProductionFunction(Construct):
         environment: Mapping[str, str] | None = None,
         alarm_topic: sns.ITopic | None = None,
         log_retention: logs.RetentionDays = DEFAULT_LOG_RETENTION,
+        log_removal_policy: RemovalPolicy | None = None,
         architecture: lambda_.Architecture | None = None,
         retry_attempts: int = DEFAULT_ASYNC_RETRY_ATTEMPTS,
         max_event_age: Duration = DEFAULT_MAX_EVENT_AGE,
+        on_failure: lambda_.IDestination | None = None,
+        on_success: lambda_.IDestination | None = None,
         description: str | None = None,
         function_name: str | None = None,
         role: iam.IRole | None = None,
         deployment: Deployment | None = None,
+        powertools: Powertools | None = None,
+        events: Sequence[lambda_.IEventSource] | None = None,
+        tracing: lambda_.Tracing | None = None,
+        logging_format: lambda_.LoggingFormat | None = None,
+        application_log_level_v2: lambda_.ApplicationLogLevel | None = None,
+        system_log_level_v2: lambda_.SystemLogLevel | None = None,
+        # forwarded unchanged to aws_lambda.Function (validated for type first)
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        allow_public_subnet: bool | None = None,
+        allow_all_outbound: bool | None = None,
+        allow_all_ipv6_outbound: bool | None = None,
+        ipv6_allowed_for_dual_stack: bool | None = None,
+        layers: Sequence[lambda_.ILayerVersion] | None = None,
+        ephemeral_storage_size: Size | None = None,
+        snap_start: lambda_.SnapStartConf | None = None,
+        environment_encryption: kms.IKey | None = None,
+        code_signing_config: lambda_.ICodeSigningConfig | None = None,
+        filesystem: lambda_.FileSystem | None = None,
+        params_and_secrets: lambda_.ParamsAndSecretsLayerVersion | None = None,
+        adot_instrumentation: lambda_.AdotInstrumentationConfig | None = None,
+        insights_version: lambda_.LambdaInsightsVersion | None = None,
+        dead_letter_queue: sqs.IQueue | None = None,
+        dead_letter_queue_enabled: bool | None = None,
+        dead_letter_topic: sns.ITopic | None = None,
+        runtime_management_mode: lambda_.RuntimeManagementMode | None = None,
+        recursive_loop: lambda_.RecursiveLoop | None = None,
+        initial_policy: Sequence[iam.PolicyStatement] | None = None,
+        current_version_options: lambda_.VersionOptions | None = None,
+        profiling: bool | None = None,
+        profiling_group: Any = None,
+        tenancy_config: Any = None,
+        durable_config: Any = None,
     ) -> None:
+        given = {k: v for k, v in locals().items() if k in options.FORWARDED}
+        passthrough = {k: given[k] for k in options.PASS_THROUGH if given.get(k) is not None}
         memory_value = _resolve_memory(memory)
+        if snap_start is not None and provisioned_concurrency is DEFAULT:
+            provisioned_concurrency = None  # SnapStart is then the cold-start strategy (annotated below)
+            snap_start_replaced_pc = invocation is Invocation.SYNC
+        else:
+            snap_start_replaced_pc = False
         resolved_pc = _resolve_provisioned(provisioned_concurrency, invocation)
+        image = code_info.is_image(code)
+        arm64 = architecture is None or architecture is lambda_.Architecture.ARM_64
+        runtime_name = (
+            "FROM_IMAGE"
+            if image
+            else (runtime or LATEST_PYTHON).name
+            if isinstance(runtime or LATEST_PYTHON, lambda_.Runtime)
+            else str(runtime)
+        )
+        package_bytes = code_info.asset_unzipped_bytes(code)
         self._timeout_seconds = 0
         self._p99_ms: float | None = None
 
         def check(problems: Problems) -> None:
-            problems.add(None if isinstance(code, lambda_.Code) else Problem("code", code, "an aws_lambda.Code"))
-            if not isinstance(handler, str) or not handler.strip():
-                problems.add(Problem("handler", handler, "a non-empty string such as 'app.handler'"))
+            problems.extend(options.forwarded_problems(given))
+            self._check_code(problems, code, handler, runtime, image, arm64)
             if not isinstance(invocation, Invocation):
                 problems.add(Problem("invocation", invocation, " | ".join(f"Invocation.{i.name}" for i in Invocation)))
             if isinstance(memory_value, Problem):
@@ -166,13 +243,15 @@ class ProductionFunction(Construct):
             elif resolved_pc is not None:
                 problems.extend(resolved_pc.problems())
             problems.extend(_concurrency_problems(reserved_concurrency, resolved_pc))
-            problems.extend(_environment_problems(environment))
+            env = dict(environment or {}) if isinstance(environment, Mapping | None) else environment
+            if isinstance(powertools, Powertools) and isinstance(env, dict):
+                env = {**powertools.environment(), **env}
+            problems.extend(_environment_problems(env))
             if function_name is not None and not (
-                (isinstance(function_name, str) and _FUNCTION_NAME.match(function_name))
-                or Token.is_unresolved(function_name)
+                (isinstance(function_name, str) and _FUNCTION_NAME.match(function_name)) or _cdk.is_token(function_name)
             ):
                 problems.add(Problem("function_name", function_name, "1..64 characters of a-z, A-Z, 0-9, - and _"))
-            if invocation is Invocation.ASYNC:
+            if invocation is Invocation.ASYNC or on_failure is not None or on_success is not None:
                 problems.add(
                     limits.check_int_range(
                         "retry_attempts", retry_attempts, limits.Range(limits.ASYNC_RETRY_MIN, limits.ASYNC_RETRY_MAX)
@@ -185,6 +264,32 @@ class ProductionFunction(Construct):
                 )
             if deployment is not None:
                 problems.extend(_deployment_problems(deployment))
+            if powertools is not None:
+                if isinstance(powertools, Powertools):
+                    problems.extend(powertools.problems(runtime_name))
+                else:
+                    problems.add(Problem("powertools", powertools, "a Powertools(service=...)"))
+            problems.extend(
+                _surface_problems(
+                    runtime_name=runtime_name,
+                    image=image,
+                    provisioned=provisioned_concurrency,
+                    snap_start=snap_start,
+                    filesystem=filesystem,
+                    ephemeral=ephemeral_storage_size,
+                    layers=layers,
+                    extra_layers=1 if powertools is not None else 0,
+                    vpc=vpc,
+                    vpc_subnets=vpc_subnets,
+                    security_groups=security_groups,
+                    allow_public_subnet=allow_public_subnet,
+                    allow_all_outbound=allow_all_outbound,
+                    logging_format=logging_format,
+                    levels=(application_log_level_v2, system_log_level_v2),
+                    description=description,
+                )
+            )
+            problems.add(code_info.package_size_problem(package_bytes))
 
         _cdk.validated(scope, id, check)
         super().__init__(scope, id)
@@ -199,25 +304,74 @@ class ProductionFunction(Construct):
         self.provisioned_concurrency: ProvisionedConcurrency | None = resolved_pc
         self.reserved_concurrency: int | None = reserved_concurrency
         self.alarm_topic: sns.ITopic | None = alarm_topic
+        self.powertools: Powertools | None = powertools
         self.alarms: list[cloudwatch.Alarm] = []
 
         self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention)
-        self.role: iam.IRole = role or self._build_role()
+        if log_removal_policy is not None:
+            self.log_group.apply_removal_policy(log_removal_policy)
+        self._role: iam.IRole = role or self._build_role()
         # the function logs only to its own group: grant exactly that, to our role or the one given
-        self.role.add_to_principal_policy(
+        self._role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
             )
         )
-        self.function = self._build_function(
-            code=code,
-            handler=handler,
-            runtime=runtime or LATEST_PYTHON,
-            architecture=architecture or lambda_.Architecture.ARM_64,
-            environment=environment,
+        arch = architecture or lambda_.Architecture.ARM_64
+        env = dict(environment or {})
+        layer_list = list(layers or [])
+        if powertools is not None:
+            stack = Stack.of(self)
+            env = {**powertools.environment(), **env}
+            layer_list.append(
+                lambda_.LayerVersion.from_layer_version_arn(
+                    self,
+                    "PowertoolsLayer",
+                    powertools.layer_arn(runtime_name, arm64, stack.region, stack.partition),
+                )
+            )
+        json_logs = logging_format in (None, lambda_.LoggingFormat.JSON)
+        function_cls = lambda_.DockerImageFunction if isinstance(code, lambda_.DockerImageCode) else lambda_.Function
+        image_args: dict[str, Any] = (
+            {}
+            if function_cls is lambda_.DockerImageFunction
+            else {
+                "handler": lambda_.Handler.FROM_IMAGE if image else handler,
+                "runtime": lambda_.Runtime.FROM_IMAGE if image else runtime or LATEST_PYTHON,
+            }
+        )
+        self.function: lambda_.Function = function_cls(
+            self,
+            "Function",
+            code=code,  # type: ignore[arg-type]  # DockerImageCode goes to DockerImageFunction only
+            **image_args,
+            architecture=arch,
+            memory_size=self.memory_size,
+            timeout=self.timeout,
+            tracing=tracing or lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON if json_logs else logging_format,
+            application_log_level_v2=application_log_level_v2
+            or (lambda_.ApplicationLogLevel.INFO if json_logs else None),
+            system_log_level_v2=system_log_level_v2 or (lambda_.SystemLogLevel.INFO if json_logs else None),
+            role=self._role,
+            environment=env or None,
+            layers=layer_list or None,
+            reserved_concurrent_executions=self.reserved_concurrency,
             description=description,
             function_name=function_name,
+            **passthrough,
         )
+        if self.invocation is not Invocation.ASYNC:
+            _cdk.acknowledge(self.function, "Serverless-LambdaDLQ", _NO_DLQ_REASON[self.invocation])
+        if vpc is not None and role is None:
+            _cdk.acknowledge(
+                self._role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaVPCAccessExecutionRole]",
+                "aws-cdk-lib attaches AWS's AWSLambdaVPCAccessExecutionRole to a VPC function's role: the ENI "
+                "actions (ec2:CreateNetworkInterface, ...) it grants support no resource-level scoping.",
+            )
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(
             self,
@@ -229,19 +383,52 @@ class ProductionFunction(Construct):
                 resolved_pc.min_capacity if resolved_pc and deployment is None else None
             ),
         )
+        for source in events or ():
+            self.alias.add_event_source(source)
         self.scalable_target: appscaling.ScalableTarget | None = (
             self._build_autoscaling(resolved_pc) if resolved_pc else None
         )
-        self.failure_queue: sqs.IQueue | None = (
-            self._build_failure_path(retry_attempts, max_event_age) if invocation is Invocation.ASYNC else None
-        )
+        self.failure_queue: sqs.IQueue | None = None
+        if invocation is Invocation.ASYNC or on_failure is not None or on_success is not None:
+            self._build_async_paths(retry_attempts, max_event_age, on_failure, on_success)
         self._build_alarms()
         self._record_metadata(timeout is not None, timeout_multiplier)
+        self._annotate(
+            snap_start_replaced_pc=snap_start_replaced_pc,
+            tracing=tracing,
+            package_bytes=package_bytes,
+            ecr_image=isinstance(code, lambda_.EcrImageCode),
+        )
         self.deployment_group: codedeploy.LambdaDeploymentGroup | None = (
             build_deployment_group(self, deployment) if deployment is not None else None
         )
 
     # ------------------------------------------------------------------ validation
+
+    @staticmethod
+    def _check_code(
+        problems: Problems, code: object, handler: object, runtime: object, image: bool, arm64: bool
+    ) -> None:
+        if not isinstance(code, lambda_.Code | lambda_.DockerImageCode):
+            problems.add(Problem("code", _cdk.short(code), "an aws_lambda.Code or aws_lambda.DockerImageCode"))
+            return
+        if runtime is not None and not isinstance(runtime, lambda_.Runtime):
+            problems.add(Problem("runtime", runtime, "an aws_lambda.Runtime, e.g. Runtime.PYTHON_3_13"))
+        if image:
+            problems.add(code_info.image_platform_problem(code, arm64))
+            if handler is not None and handler != lambda_.Handler.FROM_IMAGE:
+                problems.add(Problem("handler", handler, "None for a container image (the image's CMD is the handler)"))
+            if runtime is not None and runtime is not lambda_.Runtime.FROM_IMAGE:
+                problems.add(Problem("runtime", getattr(runtime, "name", runtime), "None for a container image"))
+            return
+        if not isinstance(handler, str) or not handler.strip() or len(handler) > HANDLER_MAX:
+            problems.add(
+                Problem(
+                    "handler",
+                    _cdk.short(handler),
+                    f"a non-empty string of at most {HANDLER_MAX} characters, such as 'app.handler'",
+                )
+            )
 
     def _check_timeout(
         self,
@@ -258,16 +445,17 @@ class ProductionFunction(Construct):
                     "p99/sizing/timeout",
                     ", ".join(given) or "none",
                     "exactly one of p99=Duration (measured), sizing=Sizing.from_file(...) or timeout=Duration",
-                    "prefer p99: the timeout is then derived as p99 x multiplier (seed 000)",
+                    "prefer p99: the timeout is then derived as p99 x multiplier",
                 )
             )
             return
         if timeout is not None:
-            problem = _cdk.duration_problem("timeout", timeout) or limits.check_range(
+            problem = _cdk.duration_problem("timeout", timeout, concrete=True) or limits.check_range(
                 "timeout",
                 _cdk.seconds(timeout),
-                limits.Range(limits.TIMEOUT_MIN_S, limits.TIMEOUT_MAX_S, "s"),
-                "Lambda allows 1..900 s; work longer than that belongs in Step Functions",
+                limits.Range(limits.TIMEOUT_MIN_S, limits.TIMEOUT_MAX_S - 1, "s"),
+                "900 s is Lambda's maximum set 'just in case' (the rule pack refuses it); "
+                "work that long belongs in Step Functions",
             )
             problems.add(problem)
             if problem is None:
@@ -275,17 +463,42 @@ class ProductionFunction(Construct):
             return
         if sizing is not None:
             if not isinstance(sizing, Sizing):
-                problems.add(Problem("sizing", sizing, "a Sizing, e.g. Sizing.from_file('sizing/orders.json')"))
+                problems.add(
+                    Problem("sizing", _cdk.short(sizing), "a Sizing, e.g. Sizing.from_file('sizing/orders.json')")
+                )
                 return
             p99_ms = sizing.p99_ms
+            prop = "sizing"
         else:
-            problem = _cdk.duration_problem("p99", p99, whole_seconds=False)
+            problem = _cdk.duration_problem("p99", p99, whole_seconds=False, concrete=True)
             if problem:
                 problems.add(problem)
                 return
             p99_ms = p99.to_milliseconds(integral=False)  # type: ignore[union-attr]
+            prop = "p99"
         self._p99_ms = p99_ms
-        self._timeout_seconds = timeout_seconds_from_p99_ms(p99_ms, multiplier)  # raises with prop names
+        try:
+            self._timeout_seconds = timeout_seconds_from_p99_ms(p99_ms, multiplier)
+        except ConfigurationError as error:
+            problems.extend(
+                Problem(
+                    prop if p.prop == "p99" else "timeout_multiplier" if p.prop == "multiplier" else p.prop,
+                    p.value,
+                    p.allowed,
+                    p.hint,
+                )
+                for p in error.problems
+            )
+            return
+        if self._timeout_seconds >= limits.TIMEOUT_MAX_S:
+            problems.add(
+                Problem(
+                    prop,
+                    f"{p99_ms:g} ms",
+                    f"p99 x {multiplier} < {limits.TIMEOUT_MAX_S} s (got {self._timeout_seconds} s)",
+                    "a 900 s timeout is the maximum the rule pack refuses; work this long belongs in Step Functions",
+                )
+            )
 
     # ------------------------------------------------------------------ building
 
@@ -304,45 +517,6 @@ class ProductionFunction(Construct):
             "support no resource-level permissions, so AWS requires Resource '*'.",
         )
         return role
-
-    def _build_function(
-        self,
-        *,
-        code: lambda_.Code,
-        handler: str,
-        runtime: lambda_.Runtime,
-        architecture: lambda_.Architecture,
-        environment: Mapping[str, str] | None,
-        description: str | None,
-        function_name: str | None,
-    ) -> lambda_.Function:
-        function = lambda_.Function(
-            self,
-            "Function",
-            code=code,
-            handler=handler,
-            runtime=runtime,
-            architecture=architecture,
-            memory_size=self.memory_size,
-            timeout=self.timeout,
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=self.log_group,
-            role=self.role,
-            environment=dict(environment) if environment else None,
-            reserved_concurrent_executions=self.reserved_concurrency,
-            description=description,
-            function_name=function_name,
-        )
-        # The role is already referenced with Fn::GetAtt; the extra DependsOn aws-cdk adds is
-        # redundant (cfn-lint W3005). The role's default policy dependency stays.
-        policy = self.role.node.try_find_child("DefaultPolicy") if isinstance(self.role, iam.Role) else None
-        if policy is not None:
-            policy_cfn = typing.cast(CfnElement, policy.node.default_child)
-            self_cfn = typing.cast(CfnResource, function.node.default_child)
-            self_cfn.add_override("DependsOn", [Stack.of(self).get_logical_id(policy_cfn)])
-        if self.invocation is not Invocation.ASYNC:
-            _cdk.acknowledge(function, "Serverless-LambdaDLQ", _NO_DLQ_REASON[self.invocation])
-        return function
 
     def _build_autoscaling(self, pc: ProvisionedConcurrency) -> appscaling.ScalableTarget:
         target = appscaling.ScalableTarget(
@@ -374,25 +548,37 @@ class ProductionFunction(Construct):
         )
         return target
 
-    def _build_failure_path(self, retry_attempts: int, max_event_age: Duration) -> sqs.Queue:
-        queue = _cdk.secure_queue(self, "FailureQueue")
-        _cdk.acknowledge(
-            self.function,
-            "Serverless-LambdaDLQ",
-            "Failed asynchronous events go to the onFailure destination (FailureQueue), which supersedes a "
-            "DeadLetterConfig: it records the request, the response and the error, for $LATEST and live.",
-        )
-        _cdk.acknowledge_dead_letter_target(queue, "the onFailure destination of the function")
+    def _build_async_paths(
+        self,
+        retry_attempts: int,
+        max_event_age: Duration,
+        on_failure: lambda_.IDestination | None,
+        on_success: lambda_.IDestination | None,
+    ) -> None:
+        """Async invoke config on $LATEST and ``live``: the user's destinations, else our failure queue."""
+        if on_failure is None and self.invocation is Invocation.ASYNC:
+            queue = _cdk.secure_queue(self, "FailureQueue")
+            _cdk.acknowledge_dead_letter_target(queue, "the onFailure destination of the function")
+            self.failure_queue = queue
+            on_failure = destinations.SqsDestination(queue)
+        if on_failure is not None:
+            _cdk.acknowledge(
+                self.function,
+                "Serverless-LambdaDLQ",
+                "Failed asynchronous events go to the onFailure destination, which supersedes a DeadLetterConfig: "
+                "it records the request, the response and the error, for $LATEST and live.",
+            )
         for target in (self.function, self.alias):
             target.configure_async_invoke(
-                on_failure=destinations.SqsDestination(queue),
+                on_failure=on_failure,
+                on_success=on_success,
                 retry_attempts=retry_attempts,
                 max_event_age=max_event_age,
             )
-        return queue
 
     def _build_alarms(self) -> None:
         period = _cdk.ALARM_PERIOD
+        path = self.node.path
         timeout_ms = self._timeout_seconds * 1000
         self.add_alarm(
             _cdk.make_alarm(
@@ -401,7 +587,7 @@ class ProductionFunction(Construct):
                 metric=self.function.metric_errors(period=period, statistic="Sum"),
                 threshold=1,
                 topic=self.alarm_topic,
-                description=f"{self.node.path}: the function raised errors in the last 5 minutes.",
+                description=f"{path}: the function raised errors in the last 5 minutes.",
             )
         )
         self.add_alarm(
@@ -411,7 +597,7 @@ class ProductionFunction(Construct):
                 metric=self.function.metric_throttles(period=period, statistic="Sum"),
                 threshold=1,
                 topic=self.alarm_topic,
-                description=f"{self.node.path}: invocations were throttled (concurrency limit reached).",
+                description=f"{path}: invocations were throttled (concurrency limit reached).",
             )
         )
         self.add_alarm(
@@ -422,7 +608,7 @@ class ProductionFunction(Construct):
                 threshold=timeout_ms * DURATION_ALARM_FRACTION,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 topic=self.alarm_topic,
-                description=f"{self.node.path}: p99 duration above 80% of the {self._timeout_seconds} s timeout: "
+                description=f"{path}: p99 duration above 80% of the {self._timeout_seconds} s timeout: "
                 "invocations are close to timing out.",
             )
         )
@@ -436,15 +622,43 @@ class ProductionFunction(Construct):
                     ),
                     threshold=1,
                     topic=self.alarm_topic,
-                    description=f"{self.node.path}: invocations spilled over provisioned concurrency onto cold "
+                    description=f"{path}: invocations spilled over provisioned concurrency onto cold "
                     "starts; auto scaling reacts to 3-minute averages, so raise min/max capacity.",
                 )
             )
         if self.failure_queue is not None:
             self.add_alarm(
                 _cdk.queue_depth_alarm(
-                    self, "FailureQueueAlarm", self.failure_queue, f"{self.node.path} failure queue", self.alarm_topic
+                    self, "FailureQueueAlarm", self.failure_queue, f"{path} failure queue", self.alarm_topic
                 )
+            )
+
+    def _annotate(
+        self, *, snap_start_replaced_pc: bool, tracing: object, package_bytes: int | None, ecr_image: bool
+    ) -> None:
+        notes = Annotations.of(self)
+        if snap_start_replaced_pc:
+            notes.add_info(
+                "snap_start is set, so the default provisioned concurrency is off: AWS does not support SnapStart "
+                "with provisioned concurrency, and SnapStart is then this function's cold-start strategy."
+            )
+        if tracing is not None and tracing is not lambda_.Tracing.ACTIVE:
+            notes.add_warning_v2(
+                "lambda-constructs:tracing-not-active",
+                f"tracing={getattr(tracing, 'name', tracing)}: without active X-Ray tracing a slow or failing "
+                "request cannot be followed across services; Tracing.ACTIVE is the default.",
+            )
+        if package_bytes is not None and package_bytes > code_info.PACKAGE_WARN_MB * 1024 * 1024:
+            notes.add_warning_v2(
+                "lambda-constructs:package-size",
+                f"the code asset is {package_bytes / 1024 / 1024:.1f} MB unzipped (> {code_info.PACKAGE_WARN_MB} MB): "
+                "cold starts grow with package size; move dependencies to a Lambda layer (target under 3 MB).",
+            )
+        if ecr_image:
+            notes.add_warning_v2(
+                "lambda-constructs:ecr-image-platform",
+                "an ECR image's platform cannot be checked at synthesis: make sure it was built for "
+                f"{'linux/arm64' if self.architecture is lambda_.Architecture.ARM_64 else 'linux/amd64'}.",
             )
 
     def _record_metadata(self, fixed_timeout: bool, multiplier: float) -> None:
@@ -454,7 +668,7 @@ class ProductionFunction(Construct):
             Annotations.of(self).add_warning_v2(
                 "lambda-constructs:timeout-not-measured",
                 f"timeout={self._timeout_seconds} s was not derived from a measured p99. Measure p99 "
-                "(lambda-constructs measure) and pass p99= or sizing= instead (seed 000: timeout = 2-3 x p99).",
+                "(lambda-constructs measure) and pass p99= or sizing= instead (timeout = 2-3 x p99).",
             )
         else:
             timeout.update(source="sizing" if self.sizing else "p99", p99Ms=self._p99_ms, multiplier=multiplier)
@@ -505,19 +719,156 @@ class ProductionFunction(Construct):
         self.alarms.extend(alarms)
         return list(alarms)
 
-    def add_event_source(self, source: lambda_.IEventSource) -> None:
-        """Attach an event source to the ``live`` alias (never $LATEST)."""
-        self.alias.add_event_source(source)
-
     def dashboard(self, id: str = "Dashboard") -> ServiceDashboard:
         """A ServiceDashboard of this one function (for a whole service, use ServiceDashboard)."""
         from lambda_constructs.function.dashboard import ServiceDashboard
 
         return ServiceDashboard(self, id, functions=[self])
 
+    # ------------------------------------------------------------------ aws_lambda.IFunction, through `live`
+
+    @property
+    def role(self) -> iam.IRole:
+        """The execution role (``grant_principal``)."""
+        return self._role
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        """Grants to the function (``bucket.grant_read(fn)``) go to its execution role."""
+        return self._role.grant_principal
+
+    @property
+    def function_arn(self) -> str:
+        """The ``live`` alias ARN: what integrations invoke."""
+        return self.alias.function_arn
+
+    @property
+    def function_name(self) -> str:
+        """``<function name>:live``: what integrations invoke."""
+        return self.alias.function_name
+
+    @property
+    def function_ref(self) -> Any:
+        return self.alias.function_ref
+
+    @property
+    def architecture(self) -> lambda_.Architecture:
+        return self.function.architecture
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """Security-group connections (VPC functions only, as for ``aws_lambda.Function``)."""
+        return self.function.connections
+
+    @property
+    def is_bound_to_vpc(self) -> bool:
+        return self.function.is_bound_to_vpc
+
+    @property
+    def latest_version(self) -> lambda_.IVersion:
+        return self.function.latest_version
+
+    @property
+    def permissions_node(self) -> Node:
+        return self.alias.permissions_node
+
+    @property
+    def resource_arns_for_grant_invoke(self) -> list[str]:
+        return self.alias.resource_arns_for_grant_invoke
+
+    @property
+    def env(self) -> Any:
+        return self.alias.env
+
+    @property
+    def stack(self) -> Stack:
+        return self.alias.stack
+
+    @property
+    def tenancy_config(self) -> Any:
+        return getattr(self.function, "tenancy_config", None)
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        self.function.apply_removal_policy(policy)
+
+    def add_event_source(self, source: lambda_.IEventSource) -> None:
+        """Attach an event source to the ``live`` alias (never $LATEST)."""
+        self.alias.add_event_source(source)
+
+    def add_event_source_mapping(self, id: str, options: Any = None, **kwargs: Any) -> lambda_.EventSourceMapping:
+        """An event source mapping on the ``live`` alias."""
+        return self.alias.add_event_source_mapping(id, **_struct_kwargs(options, kwargs))
+
+    def add_function_url(self, options: Any = None, **kwargs: Any) -> lambda_.FunctionUrl:
+        """A Function URL on the ``live`` alias (AWS_IAM unless you pass auth_type)."""
+        kwargs = _struct_kwargs(options, kwargs)
+        kwargs.setdefault("auth_type", lambda_.FunctionUrlAuthType.AWS_IAM)
+        return self.alias.add_function_url(**kwargs)
+
+    def add_permission(self, id: str, permission: Any = None, **kwargs: Any) -> None:
+        """A resource-based permission on the ``live`` alias."""
+        self.alias.add_permission(id, **_struct_kwargs(permission, kwargs))
+
+    def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        self.function.add_to_role_policy(statement)
+
+    def configure_async_invoke(self, options: Any = None, **kwargs: Any) -> None:
+        """Async invoke config is set at construction: use on_success= / on_failure= / retry_attempts=."""
+        from lambda_constructs.core.errors import ConfigurationError as _Error
+
+        raise _Error(
+            [
+                Problem(
+                    "configure_async_invoke",
+                    _cdk.short(_struct_kwargs(options, kwargs)),
+                    "the ProductionFunction keywords on_success=, on_failure=, retry_attempts=, max_event_age=",
+                    "the library configures async invocation on $LATEST and live itself; a second config "
+                    "would be refused by aws-cdk-lib (EventInvokeConfigAlreadyConfigured)",
+                )
+            ],
+            self.node.path,
+        )
+
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the ``live`` alias."""
         return self.alias.grant_invoke(grantee)
+
+    def grant_invoke_composite_principal(self, composite_principal: iam.CompositePrincipal) -> list[iam.Grant]:
+        return self.alias.grant_invoke_composite_principal(composite_principal)
+
+    def grant_invoke_latest_version(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.function.grant_invoke_latest_version(grantee)
+
+    def grant_invoke_url(self, grantee: iam.IGrantable) -> iam.Grant:
+        return self.alias.grant_invoke_url(grantee)
+
+    def grant_invoke_version(self, grantee: iam.IGrantable, version: lambda_.IVersion) -> iam.Grant:
+        return self.function.grant_invoke_version(grantee, version)
+
+    def metric(self, metric_name: str, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
+        """A metric of the ``live`` alias."""
+        return self.alias.metric(metric_name, **_struct_kwargs(props, kwargs))
+
+    def metric_duration(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
+        return self.alias.metric_duration(**_struct_kwargs(props, kwargs))
+
+    def metric_errors(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
+        return self.alias.metric_errors(**_struct_kwargs(props, kwargs))
+
+    def metric_invocations(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
+        return self.alias.metric_invocations(**_struct_kwargs(props, kwargs))
+
+    def metric_throttles(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
+        return self.alias.metric_throttles(**_struct_kwargs(props, kwargs))
+
+
+def _struct_kwargs(struct: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments from a jsii struct that aws-cdk-lib passed back positionally, plus ``kwargs``."""
+    if struct is None:
+        return dict(kwargs)
+    if isinstance(struct, Mapping):
+        return {**struct, **kwargs}
+    return {**getattr(struct, "_values", {}), **kwargs}
 
 
 @jsii.implements(IStableNumberProducer)
@@ -598,7 +949,7 @@ def _environment_problems(environment: Mapping[str, str] | None) -> list[Problem
             problems.append(Problem(f"environment[{key!r}]", value, "a string"))
     if problems:
         return problems
-    resolved = {k: v for k, v in environment.items() if not Token.is_unresolved(v)}
+    resolved = {k: v for k, v in environment.items() if not _cdk.is_token(v)}
     size = limits.environment_size_bytes(resolved)
     if size > limits.ENVIRONMENT_MAX_BYTES:
         return [
@@ -610,6 +961,157 @@ def _environment_problems(environment: Mapping[str, str] | None) -> list[Problem
             )
         ]
     return []
+
+
+def _surface_problems(
+    *,
+    runtime_name: str,
+    image: bool,
+    provisioned: object,
+    snap_start: object,
+    filesystem: object,
+    ephemeral: object,
+    layers: object,
+    extra_layers: int,
+    vpc: object,
+    vpc_subnets: object,
+    security_groups: object,
+    allow_public_subnet: object,
+    allow_all_outbound: object,
+    logging_format: object,
+    levels: tuple[object, object],
+    description: object,
+) -> list[Problem]:
+    """The combinations AWS rejects or that fail in production (AWS Lambda developer guide)."""
+    found: list[Problem | None] = []
+    ephemeral_mb: float | None = None
+    if isinstance(ephemeral, Size) and not _cdk.is_token(ephemeral.to_mebibytes()):
+        ephemeral_mb = ephemeral.to_mebibytes()
+        found.append(
+            limits.check_range(
+                "ephemeral_storage_size",
+                ephemeral_mb,
+                limits.Range(EPHEMERAL_MIN_MB, EPHEMERAL_MAX_MB, "MB"),
+                "Lambda's /tmp is 512..10,240 MB",
+            )
+        )
+    if snap_start is not None:
+        rule = "SnapStart (AWS Lambda developer guide, 'Improving startup performance with Lambda SnapStart')"
+        if image or not SNAPSTART_RUNTIMES.match(runtime_name):
+            found.append(
+                Problem(
+                    "snap_start",
+                    runtime_name,
+                    "a SnapStart runtime: Java 11+, Python 3.12+, .NET 8+ (zip packages only)",
+                    f"{rule} does not support this runtime",
+                )
+            )
+        if isinstance(provisioned, ProvisionedConcurrency):
+            found.append(
+                Problem(
+                    "provisioned_concurrency",
+                    provisioned,
+                    "None with snap_start",
+                    f"AWS does not support {rule} with provisioned concurrency: pick one cold-start strategy",
+                )
+            )
+        if filesystem is not None:
+            found.append(Problem("filesystem", "an EFS file system", "None with snap_start", f"{rule}: no EFS"))
+        if ephemeral_mb is not None and ephemeral_mb > SNAPSTART_MAX_EPHEMERAL_MB:
+            found.append(
+                Problem(
+                    "ephemeral_storage_size",
+                    f"{ephemeral_mb:g} MB",
+                    f"<= {SNAPSTART_MAX_EPHEMERAL_MB} MB with snap_start",
+                    f"{rule}: ephemeral storage above 512 MB is not supported",
+                )
+            )
+    layer_list = list(layers) if isinstance(layers, Sequence) else []
+    if len(layer_list) + extra_layers > MAX_LAYERS:
+        found.append(
+            Problem(
+                "layers",
+                f"{len(layer_list)} layers" + (" + the Powertools layer" if extra_layers else ""),
+                f"at most {MAX_LAYERS} layers per function (Lambda quota)",
+            )
+        )
+    if image and (layer_list or extra_layers):
+        found.append(
+            Problem(
+                "layers",
+                f"{len(layer_list) + extra_layers} layers",
+                "none for a container image",
+                "a container image cannot use layers: add the files to the image",
+            )
+        )
+    for index, layer in enumerate(layer_list):
+        runtimes = getattr(layer, "compatible_runtimes", None)
+        if runtimes and not image and runtime_name not in {r.name for r in runtimes}:
+            found.append(
+                Problem(
+                    f"layers[{index}]",
+                    getattr(layer, "node", None) and layer.node.path,
+                    f"a layer compatible with {runtime_name} (it lists {', '.join(sorted(r.name for r in runtimes))})",
+                )
+            )
+    found.extend(_vpc_problems(vpc, vpc_subnets, security_groups, allow_public_subnet, allow_all_outbound))
+    if logging_format is lambda_.LoggingFormat.TEXT and any(level is not None for level in levels):
+        found.append(
+            Problem(
+                "application_log_level_v2/system_log_level_v2",
+                "set",
+                "None with logging_format=TEXT",
+                "log levels filter JSON logs only; keep the default JSON format",
+            )
+        )
+    if description is not None and isinstance(description, str) and len(description) > DESCRIPTION_MAX:
+        found.append(Problem("description", f"{len(description)} characters", f"at most {DESCRIPTION_MAX}"))
+    return [p for p in found if p]
+
+
+def _vpc_problems(
+    vpc: object, vpc_subnets: object, security_groups: object, allow_public_subnet: object, allow_all_outbound: object
+) -> list[Problem]:
+    found = []
+    if vpc is None:
+        for name, value in (
+            ("security_groups", security_groups),
+            ("vpc_subnets", vpc_subnets),
+            ("allow_public_subnet", allow_public_subnet),
+        ):
+            if value is not None:
+                found.append(Problem(name, _cdk.short(value), "None without vpc=", "pass vpc= to run in a VPC"))
+        return found
+    if security_groups is not None and allow_all_outbound is not None:
+        found.append(
+            Problem(
+                "allow_all_outbound",
+                allow_all_outbound,
+                "None with security_groups=",
+                "configure allow_all_outbound on the security group you pass",
+            )
+        )
+    if not _cdk.implements(vpc, "select_subnets"):
+        return found
+    selection = _struct_kwargs(vpc_subnets, {})
+    try:
+        selected = vpc.select_subnets(**selection)  # type: ignore[attr-defined]
+    except Exception as error:  # jsii raises RuntimeError for a selection the VPC cannot satisfy
+        return [
+            *found,
+            Problem("vpc_subnets", _cdk.short(selection), "a selection the VPC has", str(error).split("\n")[0]),
+        ]
+    if selected.has_public and not allow_public_subnet:
+        found.append(
+            Problem(
+                "vpc_subnets",
+                _cdk.short(selection) if selection else "the VPC's default selection",
+                "private subnets (or allow_public_subnet=True)",
+                "a function in a public subnet gets no public IP and so no internet access; use private subnets "
+                "with a NAT gateway or VPC endpoints",
+            )
+        )
+    return found
 
 
 def _deployment_problems(deployment: object) -> list[Problem]:
