@@ -9,14 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_constructs import (
+    EventConsumer,
     HttpEndpoint,
     Invocation,
     Memory,
@@ -24,9 +28,11 @@ from lambda_constructs import (
     ProductionFunction,
     ProvisionedConcurrency,
     QueueConsumer,
+    S3Consumer,
     ScheduledFunction,
     ServiceDashboard,
     StreamConsumer,
+    TopicConsumer,
 )
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -65,8 +71,20 @@ class OrdersService(cdk.Stack):
             environment={"LOG_LEVEL": "INFO"},
             alarm_topic=alarms,
         )
-        # POST /orders through an HTTP API (IAM auth); a timeout above 30 s would be refused.
-        self.api = HttpEndpoint(self, "OrdersHttpApi", function=self.orders_api)
+        # POST /orders and GET /orders/{id} through an HTTP API (IAM auth), with the CORS preflight a
+        # browser client needs answered by API Gateway; a timeout of 30 s or more would be refused.
+        self.api = HttpEndpoint(
+            self,
+            "OrdersHttpApi",
+            function=self.orders_api,
+            routes=("POST /orders", "GET /orders/{id}"),
+            cors=apigwv2.CorsPreflightOptions(
+                allow_origins=["https://shop.example.com"],
+                allow_methods=[apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=cdk.Duration.hours(1),
+            ),
+        )
 
         # Asynchronous notifier: failed events land in an encrypted failure queue.
         self.notifier = ProductionFunction(
@@ -77,6 +95,35 @@ class OrdersService(cdk.Stack):
             p99=cdk.Duration.millis(900),
             invocation=Invocation.ASYNC,
             alarm_topic=alarms,
+        )
+
+        # OrderPlaced events on the service's own bus -> the notifier (rule DLQ + the function's onFailure).
+        self.bus = events.EventBus(self, "OrdersBus")
+        self.order_placed = EventConsumer(
+            self,
+            "OrderPlaced",
+            function=self.notifier,
+            event_bus=self.bus,
+            event_pattern=events.EventPattern(source=["orders"], detail_type=["OrderPlaced"]),
+        )
+
+        # SNS fan-out: order events -> an SQS queue per consumer -> billing ("never SNS direct to Lambda").
+        self.order_topic = sns.Topic(self, "OrderTopic", enforce_ssl=True)
+        self.billing = ProductionFunction(
+            self,
+            "Billing",
+            code=handler_code("billing"),
+            handler="app.handler",
+            p99=cdk.Duration.millis(600),
+            invocation=Invocation.QUEUE,
+            alarm_topic=alarms,
+        )
+        self.billing_feed = TopicConsumer(
+            self,
+            "BillingFeed",
+            function=self.billing,
+            topic=self.order_topic,
+            filter_policy={"type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])},
         )
 
         # Queue worker: p99 2 s -> 6 s timeout; with a 5 s batching window the queue gets 6 x 6 + 5 = 41 s.
@@ -149,6 +196,47 @@ class OrdersService(cdk.Stack):
             layers=[imaging],
             alarm_topic=alarms,
         )
+        # Uploaded images -> thumbnails: S3 invokes the alias asynchronously; failures land in the
+        # thumbnailer's failure queue.
+        access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        )
+        self.uploads = s3.Bucket(
+            self,
+            "Uploads",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="uploads/",
+        )
+        self.thumbnails = S3Consumer(
+            self,
+            "Thumbnails",
+            function=self.thumbnailer,
+            bucket=self.uploads,
+            filters=[s3.NotificationKeyFilter(prefix="images/", suffix=".jpg")],
+        )
+        # least privilege: read originals under images/, write thumbnails under thumbnails/ (exact actions)
+        self.thumbnailer.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[self.uploads.arn_for_objects("images/*")])
+        )
+        self.thumbnailer.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self.uploads.arn_for_objects("thumbnails/*")])
+        )
+        uploads_id = self.resolve(self.get_logical_id(self.uploads.node.default_child))  # type: ignore[arg-type]
+        for prefix in ("images", "thumbnails"):
+            cdk.Validations.of(self.thumbnailer.role).acknowledge(
+                cdk.Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::<{uploads_id}.Arn>/{prefix}/*]",
+                    reason=f"Object-level permission on the {prefix}/ prefix of the uploads bucket: S3 object "
+                    "ARNs for a prefix are written with a trailing wildcard; the actions are exact.",
+                )
+            )
 
         # Ledger sync: in private subnets of the service VPC, reaching the database through a security group.
         vpc = ec2.Vpc(self, "Vpc", max_azs=2, nat_gateways=1)
@@ -184,6 +272,7 @@ class OrdersService(cdk.Stack):
                 self.order_events,
                 self.thumbnailer,
                 self.ledger_sync,
+                self.billing,
             ],
         )
 

@@ -20,12 +20,18 @@ if TYPE_CHECKING:
     from lambda_constructs.checks.pack import ProductionReadinessChecks, enable_checks
     from lambda_constructs.function.dashboard import ServiceDashboard
     from lambda_constructs.function.deployment import Deployment
+    from lambda_constructs.function.edge import EdgeFunction
     from lambda_constructs.function.powertools import Powertools
     from lambda_constructs.function.production_function import LATEST_PYTHON, ProductionFunction, timeout_from_p99
+    from lambda_constructs.sources._base import FunctionTarget
+    from lambda_constructs.sources.eventbridge import EventConsumer
     from lambda_constructs.sources.http import HttpEndpoint
     from lambda_constructs.sources.queue import QueueConsumer
+    from lambda_constructs.sources.rest import RestEndpoint
+    from lambda_constructs.sources.s3 import S3Consumer
     from lambda_constructs.sources.schedule import ScheduledFunction
     from lambda_constructs.sources.stream import StreamConsumer
+    from lambda_constructs.sources.topic import TopicConsumer
 
 _LAZY = {
     "LATEST_PYTHON": "function.production_function",
@@ -38,6 +44,12 @@ _LAZY = {
     "StreamConsumer": "sources.stream",
     "ScheduledFunction": "sources.schedule",
     "HttpEndpoint": "sources.http",
+    "RestEndpoint": "sources.rest",
+    "S3Consumer": "sources.s3",
+    "TopicConsumer": "sources.topic",
+    "EventConsumer": "sources.eventbridge",
+    "EdgeFunction": "function.edge",
+    "FunctionTarget": "sources._base",
     "ProductionReadinessChecks": "checks.pack",
     "enable_checks": "checks.pack",
 }
@@ -56,6 +68,9 @@ __all__ = [
     "LATEST_PYTHON",
     "ConfigurationError",
     "Deployment",
+    "EdgeFunction",
+    "EventConsumer",
+    "FunctionTarget",
     "HttpEndpoint",
     "Invocation",
     "Memory",
@@ -65,10 +80,13 @@ __all__ = [
     "ProductionReadinessChecks",
     "ProvisionedConcurrency",
     "QueueConsumer",
+    "RestEndpoint",
+    "S3Consumer",
     "ScheduledFunction",
     "ServiceDashboard",
     "Sizing",
     "StreamConsumer",
+    "TopicConsumer",
     "enable_checks",
     "timeout_from_p99",
     "timeout_seconds_from_p99_ms",

@@ -6,6 +6,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -20,6 +21,8 @@ for _key in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S
 
 INLINE = lambda_.Code.from_inline("def handler(event, context):\n    return event\n")
 ASSET_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def new_stack(name: str = "Test") -> cdk.Stack:
@@ -78,12 +81,18 @@ def lint_template(tpl: dict[str, Any]) -> list[str]:
     return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches]
 
 
+def cli_context() -> dict[str, Any]:
+    """What `cdk synth` gives the app: cdk.json's context (the feature flags) plus path and asset metadata."""
+    flags = json.loads((ROOT / "cdk.json").read_text()).get("context", {})
+    return {**flags, "aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+
+
 @pytest.fixture(scope="session")
 def example_app() -> cdk.App:
     import app as example
 
-    # the context the CDK CLI passes (path and asset metadata on; cdk.json turns versionReporting off)
-    return example.build_app(context={"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True})
+    # the context the CDK CLI passes: cdk.json's feature flags, path and asset metadata on
+    return example.build_app(context=cli_context())
 
 
 @pytest.fixture(scope="session")

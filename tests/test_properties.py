@@ -23,7 +23,7 @@ from lambda_constructs import (
     ProvisionedConcurrency,
     QueueConsumer,
 )
-from tests.conftest import INLINE
+from tests.conftest import INLINE, cli_context
 
 MAX_EXAMPLES = 250
 MAX_SOURCE_EXAMPLES = 100
@@ -153,7 +153,7 @@ def test_two_synths_are_byte_identical(tmp_path: Path) -> None:
     written = []
     for run in ("first", "second"):
         out = tmp_path / run
-        example.build_app(outdir=str(out)).synth()
+        example.build_app(outdir=str(out), context=cli_context()).synth()
         written.append({p.name: p.read_bytes() for p in sorted(out.glob("*.template.json"))})
     assert written[0] == written[1]
     assert written[0] and all(len(body) > 10_000 for body in written[0].values())

@@ -15,11 +15,13 @@ and the fix. Acknowledge one for a construct, with a reason, through CDK's own A
 
 from __future__ import annotations
 
+import json
 import typing
+from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import CfnResource, Stack, Validations
+from aws_cdk import CfnResource, Stack, Stage, Validations
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 from constructs import IConstruct
 
@@ -29,7 +31,17 @@ PACK_NAME = "LambdaProduction"
 
 
 def _template_of(stack: Stack) -> dict[str, Any]:
-    """The stack's resources, resolved, in CloudFormation form (Type + Properties)."""
+    """The stack's template as it will be deployed, raw overrides (``add_property_override``) included.
+
+    cdk-nag 3 runs as a validation plugin after synthesis has written every template, so the file in
+    the cloud assembly is read (one JSON parse per stack). Should it not exist (a pack run outside
+    synthesis), each L1 is rendered from its properties instead: that form lacks raw overrides.
+    """
+    path = Path(Stage.of(stack).outdir) / stack.template_file  # type: ignore[union-attr]
+    try:
+        return typing.cast(dict[str, Any], json.loads(path.read_text()))
+    except (OSError, ValueError):
+        pass
     resources: dict[str, Any] = {}
     for child in stack.node.find_all():
         if (
@@ -40,7 +52,11 @@ def _template_of(stack: Stack) -> dict[str, Any]:
             logical_id = stack.resolve(child.logical_id)
             # the L1's own renderer (camelCase -> CloudFormation names), on resolved values
             rendered = child._render_properties(stack.resolve(child._cfn_properties))
-            resources[logical_id] = {"Type": child.cfn_resource_type, "Properties": stack.resolve(rendered) or {}}
+            resources[logical_id] = {
+                "Type": child.cfn_resource_type,
+                "Properties": stack.resolve(rendered) or {},
+                "Metadata": {"aws:cdk:path": child.node.path},
+            }
     return {"Resources": resources}
 
 
@@ -115,7 +131,7 @@ class ProductionReadinessChecks(NagPack):
         logical_id = stack.resolve(node.logical_id)
         for rule in rules:
             # _Apply implements the jsii interface with read-only properties, which is all cdk-nag reads
-            self._apply_rule(typing.cast(IApplyRule, _Apply(rule, node, rule.check(template, logical_id))))
+            self._apply_rule(typing.cast(IApplyRule, _Apply(rule, node, rule.judge(template, logical_id))))
 
 
 def enable_checks(scope: IConstruct) -> ProductionReadinessChecks:

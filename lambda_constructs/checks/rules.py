@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambda_constructs.core import limits
-from lambda_constructs.core.report import function_of, mapping_queue, props, refs, resources_of
+from lambda_constructs.core.report import function_of, is_framework_function, mapping_queue, props, refs, resources_of
 
 Template = Mapping[str, Any]
 Check = Callable[[Template, str], bool | None]
@@ -31,6 +31,12 @@ class Rule:
     info: str
     fix: str
     check: Check
+
+    def judge(self, template: Template, logical_id: str) -> bool | None:
+        """The check's verdict, or None (does not apply) for aws-cdk-lib's own framework functions."""
+        if self.resource_type == FUNCTION and is_framework_function(template, logical_id):
+            return None
+        return self.check(template, logical_id)
 
 
 def _resource(template: Template, logical_id: str) -> Mapping[str, Any]:
@@ -283,6 +289,6 @@ def evaluate(template: Template) -> list[tuple[str, str]]:
     findings = []
     for rule in RULES:
         for logical_id in sorted(resources_of(template, rule.resource_type)):
-            if rule.check(template, logical_id) is False:
+            if rule.judge(template, logical_id) is False:
                 findings.append((rule.id, logical_id))
     return findings

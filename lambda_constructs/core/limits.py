@@ -43,6 +43,9 @@ STREAM_PARALLELIZATION_MIN, STREAM_PARALLELIZATION_MAX = 1, 10
 # --- HTTP front doors (API Gateway quotas) ---
 HTTP_API_INTEGRATION_TIMEOUT_S = 30
 REST_API_INTEGRATION_TIMEOUT_S = 29
+# REGIONAL / PRIVATE REST APIs, with a Service Quotas increase (API Gateway, June 2024); the quota
+# has no published ceiling, so the library stops at Lambda's own 900 s maximum.
+REST_API_INTEGRATION_TIMEOUT_MAX_S = 900
 
 # --- EventBridge target retry policy (AWS::Events::Rule RetryPolicy) ---
 EVENTS_RETRY_MIN, EVENTS_RETRY_MAX = 0, 185
@@ -83,7 +86,7 @@ def _never_unresolved(value: object) -> bool:
 is_unresolved: Callable[[object], bool] = _never_unresolved
 
 
-def check_range(prop: str, value: float | None, allowed: Range, hint: str = "") -> Problem | None:
+def check_range(prop: str, value: object, allowed: Range, hint: str = "") -> Problem | None:
     """A :class:`Problem` if ``value`` is given and outside ``allowed`` (``None`` is "not set",
     an unresolved token is "decided at deploy time")."""
     if value is None or is_unresolved(value):
@@ -95,7 +98,7 @@ def check_range(prop: str, value: float | None, allowed: Range, hint: str = "") 
     return None
 
 
-def check_int_range(prop: str, value: int | None, allowed: Range, hint: str = "") -> Problem | None:
+def check_int_range(prop: str, value: object, allowed: Range, hint: str = "") -> Problem | None:
     """As :func:`check_range`, and the value must be a whole number."""
     if value is None or is_unresolved(value):
         return None

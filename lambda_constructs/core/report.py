@@ -7,6 +7,7 @@ our constructs did not make. Used by ``lambda-constructs report`` and ``make syn
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -229,12 +230,38 @@ def _estimate(report: FunctionReport, invocations: float, prices: Prices) -> Non
     }
 
 
+# aws-cdk-lib's framework functions: singletons and custom-resource providers it adds for its own
+# features (S3 notifications, log retention, auto-delete objects, AwsCustomResource, bucket
+# deployment, the Provider framework). Their code, runtime and role are aws-cdk-lib's; a service
+# cannot make them arm64 or give them alarms, so the rules leave them out.
+FRAMEWORK_FUNCTION = re.compile(
+    r"^(BucketNotificationsHandler[0-9a-f]{32}"
+    r"|LogRetention[0-9a-f]{32}"
+    r"|AWS[0-9a-f]{32}"
+    r"|CustomCDKBucketDeployment[0-9A-Fa-f]{32}"
+    r"|Custom[A-Za-z0-9]*CustomResourceProvider(Handler)?[0-9A-F]{8}?"
+    r"|.*Providerframework(onEvent|isComplete|onTimeout)[0-9A-F]{8}"
+    r"|.*/framework-(onEvent|isComplete|onTimeout)"
+    r")"
+)
+
+
+def is_framework_function(template: Template, logical_id: str) -> bool:
+    """True for aws-cdk-lib's own framework functions (by logical id or construct path)."""
+    if FRAMEWORK_FUNCTION.match(logical_id):
+        return True
+    path = str((template.get("Resources", {}).get(logical_id, {}).get("Metadata") or {}).get("aws:cdk:path", ""))
+    return any(FRAMEWORK_FUNCTION.match(part) for part in path.split("/")[1:-1])
+
+
 def build_report(
     assembly_dir: str | Path, *, invocations: float | None = None, prices: Prices = DEFAULT_PRICES
 ) -> list[FunctionReport]:
     reports = []
     for stack, template in load_templates(assembly_dir).items():
         for logical_id in sorted(resources_of(template, "AWS::Lambda::Function")):
+            if is_framework_function(template, logical_id):
+                continue  # aws-cdk-lib's own (S3 notifications, custom resources): not the service's
             reports.append(describe_function(stack, template, logical_id, invocations=invocations, prices=prices))
     return reports
 

@@ -1,27 +1,226 @@
-"""What every event-source construct shares: the function check and its alarm topic."""
+"""What every event-source construct shares: the function protocol, failure paths and their alarms."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from aws_cdk import Annotations, Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct, Node
 
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 
 if TYPE_CHECKING:
-    from lambda_constructs.function.production_function import ProductionFunction
+    from collections.abc import Sequence
 
 
-def check_function(problems: Problems, function: object) -> bool:
-    """Record a problem unless ``function`` is a ProductionFunction; True when it is."""
-    from lambda_constructs.function.production_function import ProductionFunction
+@runtime_checkable
+class FunctionTarget(Protocol):
+    """What an event source needs from a function. :class:`~lambda_constructs.ProductionFunction` is one.
 
-    if isinstance(function, ProductionFunction):
-        return True
-    problems.add(Problem("function", function, "a ProductionFunction (its live alias and timeout drive the limits)"))
-    return False
+    - ``alias``: the ``live`` alias every trigger targets (never $LATEST);
+    - ``timeout_seconds``: the function timeout the source's limits derive from;
+    - ``invocation``: how the function is invoked, so the source can insist on the matching failure path;
+    - ``alarm_topic``: the default SNS topic for the source's alarms;
+    - ``add_alarms(*alarms)``: registers the source's alarms with the function (rollback, report, dashboard).
+    """
+
+    @property
+    def node(self) -> Node: ...
+
+    @property
+    def alias(self) -> lambda_.Alias: ...
+
+    @property
+    def timeout_seconds(self) -> int: ...
+
+    @property
+    def invocation(self) -> Invocation: ...
+
+    @property
+    def alarm_topic(self) -> sns.ITopic | None: ...
+
+    def add_alarms(self, *alarms: cloudwatch.Alarm) -> list[cloudwatch.Alarm]: ...
 
 
-def alarm_topic(function: ProductionFunction, topic: sns.ITopic | None) -> sns.ITopic | None:
+def check_function(problems: Problems, function: object, *, requires: Invocation | None = None, why: str = "") -> bool:
+    """Record a problem unless ``function`` offers :class:`FunctionTarget`; True when it does.
+
+    With ``requires``, the function must be declared with that invocation kind (``why`` says why).
+    """
+    if not isinstance(function, FunctionTarget):
+        problems.add(
+            Problem(
+                "function",
+                _cdk.short(function),
+                "a ProductionFunction (or an object with alias, timeout_seconds, invocation, alarm_topic, add_alarms)",
+            )
+        )
+        return False
+    if requires is not None and function.invocation is not requires:
+        problems.add(
+            Problem(
+                "function.invocation",
+                f"Invocation.{function.invocation.name}",
+                f"Invocation.{requires.name}",
+                why or f"declare the function with invocation=Invocation.{requires.name}",
+            )
+        )
+    return True
+
+
+def alarm_topic(function: FunctionTarget, topic: sns.ITopic | None) -> sns.ITopic | None:
     """The construct's own topic, else the function's."""
     return topic if topic is not None else function.alarm_topic
+
+
+def topic_problem(topic: object) -> Problem | None:
+    if topic is None or _cdk.implements(topic, "topic_arn"):
+        return None
+    return Problem("alarm_topic", _cdk.short(topic), "an aws_sns.ITopic or None")
+
+
+def warn_invocation(scope: Construct, function: FunctionTarget, expected: Invocation, kind: str) -> None:
+    """A warning when a source is wired to a function declared with another invocation kind."""
+    if function.invocation is not expected:
+        Annotations.of(scope).add_warning_v2(
+            f"lambda-constructs:{kind}-invocation",
+            f"{function.node.path} is declared invocation={function.invocation.name}; a {kind} consumer "
+            f"should use Invocation.{expected.name}.",
+        )
+
+
+def once_per_function(problems: Problems, function: object, marker: str, what: str) -> None:
+    """AWS allows one ``what`` per function: refuse a second one, naming the first."""
+    existing = getattr(function, "_lc_sources", {}).get(marker)
+    if existing is not None:
+        problems.add(Problem("function", existing, f"a function without a {what} (AWS allows one per function)"))
+
+
+def remember(function: object, marker: str, path: str) -> None:
+    sources = getattr(function, "_lc_sources", None)
+    if sources is None:
+        sources = {}
+        object.__setattr__(function, "_lc_sources", sources)
+    sources[marker] = path
+
+
+# ------------------------------------------------------------------ EventBridge rule targets
+
+
+def check_rule_target(problems: Problems, retry_attempts: object, max_event_age: object) -> None:
+    problems.add(
+        limits.check_int_range(
+            "retry_attempts",
+            retry_attempts,
+            limits.Range(limits.EVENTS_RETRY_MIN, limits.EVENTS_RETRY_MAX),
+        )
+    )
+    problems.add(
+        _cdk.duration_range_problem(
+            "max_event_age", max_event_age, limits.EVENTS_EVENT_AGE_MIN_S, limits.EVENTS_EVENT_AGE_MAX_S
+        )
+    )
+
+
+def rule_to_alias(
+    scope: Construct,
+    function: FunctionTarget,
+    *,
+    input: events.RuleTargetInput | None,
+    retry_attempts: int,
+    max_event_age: Duration,
+    topic: sns.ITopic | None,
+    **rule_props: object,
+) -> tuple[events.Rule, sqs.Queue, list[cloudwatch.Alarm]]:
+    """An EventBridge rule targeting ``function``'s ``live`` alias, with its failure path and alarms.
+
+    Two places an event can fail: EventBridge could not deliver (throttling, permissions): the
+    target retries ``retry_attempts`` times for at most ``max_event_age``, then sends the event to
+    an encrypted target dead-letter queue; or Lambda accepted it and the function failed all its
+    retries: the function's own async onFailure destination (hence ``Invocation.ASYNC``).
+    """
+    dlq = _cdk.secure_queue(scope, "DeadLetterQueue")
+    _cdk.acknowledge_dead_letter_target(dlq, "the rule target's dead-letter queue")
+    rule = events.Rule(
+        scope,
+        "Rule",
+        targets=[
+            targets.LambdaFunction(
+                function.alias,
+                event=input,
+                dead_letter_queue=dlq,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            )
+        ],
+        **rule_props,  # type: ignore[arg-type]
+    )
+    path = scope.node.path
+    failed = cloudwatch.Metric(
+        namespace="AWS/Events",
+        metric_name="FailedInvocations",
+        dimensions_map={"RuleName": rule.rule_name},
+        period=_cdk.ALARM_PERIOD,
+        statistic="Sum",
+    )
+    alarms = function.add_alarms(
+        _cdk.make_alarm(
+            scope,
+            "FailedInvocationsAlarm",
+            metric=failed,
+            threshold=1,
+            topic=topic,
+            description=f"{path}: EventBridge failed to invoke the function; "
+            "after retries the event goes to the rule's dead-letter queue.",
+        ),
+        _cdk.queue_depth_alarm(scope, "DeadLetterQueueAlarm", dlq, f"{path} rule dead-letter queue", topic),
+    )
+    return rule, dlq, alarms
+
+
+def sequence_problem(prop: str, value: object, check: type | tuple[type, ...], expected: str) -> Problem | None:
+    """A problem unless ``value`` is a list/tuple whose items are all instances of ``check``."""
+    if isinstance(value, list | tuple) and all(isinstance(v, check) for v in value):
+        return None
+    return Problem(prop, _cdk.short(value), expected)
+
+
+def as_list(value: Sequence[object] | None) -> list[object]:
+    return list(value or ())
+
+
+# aws-cdk-lib's own framework functions (singletons at the stack root) that our constructs cause
+FRAMEWORK_HANDLERS = ("BucketNotificationsHandler",)
+_FRAMEWORK_REASON = (
+    "aws-cdk-lib's own BucketNotificationsHandler: a framework custom resource that writes the bucket's "
+    "notification configuration once per deploy. Its code, role and runtime are aws-cdk-lib's, not this service's."
+)
+FRAMEWORK_ACKNOWLEDGED = (
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+    "AwsSolutions-IAM5[Resource::*]",
+    "Serverless-LambdaDLQ",
+    "Serverless-LambdaDefaultMemorySize",
+    "Serverless-LambdaLatestVersion",
+    "Serverless-LambdaTracing",
+    "Serverless-LambdaAsyncFailureDestination",
+    "AwsSolutions-L1",
+)
+
+
+def acknowledge_framework_handlers(scope: Construct) -> None:
+    """Acknowledge cdk-nag findings on aws-cdk-lib's framework functions our constructs bring in."""
+    from aws_cdk import Stack
+
+    for child in Stack.of(scope).node.children:
+        if child.node.id.startswith(FRAMEWORK_HANDLERS):
+            for rule in FRAMEWORK_ACKNOWLEDGED:
+                _cdk.acknowledge(child, rule, _FRAMEWORK_REASON)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import typing
+from collections.abc import Sequence
 from typing import Literal
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -21,11 +23,40 @@ from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.function.production_function import (
     DEFAULT_LOG_RETENTION,
     DURATION_ALARM_FRACTION,
-    ProductionFunction,
 )
 from lambda_constructs.sources import _base as _source
+from lambda_constructs.sources._base import FunctionTarget
 
 KINDS = ("http_api", "function_url")
+CATCH_ALL = "$default"
+METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+_ROUTE = re.compile(r"^(?P<method>[A-Z]+) (?P<path>/[A-Za-z0-9._~{}+/-]*)$")
+
+
+def route_problems(prop: str, routes: object, methods: Sequence[str] = METHODS) -> list[Problem]:
+    """Problems with route keys such as ``"POST /orders"`` or ``"GET /orders/{id}"`` (pure)."""
+    if not isinstance(routes, list | tuple) or not routes:
+        return [Problem(prop, _cdk.short(routes), "a non-empty list of route keys such as 'POST /orders'")]
+    found = []
+    seen: set[str] = set()
+    for index, route in enumerate(routes):
+        match = _ROUTE.match(route) if isinstance(route, str) else None
+        if route == CATCH_ALL and methods is METHODS:
+            continue
+        if not match or match.group("method") not in methods or "//" in match.group("path"):
+            found.append(
+                Problem(
+                    f"{prop}[{index}]",
+                    _cdk.short(route),
+                    f"'METHOD /path' with METHOD one of {', '.join(methods)} and a path such as /orders/{{id}}",
+                )
+            )
+        elif route in seen:
+            found.append(Problem(f"{prop}[{index}]", route, "each route once"))
+        seen.add(route) if isinstance(route, str) else None
+    return found
+
+
 DEFAULT_THROTTLE_RATE = 1000  # requests/s; API Gateway's account default is 10,000 shared by all APIs
 DEFAULT_THROTTLE_BURST = 500
 DEFAULT_CLIENT_ERROR_THRESHOLD = 100  # 4xx per 5 minutes: tune to your traffic
@@ -40,21 +71,26 @@ _ACCESS_LOG_FORMAT = (
 class HttpEndpoint(Construct):
     """Synchronous HTTP in front of the function's ``live`` alias.
 
-    ``kind="http_api"`` (default): an API Gateway HTTP API with a Lambda proxy integration,
-    IAM authorization by default, JSON access logs, default-route throttling, and alarms on
-    5xx, 4xx and p99 latency. API Gateway stops waiting after 30 s and cannot be raised for
-    HTTP APIs (API Gateway quotas), so a function timeout above 30 s is refused: the caller
-    would get a 503 while the function keeps running and billing.
+    ``kind="http_api"`` (default): an API Gateway HTTP API with a Lambda proxy integration on the
+    ``routes`` given (default the catch-all ``$default`` route), IAM authorization by default, an
+    optional CORS preflight answered by API Gateway, JSON access logs, default-route throttling, and
+    alarms on 5xx, 4xx and p99 latency. API Gateway stops waiting after 30 s, cold start included, and
+    that cannot be raised for HTTP APIs (API Gateway quotas), so a function timeout of 30 s or more
+    is refused: the caller would get a 503 while the function keeps running and billing.
 
     ``kind="function_url"``: a Lambda Function URL on the alias, auth ``AWS_IAM`` by default;
     ``NONE`` only when passed explicitly (``auth_type=lambda_.FunctionUrlAuthType.NONE``). A
-    Function URL waits up to the function's own timeout.
+    Function URL waits up to the function's own timeout. AWS allows one per alias: a second is
+    refused.
 
     Args:
         function: a ProductionFunction, normally ``Invocation.SYNC``.
         kind: ``"http_api"`` or ``"function_url"``.
-        authorizer: HTTP API route authorizer; default ``HttpIamAuthorizer()``. Pass a JWT or
-            Lambda authorizer, or ``HttpNoneAuthorizer()`` for a public API.
+        routes: route keys, e.g. ``("POST /orders", "GET /orders/{id}")``; default ``("$default",)``.
+        cors: ``apigwv2.CorsPreflightOptions(allow_origins=[...], allow_methods=[...])``: API
+            Gateway answers the OPTIONS preflight itself (a browser client fails without it).
+        authorizer: HTTP API route authorizer; default ``HttpIamAuthorizer()``. Pass a JWT
+            (``HttpJwtAuthorizer``) or Lambda authorizer, or ``HttpNoneAuthorizer()`` for a public API.
         auth_type: Function URL auth; default ``AWS_IAM``.
         throttle_rate_limit / throttle_burst_limit: HTTP API default route; default 1,000 rps / 500.
         client_error_threshold: 4xx per 5 minutes that alarms; default 100.
@@ -67,8 +103,10 @@ class HttpEndpoint(Construct):
         scope: Construct,
         id: str,
         *,
-        function: ProductionFunction,
+        function: FunctionTarget,
         kind: Literal["http_api", "function_url"] = "http_api",
+        routes: Sequence[str] = (CATCH_ALL,),
+        cors: apigwv2.CorsPreflightOptions | None = None,
         authorizer: apigwv2.IHttpRouteAuthorizer | None = None,
         auth_type: lambda_.FunctionUrlAuthType | None = None,
         throttle_rate_limit: int = DEFAULT_THROTTLE_RATE,
@@ -79,26 +117,42 @@ class HttpEndpoint(Construct):
     ) -> None:
         def check(problems: Problems) -> None:
             if kind not in KINDS:
-                problems.add(Problem("kind", kind, " | ".join(f"'{k}'" for k in KINDS)))
+                problems.add(Problem("kind", _cdk.short(kind), " | ".join(f"'{k}'" for k in KINDS)))
             if not _source.check_function(problems, function):
                 return
+            problems.add(_source.topic_problem(alarm_topic))
             if kind == "http_api":
                 limit = limits.HTTP_API_INTEGRATION_TIMEOUT_S
-                if function.timeout_seconds > limit:
+                if function.timeout_seconds >= limit:
                     problems.add(
                         Problem(
                             "function.timeout",
                             f"{function.timeout_seconds} s",
-                            f"<= {limit} s, the API Gateway HTTP API integration timeout (cannot be raised)",
-                            f"the function's {function.timeout_seconds} s timeout exceeds API Gateway's {limit} s: "
+                            f"< {limit} s, the API Gateway HTTP API integration timeout (cannot be raised; "
+                            "it includes the cold start)",
+                            f"the function's {function.timeout_seconds} s timeout reaches API Gateway's {limit} s: "
                             "callers get a 503 while the function keeps running; shorten the work, make it "
                             "asynchronous, or use kind='function_url'",
                         )
                     )
                 if auth_type is not None:
-                    problems.add(Problem("auth_type", auth_type, "None for kind='http_api' (use authorizer=)"))
-            elif kind == "function_url" and authorizer is not None:
-                problems.add(Problem("authorizer", authorizer, "None for kind='function_url' (use auth_type=)"))
+                    problems.add(
+                        Problem("auth_type", _cdk.short(auth_type), "None for kind='http_api' (use authorizer=)")
+                    )
+                problems.extend(route_problems("routes", routes))
+                if cors is not None and not isinstance(cors, apigwv2.CorsPreflightOptions):
+                    problems.add(Problem("cors", _cdk.short(cors), "an apigwv2.CorsPreflightOptions"))
+                if authorizer is not None and not _cdk.implements(authorizer, "bind"):
+                    problems.add(Problem("authorizer", _cdk.short(authorizer), "an apigwv2.IHttpRouteAuthorizer"))
+            elif kind == "function_url":
+                for name, value in (("authorizer", authorizer), ("cors", cors)):
+                    if value is not None:
+                        problems.add(Problem(name, _cdk.short(value), "None for kind='function_url'"))
+                if tuple(routes) != (CATCH_ALL,):
+                    problems.add(Problem("routes", _cdk.short(routes), "the default for kind='function_url'"))
+                if auth_type is not None and not isinstance(auth_type, lambda_.FunctionUrlAuthType):
+                    problems.add(Problem("auth_type", _cdk.short(auth_type), "an aws_lambda.FunctionUrlAuthType"))
+                _source.once_per_function(problems, function, "function_url", "Function URL")
             problems.add(
                 limits.check_int_range(
                     "throttle_rate_limit", throttle_rate_limit, limits.Range(1, 10_000, "requests/s")
@@ -116,10 +170,11 @@ class HttpEndpoint(Construct):
                 )
             )
 
-        _cdk.validated(scope, id, check)
+        path = _cdk.validated(scope, id, check)
         super().__init__(scope, id)
         self.function = function
         self.kind = kind
+        self.routes = tuple(routes)
         self.alarms: list[cloudwatch.Alarm] = []
         self.http_api: apigwv2.HttpApi | None = None
         self.function_url: lambda_.FunctionUrl | None = None
@@ -128,29 +183,35 @@ class HttpEndpoint(Construct):
             self.function_url = function.alias.add_function_url(
                 auth_type=auth_type or lambda_.FunctionUrlAuthType.AWS_IAM
             )
+            _source.remember(function, "function_url", path)
             self.url: str = self.function_url.url
         else:
-            self.url = self._build_http_api(authorizer, throttle_rate_limit, throttle_burst_limit)
+            self.url = self._build_http_api(authorizer, cors, throttle_rate_limit, throttle_burst_limit)
             self._build_api_alarms(
                 client_error_threshold, latency_threshold_ms, _source.alarm_topic(function, alarm_topic)
             )
-        if function.invocation is not Invocation.SYNC:
-            from aws_cdk import Annotations
+        _source.warn_invocation(self, function, Invocation.SYNC, "HTTP")
 
-            Annotations.of(self).add_warning_v2(
-                "lambda-constructs:http-invocation",
-                f"{function.node.path} is declared invocation={function.invocation.name}; an HTTP endpoint "
-                "calls it synchronously (Invocation.SYNC gets provisioned concurrency by default).",
-            )
-
-    def _build_http_api(self, authorizer: apigwv2.IHttpRouteAuthorizer | None, rate: int, burst: int) -> str:
+    def _build_http_api(
+        self,
+        authorizer: apigwv2.IHttpRouteAuthorizer | None,
+        cors: apigwv2.CorsPreflightOptions | None,
+        rate: int,
+        burst: int,
+    ) -> str:
+        integration = integrations.HttpLambdaIntegration("LiveAlias", self.function.alias)
+        catch_all = self.routes == (CATCH_ALL,)
         api = apigwv2.HttpApi(
             self,
             "HttpApi",
             description=f"HTTP API for {self.function.node.path} (live alias)",
-            default_integration=integrations.HttpLambdaIntegration("LiveAlias", self.function.alias),
+            default_integration=integration if catch_all else None,
             default_authorizer=authorizer or authorizers.HttpIamAuthorizer(),
+            cors_preflight=cors,
         )
+        for route in () if catch_all else self.routes:
+            method, _, route_path = route.partition(" ")
+            api.add_routes(path=route_path, methods=[apigwv2.HttpMethod(method)], integration=integration)
         self.access_log_group = logs.LogGroup(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION)
         stage = typing.cast(apigwv2.CfnStage, api.default_stage.node.default_child)  # type: ignore[union-attr]
         stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(

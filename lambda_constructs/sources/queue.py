@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing
+
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
@@ -13,8 +15,8 @@ from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
-from lambda_constructs.function.production_function import ProductionFunction
 from lambda_constructs.sources import _base as _source
+from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_BATCH_SIZE = 10
 DEFAULT_MAX_RECEIVE_COUNT = 5  # AWS recommends at least 5 for a Lambda source queue (with-sqs)
@@ -54,7 +56,7 @@ class QueueConsumer(Construct):
         scope: Construct,
         id: str,
         *,
-        function: ProductionFunction,
+        function: FunctionTarget,
         queue: sqs.IQueue | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batching_window: Duration | None = None,
@@ -64,60 +66,24 @@ class QueueConsumer(Construct):
         max_message_age: Duration | None = None,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
-        is_fifo = bool(queue.fifo) if queue is not None and _cdk.implements(queue, "queue_arn") else bool(fifo)
+        is_fifo = _is_fifo(queue, fifo)
         derived: dict[str, int] = {}
 
         def check(problems: Problems) -> None:
-            if not _source.check_function(problems, function):
-                return
-            window_s = self._check_window(problems, max_batching_window)
-            batch_max = limits.SQS_BATCH_MAX_FIFO if is_fifo else limits.SQS_BATCH_MAX_STANDARD
-            problems.add(
-                limits.check_int_range(
-                    "batch_size",
-                    batch_size,
-                    limits.Range(1, batch_max),
-                    "FIFO queues allow at most 10" if is_fifo else "",
+            derived.update(
+                check_queue_options(
+                    problems,
+                    function,
+                    queue=queue,
+                    fifo=fifo,
+                    batch_size=batch_size,
+                    max_batching_window=max_batching_window,
+                    max_receive_count=max_receive_count,
+                    max_concurrency=max_concurrency,
+                    max_message_age=max_message_age,
+                    alarm_topic=alarm_topic,
                 )
             )
-            if (
-                isinstance(batch_size, int)
-                and batch_size > limits.SQS_BATCH_MAX_WITHOUT_WINDOW
-                and not window_s
-                and not is_fifo
-            ):
-                problems.add(
-                    Problem(
-                        "batch_size",
-                        batch_size,
-                        "<= 10 without a batching window",
-                        "set max_batching_window to at least 1 second",
-                    )
-                )
-            problems.add(
-                limits.check_int_range(
-                    "max_receive_count",
-                    max_receive_count,
-                    limits.Range(limits.SQS_MAX_RECEIVE_MIN, limits.SQS_MAX_RECEIVE_MAX),
-                )
-            )
-            problems.add(
-                limits.check_int_range(
-                    "max_concurrency",
-                    max_concurrency,
-                    limits.Range(limits.SQS_MAX_CONCURRENCY_MIN, limits.SQS_MAX_CONCURRENCY_MAX),
-                )
-            )
-            if max_message_age is not None:
-                problems.add(_cdk.duration_problem("max_message_age", max_message_age))
-            if queue is not None and not _cdk.implements(queue, "queue_arn"):
-                problems.add(Problem("queue", queue, "an aws_sqs.IQueue or None"))
-            visibility = limits.sqs_visibility_timeout_s(function.timeout_seconds, window_s or 0)
-            derived["visibility"] = visibility
-            derived["window"] = window_s or 0
-            problems.add(limits.sqs_visibility_problem(function.timeout_seconds, window_s or 0))
-            if isinstance(queue, sqs.Queue):
-                problems.add(_queue_visibility_problem(queue, visibility, function.timeout_seconds, derived["window"]))
 
         _cdk.validated(scope, id, check)
         super().__init__(scope, id)
@@ -143,13 +109,8 @@ class QueueConsumer(Construct):
             "SQS event source mappings do not support OnFailure destinations; the source queue's redrive "
             "policy to its dead-letter queue is the failure path.",
         )
-        if function.invocation is not Invocation.QUEUE:
-            Annotations.of(self).add_warning_v2(
-                "lambda-constructs:queue-invocation",
-                f"{function.node.path} is declared invocation={function.invocation.name}; an SQS consumer "
-                "should use Invocation.QUEUE (no provisioned concurrency by default, failure path = redrive DLQ).",
-            )
-        reserved = function.reserved_concurrency
+        _source.warn_invocation(self, function, Invocation.QUEUE, "queue")
+        reserved = getattr(function, "reserved_concurrency", None)
         if max_concurrency is not None and reserved is not None and max_concurrency > reserved:
             Annotations.of(self).add_warning_v2(
                 "lambda-constructs:max-concurrency-above-reserved",
@@ -186,14 +147,6 @@ class QueueConsumer(Construct):
             )
         self.alarms: list[cloudwatch.Alarm] = function.add_alarms(*alarms)
 
-    @staticmethod
-    def _check_window(problems: Problems, window: Duration | None) -> int | None:
-        if window is None:
-            return None
-        problem = _cdk.duration_range_problem("max_batching_window", window, 0, limits.BATCHING_WINDOW_MAX_S)
-        problems.add(problem)
-        return None if problem else _cdk.seconds(window)
-
     def _build_queues(
         self, queue: sqs.IQueue | None, fifo: bool, max_receive_count: int
     ) -> tuple[sqs.IQueue, sqs.IQueue | None]:
@@ -223,6 +176,137 @@ class QueueConsumer(Construct):
             f"make sure the visibility timeout is >= {_cdk.seconds(self.visibility_timeout)} s and it has a DLQ.",
         )
         return queue, None
+
+
+def _is_fifo(queue: object, fifo: object) -> bool:
+    """A given queue's own type counts; otherwise only ``fifo=True`` (not a truthy string) makes FIFO."""
+    if queue is not None and _cdk.implements(queue, "queue_arn"):
+        return getattr(queue, "fifo", False) is True
+    return fifo is True
+
+
+def check_queue_options(
+    problems: Problems,
+    function: object,
+    *,
+    queue: object = None,
+    fifo: object = False,
+    batch_size: object = DEFAULT_BATCH_SIZE,
+    max_batching_window: object = None,
+    max_receive_count: object = DEFAULT_MAX_RECEIVE_COUNT,
+    max_concurrency: object = None,
+    max_message_age: object = None,
+    alarm_topic: object = None,
+) -> dict[str, int]:
+    """Validate a queue consumer's options (QueueConsumer, and the queue side of S3 and SNS consumers).
+
+    Returns the derived figures: ``visibility`` (6 x function timeout + window) and ``window``.
+    """
+    is_fifo = _is_fifo(queue, fifo)
+    if not _source.check_function(problems, function):
+        return {}
+    target = typing.cast(FunctionTarget, function)
+    if not isinstance(fifo, bool):
+        problems.add(Problem("fifo", _cdk.short(fifo), "True or False"))
+    problems.add(_source.topic_problem(alarm_topic))
+    window_s = _check_window(problems, max_batching_window)
+    if is_fifo and max_batching_window is not None:
+        problems.add(
+            Problem(
+                "max_batching_window",
+                f"{window_s} s" if window_s is not None else "set",
+                "None for a FIFO queue",
+                "Lambda does not support a batching window on FIFO queues (Using Lambda with Amazon SQS)",
+            )
+        )
+    batch_max = limits.SQS_BATCH_MAX_FIFO if is_fifo else limits.SQS_BATCH_MAX_STANDARD
+    problems.add(
+        limits.check_int_range(
+            "batch_size",
+            batch_size,
+            limits.Range(1, batch_max),
+            "FIFO queues allow at most 10" if is_fifo else "",
+        )
+    )
+    if (
+        isinstance(batch_size, int)
+        and batch_size > limits.SQS_BATCH_MAX_WITHOUT_WINDOW
+        and not window_s
+        and not is_fifo
+    ):
+        problems.add(
+            Problem(
+                "batch_size",
+                batch_size,
+                "<= 10 without a batching window",
+                "set max_batching_window to at least 1 second",
+            )
+        )
+    problems.add(
+        limits.check_int_range(
+            "max_receive_count",
+            max_receive_count,
+            limits.Range(limits.SQS_MAX_RECEIVE_MIN, limits.SQS_MAX_RECEIVE_MAX),
+        )
+    )
+    problems.add(
+        limits.check_int_range(
+            "max_concurrency",
+            max_concurrency,
+            limits.Range(limits.SQS_MAX_CONCURRENCY_MIN, limits.SQS_MAX_CONCURRENCY_MAX),
+        )
+    )
+    if max_message_age is not None:
+        problems.add(_cdk.duration_problem("max_message_age", max_message_age))
+    if queue is not None and not _cdk.implements(queue, "queue_arn"):
+        problems.add(Problem("queue", queue, "an aws_sqs.IQueue or None"))
+    visibility = limits.sqs_visibility_timeout_s(target.timeout_seconds, window_s or 0)
+    derived = {"visibility": visibility, "window": window_s or 0}
+    problems.add(limits.sqs_visibility_problem(target.timeout_seconds, window_s or 0))
+    if isinstance(queue, sqs.Queue):
+        problems.add(_queue_visibility_problem(queue, visibility, target.timeout_seconds, derived["window"]))
+        problems.add(_dlq_retention_problem(queue))
+
+    return derived
+
+
+def _check_window(problems: Problems, window: object) -> int | None:
+    if window is None:
+        return None
+    problem = _cdk.duration_range_problem("max_batching_window", window, 0, limits.BATCHING_WINDOW_MAX_S)
+    problems.add(problem)
+    if problem or typing.cast(Duration, window).is_unresolved():
+        return None
+    return _cdk.seconds(typing.cast(Duration, window))
+
+
+def _retention_s(queue: sqs.Queue) -> float | None:
+    cfn: sqs.CfnQueue = queue.node.default_child  # type: ignore[assignment]
+    value = cfn.message_retention_period
+    if value is None:
+        return 345_600  # SQS default: 4 days
+    return value if isinstance(value, int | float) and not _cdk.is_token(value) else None
+
+
+def _dlq_retention_problem(queue: sqs.Queue) -> Problem | None:
+    """A given queue's own DLQ must keep messages at least as long as the source queue.
+
+    A standard queue keeps a message's original enqueue timestamp when it moves to the DLQ, so a
+    DLQ with a shorter retention deletes redriven messages early (Amazon SQS developer guide,
+    "Using dead-letter queues").
+    """
+    if queue.dead_letter_queue is None or not isinstance(queue.dead_letter_queue.queue, sqs.Queue):
+        return None
+    source, dlq = _retention_s(queue), _retention_s(queue.dead_letter_queue.queue)
+    if source is None or dlq is None or dlq >= source:
+        return None
+    return Problem(
+        "queue.dead_letter_queue.retention_period",
+        f"{dlq:g} s",
+        f">= the source queue's retention ({source:g} s)",
+        "a standard queue keeps the original enqueue time, so a shorter DLQ loses redriven messages; "
+        "use retention_period=Duration.days(14)",
+    )
 
 
 def _queue_visibility_problem(queue: sqs.Queue, required_s: int, timeout_s: int, window_s: int) -> Problem | None:

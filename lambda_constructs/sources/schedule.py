@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_constructs import _cdk
-from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
-from lambda_constructs.function.production_function import ProductionFunction
-from lambda_constructs.sources import _base as _source
+from lambda_constructs.sources import _base
+from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_RETRY_ATTEMPTS = 2
 DEFAULT_MAX_EVENT_AGE = Duration.hours(1)
+ASYNC_WHY = (
+    "EventBridge invokes asynchronously; ProductionFunction(..., invocation=Invocation.ASYNC) adds the onFailure "
+    "destination that catches failed runs"
+)
 
 
 class ScheduledFunction(Construct):
     """An EventBridge rule on ``schedule`` invoking the function's ``live`` alias asynchronously.
 
-    Two failure paths, because there are two places an event can fail (seed 000: async events
-    without a DLQ or destination vanish):
+    Two failure paths, because there are two places an event can fail ("Lambda in Production":
+    async events without a DLQ or destination vanish):
 
     - EventBridge could not deliver (throttling, permissions): the target retries
       ``retry_attempts`` times for at most ``max_event_age``, then sends the event to the
@@ -33,11 +38,13 @@ class ScheduledFunction(Construct):
       onFailure destination. So ``function`` must be ``Invocation.ASYNC``; anything else is
       refused.
 
-    Alarms: the rule's FailedInvocations and the dead-letter queue depth.
+    Alarms: the rule's FailedInvocations and the dead-letter queue depth. The schedule expression
+    is validated at construction (cron fields and ranges, rate units and values), because
+    EventBridge only rejects a bad one at deploy time.
 
     Args:
         function: an ``Invocation.ASYNC`` ProductionFunction.
-        schedule: ``events.Schedule.cron(...)`` / ``.rate(...)``.
+        schedule: ``events.Schedule.cron(...)`` / ``.rate(...)`` / ``.expression(...)``.
         input: the event the function receives; default EventBridge's scheduled event.
         retry_attempts: 0..185, default 2.
         max_event_age: 60 s..24 h, default 1 h (a run older than that is better skipped than late).
@@ -50,7 +57,7 @@ class ScheduledFunction(Construct):
         scope: Construct,
         id: str,
         *,
-        function: ProductionFunction,
+        function: FunctionTarget,
         schedule: events.Schedule,
         input: events.RuleTargetInput | None = None,
         retry_attempts: int = DEFAULT_RETRY_ATTEMPTS,
@@ -59,69 +66,125 @@ class ScheduledFunction(Construct):
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         def check(problems: Problems) -> None:
-            if _source.check_function(problems, function) and function.invocation is not Invocation.ASYNC:
-                problems.add(
-                    Problem(
-                        "function.invocation",
-                        f"Invocation.{function.invocation.name}",
-                        "Invocation.ASYNC",
-                        "EventBridge invokes asynchronously; ProductionFunction(..., invocation=Invocation.ASYNC) "
-                        "adds the onFailure destination that catches failed runs",
-                    )
-                )
+            _base.check_function(problems, function, requires=Invocation.ASYNC, why=ASYNC_WHY)
             if not isinstance(schedule, events.Schedule):
-                problems.add(Problem("schedule", schedule, "an aws_events.Schedule (cron or rate)"))
-            problems.add(
-                limits.check_int_range(
-                    "retry_attempts", retry_attempts, limits.Range(limits.EVENTS_RETRY_MIN, limits.EVENTS_RETRY_MAX)
-                )
-            )
-            problems.add(
-                _cdk.duration_range_problem(
-                    "max_event_age", max_event_age, limits.EVENTS_EVENT_AGE_MIN_S, limits.EVENTS_EVENT_AGE_MAX_S
-                )
-            )
+                problems.add(Problem("schedule", _cdk.short(schedule), "an aws_events.Schedule (cron or rate)"))
+            else:
+                problems.add(schedule_problem(schedule.expression_string))
+            if input is not None and not isinstance(input, events.RuleTargetInput):
+                problems.add(Problem("input", _cdk.short(input), "an aws_events.RuleTargetInput"))
+            if not isinstance(enabled, bool):
+                problems.add(Problem("enabled", _cdk.short(enabled), "True or False"))
+            problems.add(_base.topic_problem(alarm_topic))
+            _base.check_rule_target(problems, retry_attempts, max_event_age)
 
         _cdk.validated(scope, id, check)
         super().__init__(scope, id)
         self.function = function
-        self.dead_letter_queue = _cdk.secure_queue(self, "DeadLetterQueue")
-        _cdk.acknowledge_dead_letter_target(self.dead_letter_queue, "the rule target's dead-letter queue")
-        self.rule = events.Rule(
+        self.rule: events.Rule
+        self.alarms: list[cloudwatch.Alarm]
+        self.rule, self.dead_letter_queue, self.alarms = _base.rule_to_alias(
             self,
-            "Rule",
+            function,
+            input=input,
+            retry_attempts=retry_attempts,
+            max_event_age=max_event_age,
+            topic=_base.alarm_topic(function, alarm_topic),
             schedule=schedule,
             enabled=enabled,
             description=f"Schedule for {function.node.path} (live alias)",
-            targets=[
-                targets.LambdaFunction(
-                    function.alias,
-                    event=input,
-                    dead_letter_queue=self.dead_letter_queue,
-                    retry_attempts=retry_attempts,
-                    max_event_age=max_event_age,
-                )
-            ],
         )
-        topic = _source.alarm_topic(function, alarm_topic)
-        failed = cloudwatch.Metric(
-            namespace="AWS/Events",
-            metric_name="FailedInvocations",
-            dimensions_map={"RuleName": self.rule.rule_name},
-            period=_cdk.ALARM_PERIOD,
-            statistic="Sum",
+
+
+# ------------------------------------------------------------------ schedule expressions (pure)
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_CRON = re.compile(r"^cron\((.*)\)$")
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+# (name, low, high, names) for the six EventBridge cron fields
+_FIELDS = (
+    ("minutes", 0, 59, ()),
+    ("hours", 0, 23, ()),
+    ("day-of-month", 1, 31, ()),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 1, 7, _DAYS),
+    ("year", 1970, 2199, ()),
+)
+
+
+def schedule_problem(expression: str) -> Problem | None:
+    """A problem unless ``expression`` is a valid EventBridge ``rate(...)`` or six-field ``cron(...)``.
+
+    Rules from the Amazon EventBridge user guide ("Schedule expressions for rules"): rate value a
+    positive whole number, unit minute(s)/hour(s)/day(s) with the singular only for 1; cron has six
+    fields (minutes hours day-of-month month day-of-week year) and exactly one of day-of-month /
+    day-of-week is ``?``.
+    """
+    if _cdk.is_token(expression):
+        return None
+    rate = _RATE.match(expression)
+    if expression.startswith("rate("):
+        if not rate or int(rate.group(1)) < 1:
+            return Problem("schedule", expression, "rate(N unit) with N >= 1 and unit minute(s) | hour(s) | day(s)")
+        value, unit = int(rate.group(1)), rate.group(2)
+        if (value == 1) != (not unit.endswith("s")):
+            return Problem(
+                "schedule",
+                expression,
+                f"rate({value} {unit.rstrip('s') + ('' if value == 1 else 's')})",
+                "EventBridge wants the singular unit for 1 and the plural otherwise",
+            )
+        return None
+    cron = _CRON.match(expression)
+    if not cron:
+        return Problem("schedule", expression, "rate(...) or cron(...)")
+    fields = cron.group(1).split()
+    if len(fields) != 6:
+        return Problem(
+            "schedule",
+            expression,
+            "cron with six fields: minutes hours day-of-month month day-of-week year",
+            f"got {len(fields)} fields; EventBridge has no seconds field and needs the year (use *)",
         )
-        self.alarms: list[cloudwatch.Alarm] = function.add_alarms(
-            _cdk.make_alarm(
-                self,
-                "FailedInvocationsAlarm",
-                metric=failed,
-                threshold=1,
-                topic=topic,
-                description=f"{self.node.path}: EventBridge failed to invoke the function; "
-                "after retries the event goes to the rule's dead-letter queue.",
-            ),
-            _cdk.queue_depth_alarm(
-                self, "DeadLetterQueueAlarm", self.dead_letter_queue, f"{self.node.path} rule dead-letter queue", topic
-            ),
+    for (name, low, high, names), field in zip(_FIELDS, fields, strict=True):
+        if not _cron_field_ok(field, low, high, names, name):
+            return Problem(
+                "schedule",
+                expression,
+                f"{name} in {low}..{high} (with , - * / and the allowed wildcards)",
+                f"field {name}={field!r} is out of range or malformed",
+            )
+    if (fields[2] == "?") == (fields[4] == "?"):
+        return Problem(
+            "schedule",
+            expression,
+            "exactly one of day-of-month and day-of-week as '?'",
+            "EventBridge cannot take both (or neither)",
         )
+    return None
+
+
+def _cron_field_ok(field: str, low: int, high: int, names: Sequence[str], name: str) -> bool:
+    if field == "?":
+        return name in ("day-of-month", "day-of-week")
+    if name == "day-of-month" and re.fullmatch(r"(L|LW|\d{1,2}W)", field):
+        return field in ("L", "LW") or low <= int(field[:-1]) <= high
+    if name == "day-of-week" and re.fullmatch(r"(\d|[A-Z]{3})(#[1-5]|L)", field):
+        return _value_ok(re.split(r"[#L]", field)[0], low, high, names)
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if step and (not step.isdigit() or int(step) < 1):
+            return False
+        if base == "*":
+            continue
+        ends = base.split("-")
+        if len(ends) > 2 or not all(_value_ok(e, low, high, names) for e in ends):
+            return False
+    return True
+
+
+def _value_ok(value: str, low: int, high: int, names: Sequence[str]) -> bool:
+    if value.upper() in names:
+        return True
+    return value.isdigit() and low <= int(value) <= high

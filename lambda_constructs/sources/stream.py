@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
@@ -17,12 +17,12 @@ from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
-from lambda_constructs.function.production_function import ProductionFunction
 from lambda_constructs.sources import _base as _source
+from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_MAX_RECORD_AGE = Duration.days(1)
-DEFAULT_RETRY_ATTEMPTS = 10  # isolates a poison record in batches up to 1,024 (ceil(log2 N) retries)
+DEFAULT_RETRY_ATTEMPTS = 10  # bounded; bisecting does not consume retries (see the class docstring)
 DEFAULT_ITERATOR_AGE_ALARM = Duration.minutes(5)
 
 
@@ -35,16 +35,19 @@ class StreamConsumer(Construct):
 
     - ``retry_attempts`` (default 10) and ``max_record_age`` (default 1 day), both bounded;
       the "infinite" -1 is refused;
-    - ``bisect_batch_on_error`` (default on): a failing batch is split until the poison record is
-      alone. Isolating one record in a batch of N needs ceil(log2 N) retries: 7 for 100, which the
-      default 10 covers (a warning says when it does not);
+    - ``bisect_batch_on_error`` (default on): a failing batch is split in two and each half retried,
+      until the poison record is alone. Lambda does not count a bisected retry against
+      ``retry_attempts`` ("Using Lambda with Kinesis Data Streams" / "... DynamoDB Streams", AWS
+      Lambda developer guide), so any retry budget isolates a record; the bound of 10 only caps how
+      often the same batch is retried whole (transient errors) before it goes to the failure queue;
     - an encrypted, TLS-only SQS on-failure destination, so the skipped record is kept 14 days;
     - ReportBatchItemFailures, an IteratorAge alarm and an on-failure queue depth alarm.
 
     Args:
         function: the consumer.
         stream: a Kinesis stream; or ``table``: a DynamoDB table with a stream. Exactly one.
-        starting_position: default LATEST. AT_TIMESTAMP is Kinesis only.
+        starting_position: default LATEST. AT_TIMESTAMP is Kinesis only and needs
+            ``starting_position_timestamp`` (Unix seconds).
         batch_size: 1..10,000, default 100.
         bisect_batch_on_error: default True.
         max_record_age: 60 s..7 days, default 1 day.
@@ -61,10 +64,11 @@ class StreamConsumer(Construct):
         scope: Construct,
         id: str,
         *,
-        function: ProductionFunction,
+        function: FunctionTarget,
         stream: kinesis.IStream | None = None,
         table: dynamodb.ITable | None = None,
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.LATEST,
+        starting_position_timestamp: float | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         bisect_batch_on_error: bool = True,
         max_record_age: Duration = DEFAULT_MAX_RECORD_AGE,
@@ -78,6 +82,31 @@ class StreamConsumer(Construct):
             if not _source.check_function(problems, function):
                 return
             self._check_source(problems, stream, table, starting_position)
+            problems.add(_base_topic(alarm_topic))
+            at_timestamp = starting_position is lambda_.StartingPosition.AT_TIMESTAMP
+            if at_timestamp and starting_position_timestamp is None:
+                problems.add(
+                    Problem(
+                        "starting_position_timestamp",
+                        None,
+                        "a Unix time in seconds with starting_position=AT_TIMESTAMP",
+                        "Lambda needs the time to start reading from",
+                    )
+                )
+            elif starting_position_timestamp is not None:
+                problems.add(
+                    limits.check_range(
+                        "starting_position_timestamp",
+                        starting_position_timestamp,
+                        limits.Range(0, 253_402_300_799, "s (Unix time)"),
+                    )
+                    if at_timestamp
+                    else Problem(
+                        "starting_position_timestamp",
+                        starting_position_timestamp,
+                        "None unless starting_position=AT_TIMESTAMP",
+                    )
+                )
             problems.add(
                 limits.check_int_range(
                     "batch_size", batch_size, limits.Range(limits.STREAM_BATCH_MIN, limits.STREAM_BATCH_MAX)
@@ -126,6 +155,7 @@ class StreamConsumer(Construct):
             target=function.alias,
             event_source_arn=source_arn,
             starting_position=starting_position,
+            starting_position_timestamp=starting_position_timestamp,
             batch_size=batch_size,
             bisect_batch_on_error=bisect_batch_on_error,
             max_record_age=max_record_age,
@@ -179,7 +209,7 @@ class StreamConsumer(Construct):
         if table is not None:
             if not _cdk.implements(table, "table_stream_arn"):
                 problems.add(Problem("table", table, "an aws_dynamodb.ITable"))
-            elif typing.cast(dynamodb.ITable, table).table_stream_arn is None:
+            elif _has_no_stream(table):
                 problems.add(
                     Problem(
                         "table",
@@ -193,17 +223,19 @@ class StreamConsumer(Construct):
         if not isinstance(starting_position, lambda_.StartingPosition):
             problems.add(Problem("starting_position", starting_position, "an aws_lambda.StartingPosition"))
 
-    def _advise(self, function: ProductionFunction, batch_size: int, bisect: bool, retries: int) -> None:
-        needed = limits.bisect_retries_needed(batch_size)
-        if bisect and retries < needed:
-            Annotations.of(self).add_warning_v2(
-                "lambda-constructs:bisect-retries",
-                f"retry_attempts={retries} cannot isolate one poison record in a batch of {batch_size}: bisecting "
-                f"needs {needed} retries (ceil(log2 {batch_size})); whole sub-batches will go to the failure queue.",
-            )
-        if function.invocation is not Invocation.STREAM:
-            Annotations.of(self).add_warning_v2(
-                "lambda-constructs:stream-invocation",
-                f"{function.node.path} is declared invocation={function.invocation.name}; a stream consumer "
-                "should use Invocation.STREAM.",
-            )
+    def _advise(self, function: FunctionTarget, batch_size: int, bisect: bool, retries: int) -> None:
+        _source.warn_invocation(self, function, Invocation.STREAM, "stream")
+
+
+def _has_no_stream(table: object) -> bool:
+    """A Table or TableV2 made in this app without a stream (TableV2 returns a token ARN even then)."""
+    if typing.cast(dynamodb.ITable, table).table_stream_arn is None:
+        return True
+    cfn = getattr(getattr(table, "node", None), "default_child", None)
+    if isinstance(cfn, dynamodb.CfnGlobalTable):  # its stream_specification getter fails when unset: read props
+        spec = Stack.of(cfn).resolve(cfn._cfn_properties).get("streamSpecification")
+        return not (spec or {}).get("streamViewType")
+    return False
+
+
+_base_topic = _source.topic_problem

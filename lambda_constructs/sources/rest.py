@@ -1,0 +1,231 @@
+"""RestEndpoint: an API Gateway REST API with Lambda proxy integration to the ``live`` alias."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Annotations, Duration
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.config import Invocation
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION, DURATION_ALARM_FRACTION
+from lambda_constructs.sources import _base
+from lambda_constructs.sources._base import FunctionTarget
+from lambda_constructs.sources.http import (
+    DEFAULT_CLIENT_ERROR_THRESHOLD,
+    DEFAULT_THROTTLE_BURST,
+    DEFAULT_THROTTLE_RATE,
+    route_problems,
+)
+
+DEFAULT_INTEGRATION_TIMEOUT = Duration.seconds(limits.REST_API_INTEGRATION_TIMEOUT_S)
+INTEGRATION_TIMEOUT_MIN_MS = 50
+REST_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+class RestEndpoint(Construct):
+    """An API Gateway REST API in front of the function's ``live`` alias (the articles' SAM example).
+
+    Lambda proxy integration on each route (``"POST /orders"``, ``"GET /orders/{id}"``), IAM
+    authorization by default, CORS with OPTIONS preflight methods when ``cors`` is given, JSON
+    access logs, X-Ray tracing, stage throttling, request validation, and alarms on 5XX, 4XX and
+    p99 latency.
+
+    The integration timeout is 50 ms..29 s by default (API Gateway quotas). Since June 2024 it can
+    be raised above 29 s for REGIONAL and PRIVATE endpoints with a quota increase ("Maximum
+    integration timeout"); that is allowed with a warning naming the quota, and refused for EDGE
+    endpoints. The function timeout must be below the integration timeout, or callers get a 504
+    while the function keeps running.
+
+    Args:
+        function: a ProductionFunction, normally ``Invocation.SYNC``.
+        routes: route keys, e.g. ``("POST /orders", "GET /orders/{id}")``.
+        cors: ``apigateway.CorsOptions(allow_origins=[...])``; default none.
+        integration_timeout: default 29 s.
+        endpoint_type: default ``EndpointType.REGIONAL``.
+        authorization_type: default ``AuthorizationType.IAM``; or pass ``authorizer``
+            (Cognito / token / request authorizer); ``AuthorizationType.NONE`` only explicitly.
+        throttle_rate_limit / throttle_burst_limit: stage throttling; default 1,000 rps / 500.
+        client_error_threshold: 4XX per 5 minutes that alarms; default 100.
+        alarm_topic: default the function's topic.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: FunctionTarget,
+        routes: Sequence[str],
+        cors: apigateway.CorsOptions | None = None,
+        integration_timeout: Duration = DEFAULT_INTEGRATION_TIMEOUT,
+        endpoint_type: apigateway.EndpointType = apigateway.EndpointType.REGIONAL,
+        authorization_type: apigateway.AuthorizationType | None = None,
+        authorizer: apigateway.IAuthorizer | None = None,
+        throttle_rate_limit: int = DEFAULT_THROTTLE_RATE,
+        throttle_burst_limit: int = DEFAULT_THROTTLE_BURST,
+        client_error_threshold: int = DEFAULT_CLIENT_ERROR_THRESHOLD,
+        alarm_topic: sns.ITopic | None = None,
+    ) -> None:
+        timeout_ms: list[float] = []
+
+        def check(problems: Problems) -> None:
+            if not _base.check_function(problems, function):
+                return
+            problems.add(_base.topic_problem(alarm_topic))
+            problems.extend(
+                route_problems("routes", routes, [m for m in REST_METHODS if m != "OPTIONS" or cors is None])
+            )
+            if cors is not None and not isinstance(cors, apigateway.CorsOptions):
+                problems.add(Problem("cors", _cdk.short(cors), "an apigateway.CorsOptions"))
+            if not isinstance(endpoint_type, apigateway.EndpointType):
+                problems.add(Problem("endpoint_type", _cdk.short(endpoint_type), "an apigateway.EndpointType"))
+                return
+            if authorization_type is not None and not isinstance(authorization_type, apigateway.AuthorizationType):
+                problems.add(
+                    Problem("authorization_type", _cdk.short(authorization_type), "an apigateway.AuthorizationType")
+                )
+            if authorizer is not None and not _cdk.implements(authorizer, "authorizer_id"):
+                problems.add(Problem("authorizer", _cdk.short(authorizer), "an apigateway.IAuthorizer"))
+            problem = _cdk.duration_problem(
+                "integration_timeout", integration_timeout, whole_seconds=False, concrete=True
+            )
+            if problem:
+                problems.add(problem)
+                return
+            ms = integration_timeout.to_milliseconds(integral=False)
+            timeout_ms.append(ms)
+            raisable = endpoint_type is not apigateway.EndpointType.EDGE
+            high = (
+                limits.REST_API_INTEGRATION_TIMEOUT_MAX_S * 1000
+                if raisable
+                else limits.REST_API_INTEGRATION_TIMEOUT_S * 1000
+            )
+            problems.add(
+                limits.check_range(
+                    "integration_timeout",
+                    ms,
+                    limits.Range(INTEGRATION_TIMEOUT_MIN_MS, high, "ms"),
+                    "above 29 s needs a REGIONAL or PRIVATE endpoint and a quota increase" if not raisable else "",
+                )
+            )
+            if function.timeout_seconds * 1000 >= ms:
+                problems.add(
+                    Problem(
+                        "function.timeout",
+                        f"{function.timeout_seconds} s",
+                        f"< the integration timeout ({ms / 1000:g} s)",
+                        "API Gateway returns 504 when the integration times out while the function keeps running; "
+                        "shorten the function timeout or raise integration_timeout (REGIONAL/PRIVATE, with a quota "
+                        "increase)",
+                    )
+                )
+            for name, value, allowed in (
+                ("throttle_rate_limit", throttle_rate_limit, limits.Range(1, 10_000, "requests/s")),
+                ("throttle_burst_limit", throttle_burst_limit, limits.Range(1, 5_000, "requests")),
+                ("client_error_threshold", client_error_threshold, limits.Range(1, 1_000_000)),
+            ):
+                problems.add(limits.check_int_range(name, value, allowed))
+
+        _cdk.validated(scope, id, check)
+        super().__init__(scope, id)
+        self.function = function
+        self.routes = tuple(routes)
+        self.access_log_group = logs.LogGroup(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION)
+        auth = authorization_type or (
+            apigateway.AuthorizationType.CUSTOM if authorizer is not None else apigateway.AuthorizationType.IAM
+        )
+        self.rest_api = apigateway.RestApi(
+            self,
+            "RestApi",
+            description=f"REST API for {function.node.path} (live alias)",
+            endpoint_types=[endpoint_type],
+            cloud_watch_role=False,  # an account-wide setting: see docs/rest-endpoint.md
+            default_cors_preflight_options=cors,
+            default_method_options=apigateway.MethodOptions(authorization_type=auth, authorizer=authorizer),
+            deploy_options=apigateway.StageOptions(
+                access_log_destination=apigateway.LogGroupLogDestination(self.access_log_group),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                tracing_enabled=True,
+                throttling_rate_limit=throttle_rate_limit,
+                throttling_burst_limit=throttle_burst_limit,
+            ),
+        )
+        validator = self.rest_api.add_request_validator(
+            "RequestValidator", validate_request_parameters=True, validate_request_body=False
+        )
+        integration = apigateway.LambdaIntegration(function.alias, proxy=True, timeout=integration_timeout)
+        for route in self.routes:
+            method, _, route_path = route.partition(" ")
+            resource = self.rest_api.root.resource_for_path(route_path) if route_path != "/" else self.rest_api.root
+            resource.add_method(method, integration, request_validator=validator)
+        if timeout_ms and timeout_ms[0] > limits.REST_API_INTEGRATION_TIMEOUT_S * 1000:
+            Annotations.of(self).add_warning_v2(
+                "lambda-constructs:rest-integration-timeout-quota",
+                f"integration_timeout={timeout_ms[0] / 1000:g} s is above 29 s: request the Service Quotas increase "
+                "'Maximum integration timeout in milliseconds' (API Gateway) for this account and region first, "
+                "or the deploy fails; latency-sensitive callers still wait that long.",
+            )
+        _cdk.acknowledge(
+            self.rest_api,
+            "AwsSolutions-COG4",
+            "The API authorizes with IAM (SigV4) by default or the authorizer the service passes; a Cognito user "
+            "pool is one choice among several, not a requirement.",
+        )
+        _cdk.acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "A WAF web ACL is an organisation-level edge decision (shared ACLs, Firewall Manager); associate one "
+            "with the stage where the platform provides it.",
+        )
+        _base.warn_invocation(self, function, Invocation.SYNC, "REST")
+        self.url: str = self.rest_api.url
+        topic = _base.alarm_topic(function, alarm_topic)
+        period = _cdk.ALARM_PERIOD
+        path = self.node.path
+        threshold = function.timeout_seconds * 1000 * DURATION_ALARM_FRACTION
+        self.alarms: list[cloudwatch.Alarm] = function.add_alarms(
+            _cdk.make_alarm(
+                self,
+                "ServerErrorsAlarm",
+                metric=self.rest_api.metric_server_error(period=period, statistic="Sum"),
+                threshold=1,
+                topic=topic,
+                description=f"{path}: the API returned 5XX responses.",
+            ),
+            _cdk.make_alarm(
+                self,
+                "ClientErrorsAlarm",
+                metric=self.rest_api.metric_client_error(period=period, statistic="Sum"),
+                threshold=client_error_threshold,
+                topic=topic,
+                description=f"{path}: {client_error_threshold} or more 4XX responses in 5 minutes.",
+            ),
+            _cdk.make_alarm(
+                self,
+                "LatencyAlarm",
+                metric=self.rest_api.metric_latency(period=period, statistic="p99"),
+                threshold=threshold,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                topic=topic,
+                description=f"{path}: p99 latency above {threshold:g} ms (80% of the "
+                f"{function.timeout_seconds} s function timeout).",
+            ),
+        )

@@ -1,0 +1,134 @@
+"""TopicConsumer: SNS -> SQS -> ProductionFunction, the fan-out the source articles recommend."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from lambda_constructs import _cdk
+from lambda_constructs.core.config import Invocation
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.sources import _base
+from lambda_constructs.sources._base import FunctionTarget
+from lambda_constructs.sources.queue import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_RECEIVE_COUNT,
+    QueueConsumer,
+    check_queue_options,
+)
+
+QUEUE_WHY = "TopicConsumer delivers through an SQS queue: declare the function with invocation=Invocation.QUEUE"
+
+
+class TopicConsumer(Construct):
+    """An SNS topic fanned out to an SQS queue that feeds the function's ``live`` alias.
+
+    "Never use SNS direct to Lambda without a queue" ("AWS Lambda in production: patterns"): the
+    queue absorbs bursts, retries with backoff and keeps failures. Here:
+
+    - the subscription has its own dead-letter queue (SNS redrive policy): a message SNS cannot
+      deliver to the queue (a policy or KMS mistake) is kept 14 days, with a depth alarm;
+    - the queue policy lets only this topic send (aws:SourceArn condition);
+    - the queue side is :class:`~lambda_constructs.QueueConsumer`'s: visibility 6 x timeout +
+      window, DLQ after 5 receives, ReportBatchItemFailures, alarms.
+
+    Args:
+        function: an ``Invocation.QUEUE`` ProductionFunction.
+        topic: the ``sns.ITopic``.
+        filter_policy: ``{"type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])}``;
+            default every message.
+        raw_message_delivery: default True (the function gets the message body, not the SNS envelope).
+        batch_size, max_batching_window, max_receive_count, max_concurrency: as for QueueConsumer.
+        alarm_topic: default the function's topic.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: FunctionTarget,
+        topic: sns.ITopic,
+        filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
+        raw_message_delivery: bool = True,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        max_batching_window: Duration | None = None,
+        max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT,
+        max_concurrency: int | None = None,
+        alarm_topic: sns.ITopic | None = None,
+    ) -> None:
+        def check(problems: Problems) -> None:
+            _base.check_function(problems, function, requires=Invocation.QUEUE, why=QUEUE_WHY)
+            check_queue_options(
+                problems,
+                function,
+                batch_size=batch_size,
+                max_batching_window=max_batching_window,
+                max_receive_count=max_receive_count,
+                max_concurrency=max_concurrency,
+                alarm_topic=alarm_topic,
+            )
+            if not _cdk.implements(topic, "topic_arn"):
+                problems.add(Problem("topic", _cdk.short(topic), "an aws_sns.ITopic"))
+            elif getattr(topic, "fifo", False) is True:
+                problems.add(
+                    Problem("topic", topic.node.path, "a standard topic", "FIFO topics need a FIFO queue consumer")
+                )
+            if filter_policy is not None and not (
+                isinstance(filter_policy, Mapping)
+                and filter_policy
+                and all(isinstance(v, sns.SubscriptionFilter) for v in filter_policy.values())
+            ):
+                problems.add(
+                    Problem(
+                        "filter_policy",
+                        _cdk.short(filter_policy),
+                        "a non-empty mapping of attribute name to sns.SubscriptionFilter, or None",
+                    )
+                )
+            if not isinstance(raw_message_delivery, bool):
+                problems.add(Problem("raw_message_delivery", _cdk.short(raw_message_delivery), "True or False"))
+
+        _cdk.validated(scope, id, check)
+        super().__init__(scope, id)
+        self.function = function
+        self.topic = topic
+        self.queue_consumer = QueueConsumer(
+            self,
+            "Queue",
+            function=function,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window,
+            max_receive_count=max_receive_count,
+            max_concurrency=max_concurrency,
+            alarm_topic=alarm_topic,
+        )
+        self.queue = self.queue_consumer.queue
+        self.subscription_dead_letter_queue = _cdk.secure_queue(self, "SubscriptionDeadLetterQueue")
+        _cdk.acknowledge_dead_letter_target(self.subscription_dead_letter_queue, "the SNS subscription's DLQ")
+        topic.add_subscription(
+            subscriptions.SqsSubscription(
+                self.queue,
+                raw_message_delivery=raw_message_delivery,
+                filter_policy=dict(filter_policy) if filter_policy else None,
+                dead_letter_queue=self.subscription_dead_letter_queue,
+            )
+        )
+        path = self.node.path
+        self.alarms: list[cloudwatch.Alarm] = [
+            *self.queue_consumer.alarms,
+            *function.add_alarms(
+                _cdk.queue_depth_alarm(
+                    self,
+                    "SubscriptionDeadLetterQueueAlarm",
+                    self.subscription_dead_letter_queue,
+                    f"{path} subscription dead-letter queue (SNS could not deliver to the queue)",
+                    _base.alarm_topic(function, alarm_topic),
+                )
+            ),
+        ]
