@@ -88,7 +88,8 @@ class _Apply:
 
     @property
     def info(self) -> str:
-        return self._rule.info
+        # cdk-nag prints `info` on the console and in validation-report.json: the fix goes there too
+        return f"{self._rule.info} Fix: {self._rule.fix}"
 
     @property
     def explanation(self) -> str:
@@ -136,6 +137,12 @@ class ProductionReadinessChecks(NagPack):
 
 def enable_checks(scope: IConstruct) -> ProductionReadinessChecks:
     """Run the production-readiness rules on every stack under ``scope`` (usually the app) at synth."""
+    from constructs import Construct
+
+    from lambda_constructs.core.errors import ConfigurationError, Problem
+
+    if not isinstance(scope, Construct):
+        raise ConfigurationError([Problem("scope", repr(scope)[:80], "a construct, usually the App")], "enable_checks")
     pack = ProductionReadinessChecks(scope)
     Validations.of(scope).add_plugins(pack)
     return pack

@@ -43,8 +43,10 @@ def _resource(template: Template, logical_id: str) -> Mapping[str, Any]:
     return template.get("Resources", {}).get(logical_id, {})
 
 
-def _timeout(template: Template, function_id: str) -> int:
-    return int(props(_resource(template, function_id)).get("Timeout", 3))
+def _timeout(template: Template, function_id: str) -> int | None:
+    """The function timeout in seconds (Lambda's default 3), None when it is a deploy-time value."""
+    value = props(_resource(template, function_id)).get("Timeout", 3)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 # ------------------------------------------------------------------ function rules
@@ -54,24 +56,40 @@ def arm64(template: Template, function_id: str) -> bool:
     return (props(_resource(template, function_id)).get("Architectures") or ["x86_64"]) == ["arm64"]
 
 
-def timeout_not_max(template: Template, function_id: str) -> bool:
-    return _timeout(template, function_id) < limits.TIMEOUT_MAX_S
+def timeout_not_max(template: Template, function_id: str) -> bool | None:
+    timeout = _timeout(template, function_id)
+    return None if timeout is None else timeout < limits.TIMEOUT_MAX_S
 
 
-def _front_door_limits(template: Template, function_id: str) -> list[int]:
-    found = []
+def _front_door_limits_ms(template: Template, function_id: str) -> list[float]:
+    """The integration timeouts (ms) of every API Gateway integration that invokes the function.
+
+    HTTP API integrations wait at most 30 s (cold start included) and cannot be raised; a REST API
+    integration waits its TimeoutInMillis (default 29 s, above that with a quota increase).
+    """
+    found: list[float] = []
     for integration in resources_of(template, "AWS::ApiGatewayV2::Integration").values():
-        if function_of(template, props(integration).get("IntegrationUri")) == function_id:
-            found.append(limits.HTTP_API_INTEGRATION_TIMEOUT_S)
+        p = props(integration)
+        if function_of(template, p.get("IntegrationUri")) == function_id:
+            found.append(_number(p.get("TimeoutInMillis"), limits.HTTP_API_INTEGRATION_TIMEOUT_S * 1000))
     for method in resources_of(template, "AWS::ApiGateway::Method").values():
-        if function_of(template, (props(method).get("Integration") or {}).get("Uri")) == function_id:
-            found.append(limits.REST_API_INTEGRATION_TIMEOUT_S)
+        integration = props(method).get("Integration") or {}
+        if function_of(template, integration.get("Uri")) == function_id:
+            found.append(_number(integration.get("TimeoutInMillis"), limits.REST_API_INTEGRATION_TIMEOUT_S * 1000))
     return found
 
 
+def _number(value: object, default: float) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+
+
 def timeout_within_api_gateway(template: Template, function_id: str) -> bool | None:
-    front = _front_door_limits(template, function_id)
-    return None if not front else _timeout(template, function_id) <= min(front)
+    """The function must time out before the integration in front of it (strictly below)."""
+    front = _front_door_limits_ms(template, function_id)
+    timeout = _timeout(template, function_id)
+    if not front or timeout is None:
+        return None
+    return timeout * 1000 < min(front)
 
 
 def _invoked_async(template: Template, function_id: str) -> bool:
@@ -157,8 +175,11 @@ def sqs_visibility(template: Template, mapping_id: str) -> bool | None:
     visibility = props(queue).get("VisibilityTimeout", 30)
     if not isinstance(visibility, int | float):
         return None
-    window = int(p.get("MaximumBatchingWindowInSeconds") or 0)
-    return visibility >= limits.sqs_visibility_timeout_s(_timeout(template, function_id), window)
+    window = p.get("MaximumBatchingWindowInSeconds") or 0
+    timeout = _timeout(template, function_id)
+    if timeout is None or not isinstance(window, int):
+        return None
+    return visibility >= limits.sqs_visibility_timeout_s(timeout, window)
 
 
 def sqs_batch_item_failures(template: Template, mapping_id: str) -> bool | None:
@@ -176,7 +197,15 @@ def stream_failure_path(template: Template, mapping_id: str) -> bool | None:
     if not _is_stream(template, mapping_id):
         return None
     p = props(_resource(template, mapping_id))
-    return bool((p.get("DestinationConfig") or {}).get("OnFailure")) and p.get("BisectBatchOnFunctionError") is True
+    bounded = all(
+        isinstance(p.get(key), int) and p.get(key) != -1
+        for key in ("MaximumRetryAttempts", "MaximumRecordAgeInSeconds")
+    )  # unset or -1 means: retry until the record expires, blocking the shard
+    return (
+        bool((p.get("DestinationConfig") or {}).get("OnFailure"))
+        and p.get("BisectBatchOnFunctionError") is True
+        and bounded
+    )
 
 
 # ------------------------------------------------------------------ provisioned concurrency
@@ -189,9 +218,11 @@ def provisioned_concurrency_autoscaled(template: Template, qualifier_id: str) ->
     function_id = function_of(template, p.get("FunctionName"))
     for target in resources_of(template, "AWS::ApplicationAutoScaling::ScalableTarget").values():
         tp = props(target)
-        if tp.get("ScalableDimension") == "lambda:function:ProvisionedConcurrency" and function_id in set(
-            refs(tp.get("ResourceId"))
-        ):
+        # a hand-built target names the function; alias.add_auto_scaling() derives it from the alias ARN
+        if tp.get("ScalableDimension") == "lambda:function:ProvisionedConcurrency" and {
+            function_id,
+            qualifier_id,
+        } & set(refs(tp.get("ResourceId"))):
             return True
     return False
 
@@ -215,7 +246,8 @@ RULES: tuple[Rule, ...] = (
         "TimeoutApiGateway",
         FUNCTION,
         "The function timeout exceeds the API Gateway integration timeout in front of it.",
-        "Keep the timeout <= 30 s behind an HTTP API (29 s REST); the caller is gone after that.",
+        "Keep the timeout below the integration timeout: < 30 s behind an HTTP API (cold start included), "
+        "< TimeoutInMillis (default 29 s) behind a REST API; the caller is gone after that.",
         timeout_within_api_gateway,
     ),
     Rule(
@@ -263,8 +295,9 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "StreamFailurePath",
         MAPPING,
-        "The stream event source mapping lacks an on-failure destination or bisect-on-error.",
-        "Set DestinationConfig.OnFailure and BisectBatchOnFunctionError so a poison record cannot block the shard.",
+        "The stream event source mapping lacks an on-failure destination, bisect-on-error, or bounded retries.",
+        "Set DestinationConfig.OnFailure, BisectBatchOnFunctionError, and MaximumRetryAttempts / "
+        "MaximumRecordAgeInSeconds other than -1, so a poison record cannot block the shard.",
         stream_failure_path,
     ),
     Rule(
