@@ -8,17 +8,19 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export PYTHONDONTWRITEBYTECODE := 1
+export NO_MKDOCS_2_WARNING := 1
 # never let boto3 probe the instance metadata endpoint for credentials from here
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: setup synth test lint bench clean
+.PHONY: setup synth test lint docs package bench mutation clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
+# pip >= 25.1 installs the PEP 735 dev group; the package itself is editable
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(VENV)/bin/python -m pip install --quiet -e '.[ops]' --group dev
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
@@ -35,8 +37,20 @@ test: setup
 	mypy
 	pytest
 
+# the documentation site (MkDocs Material + mkdocstrings API reference); --strict fails on a broken link
+docs: setup
+	mkdocs build --strict --site-dir site
+
+# build sdist + wheel, twine check --strict, then install the wheel into a clean virtualenv and run a
+# generated service's own `make test` with it, the way a service repository would
+package: setup
+	bash scripts/package-check.sh
+
 bench: setup
 	python bench/synth_bench.py
 
+mutation: setup
+	python bench/mutation.py
+
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) node_modules cdk.out site dist .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants

@@ -59,6 +59,9 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'lambda_constructs' has no attribute {name!r}")
+    from lambda_constructs._node import ensure_node
+
+    ensure_node()  # before aws-cdk-lib starts jsii: Node.js 22+, or one line saying how to get it
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
@@ -91,4 +94,4 @@ __all__ = [
     "timeout_from_p99",
     "timeout_seconds_from_p99_ms",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

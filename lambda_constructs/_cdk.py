@@ -46,7 +46,7 @@ def short(value: object, limit: int = 80) -> object:
 
 
 ALARM_PERIOD = Duration.minutes(5)
-DLQ_RETENTION = Duration.days(14)  # SQS's maximum (REFERENCE.md): time to notice and redrive
+DLQ_RETENTION = Duration.days(14)  # SQS's maximum retention (Amazon SQS quotas): time to notice and redrive
 
 T = TypeVar("T", bound=Construct)
 

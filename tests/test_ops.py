@@ -27,7 +27,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "power_tuning.json"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-def test_seed_001_table() -> None:
+def test_cost_table_of_aws_lambda_in_production_patterns() -> None:
     """128 MB x 800 ms and 1,024 MB x 80 ms on arm64: $1.33 and $1.07 per million (duration only)."""
     assert round(duration_cost_per_million(128, 800, "arm64"), 2) == 1.33
     assert round(duration_cost_per_million(1024, 80, "arm64"), 2) == 1.07
@@ -167,7 +167,7 @@ def test_right_size_cli_prints_table_and_writes_plot(tmp_path: Path, capsys: pyt
         (["right-size", "missing.json"], "power_tuning='missing.json' is invalid; allowed: a readable JSON file"),
         (["right-size", str(FIXTURE), "--weight", "2"], "weight=2.0 is invalid; allowed: 0..1"),
         (["report", "no-such-dir"], "cannot read no-such-dir/manifest.json"),
-        (["measure", "orders", "--days", "0"], "argument --days: '0' must be > 0"),
+        (["measure", "orders", "--days", "0"], "argument --days: '0' must be a finite number > 0"),
         (["report", "--format", "xml"], "argument --format: invalid choice"),
     ],
 )

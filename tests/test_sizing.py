@@ -18,12 +18,12 @@ FIXTURE = Path(__file__).parent / "fixtures" / "power_tuning.json"
     ("p99_ms", "multiplier", "expected_s"),
     [
         (1, 3, 1),  # never below Lambda's 1 s minimum
-        (80, 3, 1),  # seed 000: p99 80 ms -> a 2 s timeout is generous; 3 x rounds up to 1 s
+        (80, 3, 1),  # "Lambda in Production": p99 80 ms -> a 2 s timeout is generous; 3 x rounds up to 1 s
         (333, 3, 1),  # 999 ms -> 1 s
         (334, 3, 2),  # 1002 ms -> rounds UP to 2 s
         (1000, 3, 3),  # exactly 3 s, no float drift to 4
         (1000.1, 3, 4),
-        (3800, 2.5, 10),  # seed 000's Terraform example: p99 3.8 s, timeout 10 s
+        (3800, 2.5, 10),  # "Lambda in Production" Terraform example: p99 3.8 s, timeout 10 s
         (3800, 3, 12),
         (100, 2, 1),
         (300_000, 3, 900),  # exactly the 900 s maximum is allowed
@@ -95,7 +95,7 @@ def test_balanced_score_is_power_tunings_formula() -> None:
 
 
 def test_cost_ties_break_on_duration() -> None:
-    # 128, 256 and 512 MB cost the same in seed 001's table; the fastest of them wins
+    # 128, 256 and 512 MB cost the same in "AWS Lambda in production: patterns" table; the fastest of them wins
     data = json.loads(FIXTURE.read_text())
     data["stats"] = data["stats"][:3]
     assert Memory.from_power_tuning(data).size_mb == 512

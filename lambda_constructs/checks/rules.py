@@ -232,14 +232,16 @@ RULES: tuple[Rule, ...] = (
         "Arm64",
         FUNCTION,
         "The Lambda function does not run on arm64.",
-        "Set architecture=ARM_64: about 20% cheaper per GB-second (seeds 000-002).",
+        "Set architecture=ARM_64: about 20% cheaper per GB-second ('Lambda in Production'; "
+        "'AWS Lambda in production: patterns').",
         arm64,
     ),
     Rule(
         "TimeoutNotMax",
         FUNCTION,
         "The Lambda function timeout is the 900 s maximum 'just in case'.",
-        "Derive the timeout from the measured p99 (2-3 x p99, seed 000); long work belongs in Step Functions.",
+        "Derive the timeout from the measured p99 (2-3 x p99, 'Lambda in Production'); "
+        "long work belongs in Step Functions.",
         timeout_not_max,
     ),
     Rule(

@@ -7,6 +7,8 @@ exit 2; there is never a traceback for them.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +16,7 @@ from lambda_constructs.core.errors import ConfigurationError
 from lambda_constructs.core.sizing import STRATEGIES
 
 EXIT_USAGE = 2
+MAX_DAYS = 455  # CloudWatch metric retention: 15 months
 
 
 class UserError(Exception):
@@ -94,6 +97,19 @@ def _measure(args: argparse.Namespace) -> str:
     return text
 
 
+def _new(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    from lambda_constructs.cli.new import generate, stack_name
+
+    directory = Path(args.dir or args.service)
+    written = generate(args.service, directory)
+    return (
+        f"created {args.service} in {directory}/ ({len(written)} files): stack {stack_name(args.service)}, "
+        f"an HTTP API and a queue worker.\nnext: cd {directory} && git init && make test && make synth"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lambda-constructs",
@@ -129,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PRICES.json",
         default=None,
         help='override the price table, e.g. {"arm64": {"duration_gb_s": 0.0000133334}, "requests_per_million": 0.2} '
-        "(default: us-east-1 list prices, lambda_constructs/pricing.py)",
+        "(default: us-east-1 list prices, lambda_constructs/core/pricing.py)",
     )
     report.set_defaults(run=_report)
 
@@ -159,10 +175,21 @@ def build_parser() -> argparse.ArgumentParser:
         "AWS credential chain. Fewer than 1,000 invocations is an error, not a number.",
     )
     meas.add_argument("function", metavar="FUNCTION[:ALIAS]")
-    meas.add_argument("--days", type=_positive_float, default=14.0, help="window in days (default 14)")
+    meas.add_argument("--days", type=_days, default=14.0, help="window in days, up to 455 (default 14)")
     meas.add_argument("--region", default=None, help="AWS region (default: your configuration)")
     meas.add_argument("--out", metavar="sizing/NAME.json", help="write the sizing file here")
     meas.set_defaults(run=_measure)
+
+    new = commands.add_parser(
+        "new",
+        help="create a service repository with production defaults (like cdk init, with the library's defaults)",
+        description="Write app.py (a ProductionFunction behind an HttpEndpoint and a QueueConsumer worker), "
+        "handlers with structured logging and partial batch failures, tests (assertions and a snapshot), "
+        "the rule pack enabled, a Makefile with `make synth` / `make test`, cdk.json and a CI workflow.",
+    )
+    new.add_argument("service", metavar="SERVICE_NAME", help="e.g. orders-api (a-z, 0-9, '-')")
+    new.add_argument("--dir", default=None, help="target directory (default: ./SERVICE_NAME); new or empty")
+    new.set_defaults(run=_new)
     return parser
 
 
@@ -171,22 +198,45 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    if not math.isfinite(value) or not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
+    return value
+
+
+def _days(text: str) -> float:
+    value = _positive_float(text)
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is above {MAX_DAYS}: CloudWatch keeps metrics for 15 months (455 days)"
+        )
     return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; user errors print one line to stderr and return 2, never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         output = args.run(args)
     except (UserError, ConfigurationError) as exc:
-        print(f"lambda-constructs {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(args.command, str(exc).replace("\n", " "))
+    except Exception as exc:  # a file or value no check foresaw: still one line (LAMBDA_CONSTRUCTS_DEBUG=1 raises)
+        if os.environ.get("LAMBDA_CONSTRUCTS_DEBUG"):
+            raise
+        return _fail(args.command, f"{type(exc).__name__}: {exc}".splitlines()[0])
     if output:
-        print(output)
+        try:
+            print(output)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `report | head`: the reader left; that is not an error
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
     return 0
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"lambda-constructs {command}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

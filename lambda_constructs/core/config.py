@@ -16,9 +16,9 @@ class Invocation(enum.Enum):
     """How a function is invoked; it decides the defaults that depend on the caller.
 
     - ``SYNC``: a caller waits (API Gateway, Function URL). Latency-sensitive, so provisioned
-      concurrency is on by default (seeds 000, 001).
+      concurrency is on by default ("Lambda in Production"; "AWS Lambda in production: patterns").
     - ``ASYNC``: Lambda queues the event (S3, SNS, EventBridge). An SQS failure queue is wired
-      as the onFailure destination, because without one failed events are dropped (seed 000).
+      as the onFailure destination, because without one failed events are dropped ("Lambda in Production").
     - ``QUEUE``: an SQS event source mapping polls; failures go to the queue's redrive DLQ.
     - ``STREAM``: Kinesis / DynamoDB Streams; failures go to the mapping's on-failure destination.
     """
@@ -48,7 +48,7 @@ class ProvisionedConcurrency:
         max_capacity: the most auto scaling may provision. Default 10.
         target_utilization: target tracking on LambdaProvisionedConcurrencyUtilization.
             Default 0.7: AWS's own example, scaling out above 70 % and in below about 63 %
-            (seed 000, AWS Lambda developer guide). Must be strictly between 0 and 1.
+            ("Lambda in Production", AWS Lambda developer guide). Must be strictly between 0 and 1.
     """
 
     min_capacity: int = 1

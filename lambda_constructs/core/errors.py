@@ -2,7 +2,7 @@
 
 Pure Python: no CDK imports. Validation helpers elsewhere return :class:`Problem` objects;
 a construct collects every problem it finds, then raises one :class:`ConfigurationError`
-naming its construct path, so a user sees all mistakes at once (STYLE.md, point 5).
+naming its construct path, so a user sees all mistakes at once.
 """
 
 from __future__ import annotations

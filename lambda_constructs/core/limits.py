@@ -1,6 +1,6 @@
 """AWS limits the constructs enforce, in one table, and the pure range checks that use them.
 
-No CDK imports. Each figure cites its source in ../docs/defaults.md (from REFERENCE.md):
+No CDK imports. Each figure cites its source in docs/defaults.md (the AWS documentation):
 change a number here and every construct, rule and test follows.
 """
 
@@ -51,7 +51,7 @@ REST_API_INTEGRATION_TIMEOUT_MAX_S = 900
 EVENTS_RETRY_MIN, EVENTS_RETRY_MAX = 0, 185
 EVENTS_EVENT_AGE_MIN_S, EVENTS_EVENT_AGE_MAX_S = 60, 86_400
 
-# --- Provisioned concurrency auto scaling (seed 000; Lambda developer guide) ---
+# --- Provisioned concurrency auto scaling ("Lambda in Production"; Lambda developer guide) ---
 DEFAULT_TARGET_UTILIZATION = 0.7
 
 
@@ -117,7 +117,8 @@ def sqs_visibility_timeout_s(function_timeout_s: int, batching_window_s: int = 0
 
     "Set the source queue's visibility timeout to at least six times the timeout that you
     configure on your function, plus the value of MaximumBatchingWindowInSeconds" (AWS Lambda
-    developer guide, with-sqs; seed 003). The extra time lets Lambda retry throttled batches.
+    developer guide, with-sqs; "AWS Lambda — Patterns and Production"). The extra time lets Lambda
+    retry throttled batches.
     """
     return SQS_VISIBILITY_MULTIPLIER * function_timeout_s + batching_window_s
 

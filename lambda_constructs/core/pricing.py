@@ -1,7 +1,7 @@
 """Lambda prices and cost arithmetic, in one table that a user can override.
 
 Pure Python. Prices are us-east-1, first tier (AWS Lambda pricing page; the arm64 provisioned
-figures come from secondary sources, see REFERENCE.md). Pass your own :class:`Prices` where
+figures are published per region on the same page and vary). Pass your own :class:`Prices` where
 your region or contract differs.
 """
 
@@ -78,7 +78,9 @@ def gb_seconds(memory_mb: float, duration_ms: float) -> float:
 def duration_cost_per_million(
     memory_mb: float, duration_ms: float, architecture: str = "arm64", prices: Prices = DEFAULT_PRICES
 ) -> float:
-    """USD of duration for one million invocations (requests excluded), as in seed 001's table.
+    """USD of duration for one million invocations (requests excluded).
+
+    As in the cost table of "AWS Lambda in production: patterns".
 
     128 MB x 800 ms on arm64 -> $1.33; 1,024 MB x 80 ms -> $1.07.
     """

@@ -1,9 +1,9 @@
 """Right-sizing logic: timeouts from a measured p99, memory presets, Power Tuning results.
 
 Pure Python, no CDK imports, so it is fast to test and usable from the CLI. Figures:
-- timeout = 2-3 x measured p99 ("a timeout is a contract", seed 000); we use 3 x by default;
-- I/O-bound functions: 512-1,024 MB is typically sufficient (seed 000) -> 1,024 MB;
-- CPU-bound functions: 1,769 MB is exactly one vCPU (AWS Lambda developer guide, seed 000);
+- timeout = 2-3 x measured p99 ("a timeout is a contract", "Lambda in Production"); we use 3 x by default;
+- I/O-bound functions: 512-1,024 MB is typically sufficient ("Lambda in Production") -> 1,024 MB;
+- CPU-bound functions: 1,769 MB is exactly one vCPU (AWS Lambda developer guide, "Lambda in Production");
 - Power Tuning strategies cost / speed / balanced as in alexcasalboni/aws-lambda-power-tuning.
 """
 
@@ -37,14 +37,14 @@ def timeout_seconds_from_p99_ms(p99_ms: float, multiplier: float = DEFAULT_TIMEO
 
     Decimal arithmetic, so that 1,000 ms x 3 is exactly 3 s and not 3.0000000000000004.
     Raises :class:`ConfigurationError` for p99 <= 0, a multiplier outside 1..10, and a
-    result above Lambda's 900 s maximum (with a pointer to Step Functions, seed 000).
+    result above Lambda's 900 s maximum (with a pointer to Step Functions, "Lambda in Production").
     """
     if isinstance(p99_ms, bool) or not isinstance(p99_ms, int | float) or not p99_ms > 0:
         raise ConfigurationError([Problem("p99", _ms(p99_ms), "a duration > 0 ms")])
     if not math.isfinite(p99_ms):
         raise ConfigurationError([Problem("p99", _ms(p99_ms), "a finite duration > 0 ms")])
     problem = limits.check_range(
-        "multiplier", multiplier, TIMEOUT_MULTIPLIER_RANGE, "seed 000 recommends 2-3 x the measured p99"
+        "multiplier", multiplier, TIMEOUT_MULTIPLIER_RANGE, "'Lambda in Production' recommends 2-3 x the measured p99"
     )
     if problem:
         raise ConfigurationError([problem])
@@ -208,12 +208,12 @@ class Memory:
 
     @staticmethod
     def io_bound() -> Memory:
-        """1,024 MB: the top of seed 000's 512-1,024 MB band for I/O-bound functions."""
+        """1,024 MB: the top of "Lambda in Production" 512-1,024 MB band for I/O-bound functions."""
         return Memory(IO_BOUND_MB, "io_bound")
 
     @staticmethod
     def cpu_bound() -> Memory:
-        """1,769 MB: exactly one full vCPU (AWS Lambda developer guide; seed 000)."""
+        """1,769 MB: exactly one full vCPU (AWS Lambda developer guide; "Lambda in Production")."""
         return Memory(CPU_BOUND_MB, "cpu_bound")
 
     @staticmethod

@@ -130,13 +130,17 @@ class ProductionFunction(Construct):
         reserved_concurrency: caps the function; must be >= the provisioned max.
         environment: environment variables; 4 KB in total, counted as Lambda does.
         alarm_topic: SNS topic for every alarm's action.
-        log_retention: default one month. log_removal_policy: applied to the log group.
+        log_retention: default one month.
+        log_removal_policy: applied to the function's log group.
         architecture: default ``ARM_64`` (about 20 % cheaper per GB-second).
-        retry_attempts / max_event_age: async invoke config, default 2 and 6 h (AWS's defaults).
+        retry_attempts: async retries, 0..2, default 2 (AWS's default, set explicitly).
+        max_event_age: async event age, 60 s..6 h, default 6 h (AWS's default, set explicitly).
         on_failure: an async failure destination; replaces the library's failure queue.
         on_success: an async success destination, added beside the failure one.
         tracing: default ``ACTIVE``; anything else adds a warning.
-        logging_format / application_log_level_v2 / system_log_level_v2: default JSON, INFO, INFO.
+        logging_format: default JSON (the request id in every line).
+        application_log_level_v2: default INFO with JSON logs.
+        system_log_level_v2: default INFO with JSON logs (WARN would drop START/REPORT).
         powertools: a :class:`~lambda_constructs.Powertools`: the public layer and its environment.
         events: event sources, attached to the ``live`` alias.
         deployment: a :class:`~lambda_constructs.Deployment` (CodeDeploy on ``live``).

@@ -35,8 +35,10 @@ class EventConsumer(Construct):
             is refused: on the default bus it would match every AWS event in the account.
         event_bus: a custom bus; default the account's default bus.
         input: what the function receives; default the matched event.
-        retry_attempts: 0..185, default 2. max_event_age: 60 s..24 h, default 1 h.
-        enabled: default True. description: the rule description.
+        retry_attempts: 0..185, default 2.
+        max_event_age: 60 s..24 h, default 1 h.
+        enabled: default True.
+        description: the rule description.
         alarm_topic: default the function's topic.
     """
 

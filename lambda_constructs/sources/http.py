@@ -92,7 +92,8 @@ class HttpEndpoint(Construct):
         authorizer: HTTP API route authorizer; default ``HttpIamAuthorizer()``. Pass a JWT
             (``HttpJwtAuthorizer``) or Lambda authorizer, or ``HttpNoneAuthorizer()`` for a public API.
         auth_type: Function URL auth; default ``AWS_IAM``.
-        throttle_rate_limit / throttle_burst_limit: HTTP API default route; default 1,000 rps / 500.
+        throttle_rate_limit: HTTP API default route, requests/s; default 1,000.
+        throttle_burst_limit: HTTP API default route burst; default 500.
         client_error_threshold: 4xx per 5 minutes that alarms; default 100.
         latency_threshold_ms: p99 latency alarm; default 80 % of the function timeout.
         alarm_topic: default the function's topic.

@@ -34,7 +34,8 @@ class QueueConsumer(Construct):
     - redrive to a dead-letter queue after ``max_receive_count`` receives (default 5, AWS's
       recommended minimum); DLQ retention 14 days (SQS maximum). Both queues SSE-SQS encrypted
       and TLS-only.
-    - ReportBatchItemFailures on, so one bad message does not re-run its whole batch (seed 003).
+    - ReportBatchItemFailures on, so one bad message does not re-run its whole batch
+      ("AWS Lambda — Patterns and Production").
 
     Args:
         function: the consumer.

@@ -52,7 +52,8 @@ class RestEndpoint(Construct):
         endpoint_type: default ``EndpointType.REGIONAL``.
         authorization_type: default ``AuthorizationType.IAM``; or pass ``authorizer``
             (Cognito / token / request authorizer); ``AuthorizationType.NONE`` only explicitly.
-        throttle_rate_limit / throttle_burst_limit: stage throttling; default 1,000 rps / 500.
+        throttle_rate_limit: stage throttling, requests/s; default 1,000.
+        throttle_burst_limit: stage throttling burst; default 500.
         client_error_threshold: 4XX per 5 minutes that alarms; default 100.
         alarm_topic: default the function's topic.
     """

@@ -49,8 +49,10 @@ class S3Consumer(Construct):
         events: default ``(s3.EventType.OBJECT_CREATED,)``.
         filters: ``s3.NotificationKeyFilter(prefix=..., suffix=...)`` items, e.g. only ``.jpg`` uploads.
         via_queue: default False.
-        batch_size, max_batching_window, max_receive_count, max_concurrency: the queue side
-            (``via_queue=True`` only), as for QueueConsumer.
+        batch_size: the queue side (``via_queue=True`` only), as for QueueConsumer; default 10.
+        max_batching_window: likewise; default none.
+        max_receive_count: likewise; default 5.
+        max_concurrency: likewise; default none.
         alarm_topic: default the function's topic.
     """
 

@@ -30,7 +30,8 @@ class StreamConsumer(Construct):
     """A stream event source mapping on the function's ``live`` alias with a bounded failure path.
 
     By default a stream retries a failing batch until its records expire (24 h for DynamoDB,
-    up to 7 days+ for Kinesis) and a poison record blocks its shard all that time (seed 004).
+    up to 7 days+ for Kinesis) and a poison record blocks its shard all that time
+    ("AWS Lambda Cold Starts — Why P99 Spikes to 1.2s at 9 AM").
     Here every mapping has:
 
     - ``retry_attempts`` (default 10) and ``max_record_age`` (default 1 day), both bounded;

@@ -43,7 +43,10 @@ class TopicConsumer(Construct):
         filter_policy: ``{"type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])}``;
             default every message.
         raw_message_delivery: default True (the function gets the message body, not the SNS envelope).
-        batch_size, max_batching_window, max_receive_count, max_concurrency: as for QueueConsumer.
+        batch_size: as for QueueConsumer; default 10.
+        max_batching_window: as for QueueConsumer; default none.
+        max_receive_count: as for QueueConsumer; default 5.
+        max_concurrency: as for QueueConsumer; default none.
         alarm_topic: default the function's topic.
     """
 

