@@ -47,7 +47,7 @@ package: setup
 	bash scripts/package-check.sh
 
 bench: setup
-	python bench/synth_bench.py
+	python bench/fleet_bench.py
 
 mutation: setup
 	python bench/mutation.py

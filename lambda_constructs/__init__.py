@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lambda_constructs.function.dashboard import ServiceDashboard
     from lambda_constructs.function.deployment import Deployment
     from lambda_constructs.function.edge import EdgeFunction
+    from lambda_constructs.function.fleet import FunctionFleet
     from lambda_constructs.function.powertools import Powertools
     from lambda_constructs.function.production_function import LATEST_PYTHON, ProductionFunction, timeout_from_p99
     from lambda_constructs.sources._base import FunctionTarget
@@ -49,6 +50,7 @@ _LAZY = {
     "TopicConsumer": "sources.topic",
     "EventConsumer": "sources.eventbridge",
     "EdgeFunction": "function.edge",
+    "FunctionFleet": "function.fleet",
     "FunctionTarget": "sources._base",
     "ProductionReadinessChecks": "checks.pack",
     "enable_checks": "checks.pack",
@@ -73,6 +75,7 @@ __all__ = [
     "Deployment",
     "EdgeFunction",
     "EventConsumer",
+    "FunctionFleet",
     "FunctionTarget",
     "HttpEndpoint",
     "Invocation",

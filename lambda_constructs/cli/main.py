@@ -30,7 +30,16 @@ class _Parser(argparse.ArgumentParser):
 
 def _report(args: argparse.Namespace) -> str:
     from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices
-    from lambda_constructs.core.report import AssemblyError, build_report, format_json, format_markdown, format_table
+    from lambda_constructs.core.report import (
+        AssemblyError,
+        build_report,
+        format_json,
+        format_markdown,
+        format_stacks,
+        format_table,
+        load_templates,
+        stack_sizes,
+    )
 
     prices = DEFAULT_PRICES
     if args.prices:
@@ -38,20 +47,23 @@ def _report(args: argparse.Namespace) -> str:
         from pathlib import Path
 
         try:
-            prices = Prices.from_dict(json.loads(Path(args.prices).read_text()))
+            prices = Prices.from_dict(json.loads(Path(args.prices).read_text(encoding="utf-8")))
         except OSError as exc:
             raise UserError(f"cannot read {args.prices}: {exc.strerror or exc}") from None
-        except ValueError as exc:  # JSON errors are ValueErrors too
+        except ValueError as exc:  # JSON and UTF-8 errors are ValueErrors too
             raise UserError(f"{args.prices}: {exc}") from None
     try:
         reports = build_report(args.assembly, invocations=args.invocations_per_month, prices=prices)
+        sizes = stack_sizes(load_templates(args.assembly))
     except AssemblyError as exc:
         raise UserError(str(exc)) from None
+    if not reports:
+        raise UserError(f"{args.assembly} has no Lambda functions (stacks: {', '.join(sizes) or 'none'})")
     if args.format == "json":
         return format_json(reports)
     if args.format == "markdown":
-        return format_markdown(reports)
-    return format_table(reports)
+        return format_markdown(reports) + "\n\n" + format_stacks(sizes, markdown=True)
+    return format_table(reports) + "\n\n" + format_stacks(sizes)
 
 
 def _right_size(args: argparse.Namespace) -> str:

@@ -26,6 +26,8 @@ class Prices:
     x86_64: ArchPrices = ArchPrices(0.0000166667, 0.0000041667, 0.0000097222)
     arm64: ArchPrices = ArchPrices(0.0000133334, 0.0000033334, 0.0000077778)
     requests_per_million: float = 0.20
+    # a standard-resolution CloudWatch alarm on one metric (Amazon CloudWatch pricing)
+    alarm_per_month: float = 0.10
 
     def for_arch(self, architecture: str) -> ArchPrices:
         arch = architecture.lower().replace("-", "_")
@@ -40,13 +42,17 @@ class Prices:
         """Prices from a mapping such as ``{"arm64": {"duration_gb_s": 0.0000133334}, "requests_per_million": 0.2}``;
         unnamed figures keep their defaults. Raises ValueError naming an unknown key or a non-number."""
         base = Prices()
-        known = {"x86_64", "arm64", "requests_per_million"}
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a price table is a JSON object, not {type(data).__name__}")
+        known = {"x86_64", "arm64", "requests_per_million", "alarm_per_month"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown price keys {sorted(unknown)}; allowed: {sorted(known)}")
         values: dict[str, Any] = {}
         for arch in ("x86_64", "arm64"):
             override = data.get(arch) or {}
+            if not isinstance(override, Mapping):
+                raise ValueError(f"{arch} prices are a JSON object, not {type(override).__name__}")
             fields = {
                 f: getattr(getattr(base, arch), f)
                 for f in ("duration_gb_s", "provisioned_gb_s", "provisioned_duration_gb_s")
@@ -59,6 +65,7 @@ class Prices:
         values["requests_per_million"] = _price(
             "requests_per_million", data.get("requests_per_million", base.requests_per_million)
         )
+        values["alarm_per_month"] = _price("alarm_per_month", data.get("alarm_per_month", base.alarm_per_month))
         return Prices(**values)
 
 
@@ -66,7 +73,7 @@ DEFAULT_PRICES = Prices()
 
 
 def _price(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < float("inf"):
         raise ValueError(f"price {name}={value!r} is invalid; allowed: a number >= 0")
     return float(value)
 

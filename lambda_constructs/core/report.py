@@ -23,16 +23,16 @@ class FunctionReport:
     stack: str
     logical_id: str
     path: str
-    memory_mb: int
+    memory_mb: int | str  # "deploy-time" when the template holds an intrinsic (a Ref to a parameter)
     architecture: str
-    timeout_s: int
+    timeout_s: int | str
     p99_ms: float | None
     timeout_source: str
     alias: str | None = None
-    provisioned_min: int | None = None
+    provisioned_min: Any = None
     provisioned_max: int | None = None
     target_utilization: float | None = None
-    reserved_concurrency: int | None = None
+    reserved_concurrency: Any = None
     failure_path: str = "none"
     sqs_visibility_s: int | None = None
     alarm_count: int = 0
@@ -46,24 +46,69 @@ class AssemblyError(Exception):
 
 
 def load_templates(assembly_dir: str | Path) -> dict[str, Template]:
-    """Stack name -> template, for every CloudFormation stack in a cloud assembly."""
+    """Stack name -> template, for every CloudFormation stack in a cloud assembly, nested stacks included.
+
+    A nested stack is named ``<parent>/<logical id>``. Anything that is not a cloud assembly (a
+    manifest that is not an object, an artifact without its template, a template whose Resources is
+    not an object) is an :class:`AssemblyError` naming the file.
+    """
     root = Path(assembly_dir)
     manifest_path = root / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise AssemblyError(f"cannot read {manifest_path}: {exc}") from None
+    manifest = _read_json(manifest_path)
+    artifacts = manifest.get("artifacts", {}) if isinstance(manifest, dict) else None
+    if not isinstance(artifacts, dict):
+        raise AssemblyError(f"{manifest_path} is not a cloud assembly manifest (no 'artifacts' object)")
     templates: dict[str, Template] = {}
-    for name, artifact in sorted(manifest.get("artifacts", {}).items()):
-        if artifact.get("type") == "aws:cloudformation:stack":
-            file = root / artifact["properties"]["templateFile"]
-            try:
-                templates[name] = json.loads(file.read_text())
-            except (OSError, json.JSONDecodeError) as exc:
-                raise AssemblyError(f"cannot read {file}: {exc}") from None
-        elif artifact.get("type") == "cdk:cloud-assembly":  # nested stage
-            templates.update(load_templates(root / artifact["properties"]["directoryName"]))
+    for name, artifact in sorted(artifacts.items()):
+        kind = artifact.get("type") if isinstance(artifact, dict) else None
+        properties = artifact.get("properties") if isinstance(artifact, dict) else None
+        if kind == "aws:cloudformation:stack":
+            file = properties.get("templateFile") if isinstance(properties, dict) else None
+            if not isinstance(file, str):
+                raise AssemblyError(f"{manifest_path}: stack artifact {name!r} names no templateFile")
+            templates[name] = _template(root / file)
+            templates.update(_nested(root, name, templates[name]))
+        elif kind == "cdk:cloud-assembly":  # nested stage
+            directory = properties.get("directoryName") if isinstance(properties, dict) else None
+            if not isinstance(directory, str):
+                raise AssemblyError(f"{manifest_path}: assembly artifact {name!r} names no directoryName")
+            templates.update(load_templates(root / directory))
     return templates
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise AssemblyError(f"cannot read {file}: {exc}") from None
+
+
+def _template(file: Path) -> Template:
+    template = _read_json(file)
+    if not isinstance(template, dict) or not isinstance(template.get("Resources", {}), dict):
+        raise AssemblyError(f"{file} is not a CloudFormation template (Resources must be an object)")
+    return template
+
+
+def _nested(root: Path, parent: str, template: Template) -> dict[str, Template]:
+    """The nested stacks of ``template``: AWS::CloudFormation::Stack resources whose template is an asset."""
+    found: dict[str, Template] = {}
+    for logical_id, resource in resources_of(template, "AWS::CloudFormation::Stack").items():
+        path = (resource.get("Metadata") or {}).get("aws:asset:path")
+        if isinstance(path, str) and path.endswith(".template.json") and (root / path).is_file():
+            name = f"{parent}/{logical_id}"
+            found[name] = _template(root / path)
+            found.update(_nested(root, name, found[name]))
+    if not found and resources_of(template, "AWS::CloudFormation::Stack"):
+        # no asset metadata (an in-process synth): the nested templates are the *.nested.template.json files
+        for file in sorted(root.glob(f"{parent}*.nested.template.json")):
+            found[f"{parent}/{file.name.removesuffix('.nested.template.json').removeprefix(parent)}"] = _template(file)
+    return found
+
+
+def stack_sizes(templates: Mapping[str, Template]) -> dict[str, int]:
+    """Resources per stack (CloudFormation allows 500 per template)."""
+    return {name: len(template.get("Resources", {})) for name, template in templates.items()}
 
 
 def refs(value: Any) -> Iterator[str]:
@@ -133,17 +178,18 @@ def describe_function(
     res = template["Resources"][logical_id]
     p = props(res)
     meta = (res.get("Metadata") or {}).get("lambda-constructs", {})
-    timeout_meta = meta.get("timeout", {})
+    meta = meta if isinstance(meta, dict) else {}
+    timeout_meta = meta.get("timeout", {}) if isinstance(meta.get("timeout"), dict) else {}
     report = FunctionReport(
         stack=stack,
         logical_id=logical_id,
         path=(res.get("Metadata") or {}).get("aws:cdk:path", logical_id),
-        memory_mb=int(p.get("MemorySize", 128)),
-        architecture=(p.get("Architectures") or ["x86_64"])[0],
-        timeout_s=int(p.get("Timeout", 3)),
-        p99_ms=timeout_meta.get("p99Ms"),
-        timeout_source=timeout_meta.get("source", "unknown"),
-        reserved_concurrency=p.get("ReservedConcurrentExecutions"),
+        memory_mb=_number(p.get("MemorySize", 128)),
+        architecture=_architecture(p.get("Architectures")),
+        timeout_s=_number(p.get("Timeout", 3)),
+        p99_ms=_opt_number(timeout_meta.get("p99Ms")),
+        timeout_source=str(timeout_meta.get("source", "unknown")),
+        reserved_concurrency=_opt_number(p.get("ReservedConcurrentExecutions")),
     )
     aliases = referencing(template, "AWS::Lambda::Alias", logical_id, "FunctionName")
     if aliases:
@@ -154,12 +200,41 @@ def describe_function(
     report.failure_path = _failure_path(template, logical_id, p)
     report.sqs_visibility_s = _sqs_visibility(template, logical_id)
     # our functions record how many alarms watch them (incl. queue / stream / API alarms); others: by dimension
-    report.alarm_count = meta.get("alarms", len(referencing(template, "AWS::CloudWatch::Alarm", logical_id)))
+    counted = meta.get("alarms") if isinstance(meta, dict) else None
+    report.alarm_count = (
+        counted
+        if isinstance(counted, int) and not isinstance(counted, bool)
+        else len(referencing(template, "AWS::CloudWatch::Alarm", logical_id))
+    )
     if report.failure_path == "none" and meta.get("invocation") == "sync":
         report.failure_path = "caller (sync)"
     if invocations is not None:
         _estimate(report, invocations, prices)
     return report
+
+
+DEPLOY_TIME = "deploy-time"
+
+
+def _number(value: Any) -> Any:
+    """A whole number from the template, or "deploy-time" for an intrinsic (Ref, Fn::If ...)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return DEPLOY_TIME
+
+
+def _opt_number(value: Any) -> Any:
+    return None if value is None else _number(value) if not isinstance(value, float) else value
+
+
+def _architecture(value: Any) -> str:
+    if value is None:
+        return "x86_64"
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return value[0]
+    return DEPLOY_TIME
 
 
 def _provisioned(template: Template, function_id: str, report: FunctionReport, static_pc: int | None) -> None:
@@ -204,12 +279,20 @@ def _sqs_visibility(template: Template, function_id: str) -> int | None:
     for mapping in targeting(template, "AWS::Lambda::EventSourceMapping", function_id).values():
         queue = mapping_queue(template, mapping)
         if queue is not None:
-            return int(props(queue).get("VisibilityTimeout", 30))
+            value = _number(props(queue).get("VisibilityTimeout", 30))
+            return value if isinstance(value, int) else None
     return None
 
 
 def _estimate(report: FunctionReport, invocations: float, prices: Prices) -> None:
-    if report.p99_ms is not None:
+    if (
+        not isinstance(report.memory_mb, int)
+        or not isinstance(report.timeout_s, int)
+        or report.architecture == DEPLOY_TIME
+    ):
+        report.cost_basis = "not estimated: memory, timeout or architecture is decided at deploy time"
+        return
+    if isinstance(report.p99_ms, int | float):
         duration, basis = report.p99_ms, "p99"
     else:
         duration, basis = report.timeout_s * 1000 / 3, "timeout/3 (no p99 recorded)"
@@ -221,12 +304,14 @@ def _estimate(report: FunctionReport, invocations: float, prices: Prices) -> Non
         provisioned_min=report.provisioned_min or 0,
         prices=prices,
     )
-    report.monthly_cost_usd = round(cost.total, 2)
+    alarms = report.alarm_count * prices.alarm_per_month
+    report.monthly_cost_usd = round(cost.total + alarms, 2)
     report.cost_basis = basis
     report.extra["cost"] = {
         "duration": round(cost.duration, 2),
         "requests": round(cost.requests, 2),
         "provisioned": round(cost.provisioned, 2),
+        "alarms": round(alarms, 2),
     }
 
 
@@ -266,12 +351,19 @@ def build_report(
     return reports
 
 
+def _function_name(report: FunctionReport) -> str:
+    """The function's construct path under its stack (a nested stack's path includes its parents)."""
+    path = report.path.removesuffix("/Resource").removesuffix("/Function")
+    return path.split("/", 1)[-1] if "/" in path else path
+
+
 COLUMNS = [
-    ("function", lambda r: r.path.split("/", 1)[-1].removesuffix("/Resource")),
+    ("stack", lambda r: r.stack),
+    ("function", _function_name),
     ("memory", lambda r: f"{r.memory_mb} MB"),
     ("arch", lambda r: r.architecture),
     ("timeout", lambda r: f"{r.timeout_s} s"),
-    ("from", lambda r: f"p99 {r.p99_ms:g} ms" if r.p99_ms is not None else r.timeout_source),
+    ("from", lambda r: f"p99 {r.p99_ms:g} ms" if isinstance(r.p99_ms, int | float) else r.timeout_source),
     ("alias", lambda r: r.alias or "-"),
     (
         "provisioned",
@@ -311,3 +403,14 @@ def format_markdown(reports: list[FunctionReport]) -> str:
 
 def format_json(reports: list[FunctionReport]) -> str:
     return json.dumps([asdict(r) for r in reports], indent=2, sort_keys=True)
+
+
+def format_stacks(sizes: Mapping[str, int], *, markdown: bool = False) -> str:
+    """Resources per stack against CloudFormation's 500 (nested stacks as parent/child)."""
+    if markdown:
+        lines = ["| stack | resources |", "|---|---|"] + [f"| {n} | {c} / 500 |" for n, c in sizes.items()]
+        return "\n".join(lines)
+    width = max((len(n) for n in sizes), default=5)
+    lines = [f"{'stack'.ljust(width)}  resources", f"{'-' * width}  ---------"]
+    lines += [f"{name.ljust(width)}  {count} / 500" for name, count in sizes.items()]
+    return "\n".join(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import weakref
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,49 @@ def _recording(factory: Any) -> Any:
     return staticmethod(wrapper)
 
 
+_FACTORY_ATTR = "_lambda_constructs_factory"
+
+
+def _remembering(factory: Any) -> Any:
+    """Record how a ``Code.from_asset`` was made, so it can be made again for another stack."""
+
+    @functools.wraps(factory)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        code = factory(*args, **kwargs)
+        object.__setattr__(code, _FACTORY_ATTR, (factory, args, kwargs))
+        return code
+
+    wrapper.__lambda_constructs_wrapped__ = True  # type: ignore[attr-defined]
+    return staticmethod(wrapper)
+
+
 for _cls, _name in ((lambda_.Code, "from_asset_image"), (lambda_.DockerImageCode, "from_image_asset")):
     if not getattr(getattr(_cls, _name), "__lambda_constructs_wrapped__", False):
         setattr(_cls, _name, _recording(getattr(_cls, _name)))
+if not getattr(lambda_.Code.from_asset, "__lambda_constructs_wrapped__", False):
+    lambda_.Code.from_asset = _remembering(lambda_.Code.from_asset)  # type: ignore[method-assign]
+
+_BOUND: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def for_stack(code: Any, scope: Any) -> Any:
+    """``code`` for a function in the stack ``stack_key``: the same object the first time, a fresh copy
+    of the same asset for any other stack (an asset belongs to one stack; aws-cdk-lib otherwise fails
+    with "Asset is already associated with another stack"). The copies share one hash, so cdk.out
+    and the bootstrap bucket hold the asset once."""
+    if not isinstance(code, lambda_.AssetCode):
+        return code
+    from lambda_constructs import _cdk
+
+    stack = _cdk.stack_of(scope)  # jsii hands back the same Python object for the same stack
+    first = _BOUND.setdefault(code, stack)
+    if first is stack:
+        return code
+    recipe = getattr(code, _FACTORY_ATTR, None)
+    if recipe is None:  # made before lambda_constructs was imported: same path, default options
+        return lambda_.Code.from_asset(code.path)
+    factory, args, kwargs = recipe
+    return factory(*args, **kwargs)
 
 
 def is_image(code: object) -> bool:

@@ -56,7 +56,7 @@ class ServiceDashboard(Construct):
             if not functions or not all(isinstance(f, ProductionFunction) for f in functions):
                 problems.add(Problem("functions", functions, "a non-empty list of ProductionFunction"))
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         for function in functions:

@@ -177,7 +177,7 @@ class EdgeFunction(Construct):
             if description is not None and not (isinstance(description, str) and len(description) <= 256):
                 problems.add(Problem("description", _cdk.short(description), "a string of at most 256 characters"))
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.event_type = event_type
         self.timeout_seconds: int = derived["timeout"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import jsii
-from aws_cdk import Annotations, Duration, IStableNumberProducer, Lazy, RemovalPolicy, Size, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
@@ -220,14 +221,8 @@ class ProductionFunction(Construct):
             snap_start_replaced_pc = False
         resolved_pc = _resolve_provisioned(provisioned_concurrency, invocation)
         image = code_info.is_image(code)
-        arm64 = architecture is None or architecture is lambda_.Architecture.ARM_64
-        runtime_name = (
-            "FROM_IMAGE"
-            if image
-            else (runtime or LATEST_PYTHON).name
-            if isinstance(runtime or LATEST_PYTHON, lambda_.Runtime)
-            else str(runtime)
-        )
+        arm64 = architecture is None or architecture is _arm64()
+        runtime_name = _runtime_name(runtime, image)
         package_bytes = code_info.asset_unzipped_bytes(code)
         self._timeout_seconds = 0
         self._p99_ms: float | None = None
@@ -295,7 +290,7 @@ class ProductionFunction(Construct):
             )
             problems.add(code_info.package_size_problem(package_bytes))
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         assert isinstance(memory_value, Memory) and not isinstance(resolved_pc, Problem)
 
@@ -303,7 +298,6 @@ class ProductionFunction(Construct):
         self.memory: Memory = memory_value
         self.memory_size: int = memory_value.size_mb
         self.timeout: Duration = Duration.seconds(self._timeout_seconds)
-        self.p99: Duration | None = Duration.millis(self._p99_ms) if self._p99_ms is not None else None
         self.sizing: Sizing | None = sizing
         self.provisioned_concurrency: ProvisionedConcurrency | None = resolved_pc
         self.reserved_concurrency: int | None = reserved_concurrency
@@ -311,6 +305,7 @@ class ProductionFunction(Construct):
         self.powertools: Powertools | None = powertools
         self.alarms: list[cloudwatch.Alarm] = []
 
+        self._acks: list[tuple[str, str]] = []  # applied in one call at the end (two jsii round trips)
         self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention)
         if log_removal_policy is not None:
             self.log_group.apply_removal_policy(log_removal_policy)
@@ -321,7 +316,7 @@ class ProductionFunction(Construct):
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
             )
         )
-        arch = architecture or lambda_.Architecture.ARM_64
+        arch = architecture or _arm64()
         env = dict(environment or {})
         layer_list = list(layers or [])
         if powertools is not None:
@@ -347,7 +342,7 @@ class ProductionFunction(Construct):
         self.function: lambda_.Function = function_cls(
             self,
             "Function",
-            code=code,  # type: ignore[arg-type]  # DockerImageCode goes to DockerImageFunction only
+            code=code_info.for_stack(code, self),  # one asset per stack: a shared Code works across stacks
             **image_args,
             architecture=arch,
             memory_size=self.memory_size,
@@ -366,15 +361,17 @@ class ProductionFunction(Construct):
             function_name=function_name,
             **passthrough,
         )
+        self._cfn: lambda_.CfnFunction = self.function.node.default_child  # type: ignore[assignment]
         if self.invocation is not Invocation.ASYNC:
-            _cdk.acknowledge(self.function, "Serverless-LambdaDLQ", _NO_DLQ_REASON[self.invocation])
+            self._acks.append(("Serverless-LambdaDLQ", _NO_DLQ_REASON[self.invocation]))
         if vpc is not None and role is None:
-            _cdk.acknowledge(
-                self._role,
-                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                "AWSLambdaVPCAccessExecutionRole]",
-                "aws-cdk-lib attaches AWS's AWSLambdaVPCAccessExecutionRole to a VPC function's role: the ENI "
-                "actions (ec2:CreateNetworkInterface, ...) it grants support no resource-level scoping.",
+            self._acks.append(
+                (
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaVPCAccessExecutionRole]",
+                    "aws-cdk-lib attaches AWS's AWSLambdaVPCAccessExecutionRole to a VPC function's role: the ENI "
+                    "actions (ec2:CreateNetworkInterface, ...) it grants support no resource-level scoping.",
+                )
             )
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(
@@ -406,6 +403,7 @@ class ProductionFunction(Construct):
         self.deployment_group: codedeploy.LambdaDeploymentGroup | None = (
             build_deployment_group(self, deployment) if deployment is not None else None
         )
+        _cdk.acknowledge_all(self, self._acks)
 
     # ------------------------------------------------------------------ validation
 
@@ -514,11 +512,12 @@ class ProductionFunction(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Execution role: writes to its own log group only",
         )
-        _cdk.acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords "
-            "support no resource-level permissions, so AWS requires Resource '*'.",
+        self._acks.append(
+            (
+                "AwsSolutions-IAM5[Resource::*]",
+                "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords "
+                "support no resource-level permissions, so AWS requires Resource '*'.",
+            )
         )
         return role
 
@@ -562,15 +561,18 @@ class ProductionFunction(Construct):
         """Async invoke config on $LATEST and ``live``: the user's destinations, else our failure queue."""
         if on_failure is None and self.invocation is Invocation.ASYNC:
             queue = _cdk.secure_queue(self, "FailureQueue")
-            _cdk.acknowledge_dead_letter_target(queue, "the onFailure destination of the function")
+            reason = "The function's FailureQueue is itself the onFailure destination; a dead-letter target needs no "
+            reason += "dead-letter queue or redrive of its own."
+            self._acks += [("AwsSolutions-SQS3", reason), ("Serverless-SQSRedrivePolicy", reason)]
             self.failure_queue = queue
             on_failure = destinations.SqsDestination(queue)
         if on_failure is not None:
-            _cdk.acknowledge(
-                self.function,
-                "Serverless-LambdaDLQ",
-                "Failed asynchronous events go to the onFailure destination, which supersedes a DeadLetterConfig: "
-                "it records the request, the response and the error, for $LATEST and live.",
+            self._acks.append(
+                (
+                    "Serverless-LambdaDLQ",
+                    "Failed asynchronous events go to the onFailure destination, which supersedes a "
+                    "DeadLetterConfig: it records the request, the response and the error, for $LATEST and live.",
+                )
             )
         for target in (self.function, self.alias):
             target.configure_async_invoke(
@@ -582,7 +584,7 @@ class ProductionFunction(Construct):
 
     def _build_alarms(self) -> None:
         period = _cdk.ALARM_PERIOD
-        path = self.node.path
+        path = _cdk.path_of(self)
         timeout_ms = self._timeout_seconds * 1000
         self.add_alarm(
             _cdk.make_alarm(
@@ -698,16 +700,22 @@ class ProductionFunction(Construct):
                     f"sizing file {self.sizing.source} was measured {self.sizing.age_days():.0f} days ago "
                     "(> 90): re-run 'lambda-constructs measure' so the timeout follows production.",
                 )
-        # counted at synthesis: the event-source constructs add their alarms after this point
-        data["alarms"] = Lazy.number(_AlarmCount(self.alarms))
-        self.cfn_function.add_metadata(METADATA_KEY, data)
+        # rewritten by add_alarms as event-source constructs add theirs (no Lazy: no callback during synth)
+        data["alarms"] = len(self.alarms)
+        self._metadata = data
+        self._cfn.add_metadata(METADATA_KEY, data)
 
     # ------------------------------------------------------------------ public helpers
 
     @property
     def cfn_function(self) -> lambda_.CfnFunction:
         """The L1 AWS::Lambda::Function (escape hatch)."""
-        return self.function.node.default_child  # type: ignore[return-value]
+        return self._cfn
+
+    @property
+    def p99(self) -> Duration | None:
+        """The measured p99 the timeout was derived from (None for a fixed timeout)."""
+        return Duration.millis(self._p99_ms) if self._p99_ms is not None else None
 
     @property
     def timeout_seconds(self) -> int:
@@ -715,12 +723,16 @@ class ProductionFunction(Construct):
 
     def add_alarm(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
         """Add an alarm to this function's set (deployment rollback, report and dashboard see it)."""
-        self.alarms.append(alarm)
+        self.add_alarms(alarm)
         return alarm
 
     def add_alarms(self, *alarms: cloudwatch.Alarm) -> list[cloudwatch.Alarm]:
         """Add several alarms; returns them as a list (what the event-source constructs expose)."""
         self.alarms.extend(alarms)
+        metadata = getattr(self, "_metadata", None)
+        if metadata is not None:  # the template records how many alarms watch the function
+            metadata["alarms"] = len(self.alarms)
+            self._cfn.add_metadata(METADATA_KEY, metadata)
         return list(alarms)
 
     def dashboard(self, id: str = "Dashboard") -> ServiceDashboard:
@@ -875,13 +887,24 @@ def _struct_kwargs(struct: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**getattr(struct, "_values", {}), **kwargs}
 
 
-@jsii.implements(IStableNumberProducer)
-class _AlarmCount:
-    def __init__(self, alarms: list[cloudwatch.Alarm]) -> None:
-        self._alarms = alarms
+_STATIC: dict[str, Any] = {}
 
-    def produce(self) -> int:
-        return len(self._alarms)
+
+def _arm64() -> lambda_.Architecture:
+    """``Architecture.ARM_64``, read from jsii once per process."""
+    if "arm64" not in _STATIC:
+        _STATIC["arm64"] = lambda_.Architecture.ARM_64
+    return typing.cast(lambda_.Architecture, _STATIC["arm64"])
+
+
+def _runtime_name(runtime: object, image: bool) -> str:
+    if image:
+        return "FROM_IMAGE"
+    if runtime is None:
+        if "latest" not in _STATIC:
+            _STATIC["latest"] = LATEST_PYTHON.name
+        return typing.cast(str, _STATIC["latest"])
+    return runtime.name if isinstance(runtime, lambda_.Runtime) else str(runtime)
 
 
 _NO_DLQ_REASON = {

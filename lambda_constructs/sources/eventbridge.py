@@ -84,7 +84,7 @@ class EventConsumer(Construct):
             problems.add(_base.topic_problem(alarm_topic))
             _base.check_rule_target(problems, retry_attempts, max_event_age)
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.function = function
         self.rule: events.Rule

@@ -171,7 +171,7 @@ class HttpEndpoint(Construct):
                 )
             )
 
-        path = _cdk.validated(scope, id, check)
+        path = _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.function = function
         self.kind = kind

@@ -86,7 +86,7 @@ class QueueConsumer(Construct):
                 )
             )
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.function = function
         self.visibility_timeout = Duration.seconds(derived["visibility"])
@@ -104,11 +104,16 @@ class QueueConsumer(Construct):
             max_concurrency=max_concurrency,
         )
         self.queue.grant_consume_messages(function.alias)
-        _cdk.acknowledge(
-            self.event_source_mapping,
-            "Serverless-LambdaEventSourceMappingDestination",
-            "SQS event source mappings do not support OnFailure destinations; the source queue's redrive "
-            "policy to its dead-letter queue is the failure path.",
+        _cdk.acknowledge_all(
+            self,
+            [
+                (
+                    "Serverless-LambdaEventSourceMappingDestination",
+                    "SQS event source mappings do not support OnFailure destinations; the source queue's redrive "
+                    "policy to its dead-letter queue is the failure path.",
+                ),
+                *self._dlq_acks,
+            ],
         )
         _source.warn_invocation(self, function, Invocation.QUEUE, "queue")
         reserved = getattr(function, "reserved_concurrency", None)
@@ -125,7 +130,8 @@ class QueueConsumer(Construct):
                 "so throttled batches are not dead-lettered.",
             )
         topic = _source.alarm_topic(function, alarm_topic)
-        age = max_message_age or self.visibility_timeout
+        path = _cdk.path_of(self)
+        age_s = _cdk.seconds(max_message_age) if max_message_age is not None else derived["visibility"]
         alarms = [
             _cdk.make_alarm(
                 self,
@@ -133,17 +139,17 @@ class QueueConsumer(Construct):
                 metric=self.queue.metric_approximate_age_of_oldest_message(
                     period=_cdk.ALARM_PERIOD, statistic="Maximum"
                 ),
-                threshold=_cdk.seconds(age),
+                threshold=age_s,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 topic=topic,
-                description=f"{self.node.path}: the oldest message is older than {_cdk.seconds(age)} s (one visibility "
+                description=f"{path}: the oldest message is older than {age_s} s (one visibility "
                 "cycle): the consumer is not keeping up, or messages keep failing.",
             )
         ]
         if self.dead_letter_queue is not None:
             alarms.append(
                 _cdk.queue_depth_alarm(
-                    self, "DeadLetterQueueAlarm", self.dead_letter_queue, f"{self.node.path} dead-letter queue", topic
+                    self, "DeadLetterQueueAlarm", self.dead_letter_queue, f"{path} dead-letter queue", topic
                 )
             )
         self.alarms: list[cloudwatch.Alarm] = function.add_alarms(*alarms)
@@ -151,9 +157,11 @@ class QueueConsumer(Construct):
     def _build_queues(
         self, queue: sqs.IQueue | None, fifo: bool, max_receive_count: int
     ) -> tuple[sqs.IQueue, sqs.IQueue | None]:
+        reason = "The DeadLetterQueue is itself the source queue's dead-letter queue; a dead-letter target needs no "
+        reason += "dead-letter queue or redrive of its own."
+        self._dlq_acks = [("AwsSolutions-SQS3", reason), ("Serverless-SQSRedrivePolicy", reason)]
         if queue is None:
             dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=fifo)
-            _cdk.acknowledge_dead_letter_target(dlq, "the source queue's dead-letter queue")
             source = _cdk.secure_queue(
                 self,
                 "Queue",
@@ -166,8 +174,7 @@ class QueueConsumer(Construct):
         if isinstance(queue, sqs.Queue):
             if queue.dead_letter_queue is not None:
                 return queue, queue.dead_letter_queue.queue
-            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=bool(queue.fifo))
-            _cdk.acknowledge_dead_letter_target(dlq, "the source queue's dead-letter queue")
+            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=queue.fifo is True)
             cfn: sqs.CfnQueue = queue.node.default_child  # type: ignore[assignment]
             cfn.redrive_policy = {"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": max_receive_count}
             return queue, dlq

@@ -135,7 +135,7 @@ class RestEndpoint(Construct):
             ):
                 problems.add(limits.check_int_range(name, value, allowed))
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.function = function
         self.routes = tuple(routes)

@@ -110,7 +110,7 @@ class S3Consumer(Construct):
                 )
             )
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.function = function
         self.bucket = bucket

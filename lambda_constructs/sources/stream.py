@@ -144,7 +144,7 @@ class StreamConsumer(Construct):
             if not isinstance(bisect_batch_on_error, bool):
                 problems.add(Problem("bisect_batch_on_error", bisect_batch_on_error, "True or False"))
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.function = function
         self.on_failure_queue = _cdk.secure_queue(self, "OnFailureQueue")

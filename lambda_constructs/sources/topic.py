@@ -97,7 +97,7 @@ class TopicConsumer(Construct):
             if not isinstance(raw_message_delivery, bool):
                 problems.add(Problem("raw_message_delivery", _cdk.short(raw_message_delivery), "True or False"))
 
-        _cdk.validated(scope, id, check)
+        _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
         self.function = function
         self.topic = topic

@@ -1,0 +1,279 @@
+"""FunctionFleet: many production functions in one app, placed in CloudFormation nested stacks.
+
+CloudFormation caps a template at 500 resources (and 1 MB); one queue worker is 16 resources, so a
+stack holds about 31. The fleet opens an aws-cdk-lib ``NestedStack`` whenever the current one would
+pass ``max_resources_per_stack``, so CloudFormation does the deploying, in parallel per nested stack.
+
+Placement is stable: a function's stack is recorded in a placement file (JSON, commit it like
+``cdk.context.json``). On every synthesis a recorded id goes back to its recorded stack, whatever was
+added or removed since; only new ids are placed, into the newest stack with room or a new one. Moving
+a function to another stack would replace it (and drop its provisioned concurrency), so nothing
+here ever does that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import jsii
+from aws_cdk import CfnElement, NestedStack
+from constructs import Construct, IValidation
+
+from lambda_constructs import _cdk
+from lambda_constructs.core import limits
+from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
+
+T = TypeVar("T")
+DEFAULT_MAX_RESOURCES = 450  # headroom under CloudFormation's 500 for outputs/parameters the references add
+CFN_MAX_RESOURCES = 500
+PLACEMENT_VERSION = 1
+
+
+class FunctionFleet(Construct):
+    """Place many function bundles into nested stacks that each stay under CloudFormation's limits.
+
+    ``fleet.add(id, build)`` calls ``build(scope, id)`` with the nested stack the bundle belongs in;
+    ``build`` creates the function and whatever belongs with it (its QueueConsumer, alarms, ...) in
+    that scope and returns anything; ``add`` returns what ``build`` returned::
+
+        fleet = FunctionFleet(stack, "Workers", placement_file="fleet-placement.json")
+        for name in names:
+            fleet.add(name, lambda scope, id: worker(scope, id, topic=alarms))
+
+    Args:
+        max_resources_per_stack: 10..500, default 450 (CloudFormation allows 500 per template;
+            cross-stack references add parameters and outputs, not resources).
+        placement_file: the placement record, read at construction and written at synthesis; default
+            ``lambda-constructs.placement.json`` in the working directory (where ``cdk synth`` runs).
+            One file can hold several fleets (keyed by construct path). Commit it.
+
+    Shared things work across the nested stacks through aws-cdk-lib's own cross-stack references:
+    an alarm topic or a dashboard in the parent stack, and a ``Code.from_asset`` created once
+    outside ``build`` (ProductionFunction gives each stack its own copy of the same asset).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        max_resources_per_stack: int = DEFAULT_MAX_RESOURCES,
+        placement_file: str | os.PathLike[str] | None = None,
+    ) -> None:
+        def check(problems: Problems) -> None:
+            problems.add(
+                limits.check_int_range(
+                    "max_resources_per_stack",
+                    max_resources_per_stack,
+                    limits.Range(10, CFN_MAX_RESOURCES, "resources"),
+                    "CloudFormation allows 500 resources per template",
+                )
+            )
+            if placement_file is not None and not isinstance(placement_file, str | os.PathLike):
+                problems.add(Problem("placement_file", _cdk.short(placement_file), "a path or None"))
+
+        path = _cdk.validated(scope, id, check, owner=self)
+        self._placement_path = Path(placement_file or "lambda-constructs.placement.json")
+        record = _read_record(self._placement_path, path)
+        super().__init__(scope, id)
+        self.max_resources_per_stack: int = max_resources_per_stack
+        self._key = path
+        self._placement: dict[str, str] = record  # bundle id -> nested stack id, in placement order
+        self._stacks: dict[str, NestedStack] = {}
+        self.resource_counts: dict[str, int] = {}  # nested stack id -> resources placed in it
+        self._ids: set[str] = set()
+        self._estimate = 0  # largest bundle seen: how much room a new one needs
+        self.node.add_validation(_SavePlacement(self))
+
+    # ------------------------------------------------------------------ public API
+
+    def add(self, id: str, build: Callable[[Construct, str], T]) -> T:
+        """Build one bundle in the nested stack it belongs to; returns what ``build`` returned."""
+        problems = Problems(f"{self.node.path}/{id}")
+        if not isinstance(id, str) or not id or "/" in id:
+            problems.add(Problem("id", _cdk.short(id), "a non-empty string without '/'"))
+        elif id in self._ids:
+            problems.add(Problem("id", id, "an id not added to this fleet before"))
+        if not callable(build):
+            problems.add(Problem("build", _cdk.short(build), "a callable build(scope, id)"))
+        problems.raise_if_any()
+        recorded = self._placement.get(id)
+        stack_id = recorded or self._open_stack_for_new_bundle()
+        result, count, added = self._build_in(stack_id, build, id)
+        if recorded is None and self._room(stack_id) < count:
+            # the estimate was too small: this new bundle gets a stack of its own
+            self._remove(stack_id, added)
+            stack_id = self._new_stack_id()
+            result, count, added = self._build_in(stack_id, build, id)
+        if count > self.max_resources_per_stack:
+            self._remove(stack_id, added)
+            raise ConfigurationError(
+                [
+                    Problem(
+                        "build",
+                        f"{count} resources",
+                        f"a bundle of at most max_resources_per_stack={self.max_resources_per_stack} resources",
+                        "one bundle must fit one stack: split it into several fleet.add calls",
+                    )
+                ],
+                f"{self.node.path}/{id}",
+            )
+        total = self.resource_counts.get(stack_id, 0) + count
+        if total > self.max_resources_per_stack:  # a recorded bundle grew past its stack's room
+            self._remove(stack_id, added)
+            raise ConfigurationError(
+                [
+                    Problem(
+                        "placement",
+                        f"{stack_id}: {total} resources with {id}",
+                        f"<= max_resources_per_stack={self.max_resources_per_stack}",
+                        f"{id} is recorded in {stack_id} ({self._placement_path}); moving it would replace it, so "
+                        "the fleet does not: raise max_resources_per_stack, shrink the bundle, or edit the record",
+                    )
+                ],
+                f"{self.node.path}/{id}",
+            )
+        self.resource_counts[stack_id] = total
+        self._placement[id] = stack_id
+        self._ids.add(id)
+        self._estimate = max(self._estimate, count)
+        return result
+
+    @property
+    def stacks(self) -> dict[str, NestedStack]:
+        """The nested stacks, by id, in the order they were opened."""
+        return dict(self._stacks)
+
+    @property
+    def placement(self) -> dict[str, str]:
+        """Bundle id -> nested stack id, for every bundle added in this synthesis."""
+        return {k: v for k, v in self._placement.items() if k in self._ids}
+
+    def stack_of(self, id: str) -> NestedStack:
+        """The nested stack that holds bundle ``id``."""
+        return self._stacks[self._placement[id]]
+
+    def save_placement(self) -> Path:
+        """Write the placement record now (synthesis does it too)."""
+        _write_record(self._placement_path, self._key, self.placement)
+        return self._placement_path
+
+    # ------------------------------------------------------------------ placement
+
+    def _open_stack_for_new_bundle(self) -> str:
+        """The newest stack with room for a bundle the size of the largest seen, else a new one."""
+        used = self._stack_ids_in_order()
+        if used and self._room(used[-1]) >= self._estimate:
+            return used[-1]
+        return self._new_stack_id()
+
+    def _room(self, stack_id: str) -> int:
+        """Resources still free in ``stack_id``, keeping room for recorded bundles not added yet."""
+        pending = sum(1 for b, s in self._placement.items() if s == stack_id and b not in self._ids)
+        return self.max_resources_per_stack - self.resource_counts.get(stack_id, 0) - pending * self._estimate
+
+    def _stack_ids_in_order(self) -> list[str]:
+        ids = list(dict.fromkeys(self._placement.values()))
+        return sorted(ids, key=_stack_number)
+
+    def _new_stack_id(self) -> str:
+        numbers = [_stack_number(s) for s in self._placement.values()] + [_stack_number(s) for s in self._stacks]
+        return f"Stack{max(numbers, default=0) + 1}"
+
+    def _stack(self, stack_id: str) -> NestedStack:
+        stack = self._stacks.get(stack_id)
+        if stack is None:
+            stack = self._stacks[stack_id] = NestedStack(self, stack_id, description=f"{self.node.path} {stack_id}")
+        return stack
+
+    def _build_in(self, stack_id: str, build: Callable[[Construct, str], T], id: str) -> tuple[T, int, list[str]]:
+        """Run ``build`` in the stack; returns its result, the resources it added and the children it made."""
+        stack = self._stack(stack_id)
+        node = _cdk.node_of(stack)
+        before = len(node.children)  # children keep their insertion order: the new ones come last
+        result = build(stack, id)
+        added = node.children[before:]
+        count = sum(
+            1 for child in added for c in child.node.find_all() if isinstance(c, CfnElement) and _is_resource(c)
+        )
+        return result, count, [_cdk.id_of(c) for c in added]
+
+    def _remove(self, stack_id: str, added: list[str]) -> None:
+        """Take back what one ``build`` added (a refused bundle leaves nothing in the tree)."""
+        stack = self._stacks[stack_id]
+        for child_id in added:
+            stack.node.try_remove_child(child_id)
+        if not stack.node.children:  # the stack was opened for this bundle: take it back too
+            self.node.try_remove_child(stack_id)
+            self.node.try_remove_child(f"{stack_id}.NestedStack")  # aws-cdk-lib's AWS::CloudFormation::Stack
+            del self._stacks[stack_id]
+
+
+def _is_resource(element: CfnElement) -> bool:
+    return type(element).__name__ not in ("CfnOutput", "CfnParameter", "CfnCondition", "CfnMapping", "CfnRule")
+
+
+def _stack_number(stack_id: str) -> int:
+    digits = stack_id.removeprefix("Stack")
+    return int(digits) if digits.isdigit() else 0
+
+
+@jsii.implements(IValidation)
+class _SavePlacement:
+    """Writes the placement record when the app is synthesized (a construct validation runs then)."""
+
+    def __init__(self, fleet: FunctionFleet) -> None:
+        self._fleet = fleet
+
+    def validate(self) -> list[str]:
+        try:
+            self._fleet.save_placement()
+        except OSError as error:
+            return [f"cannot write the placement record {self._fleet._placement_path}: {error}"]
+        return []
+
+
+def _read_record(path: Path, key: str) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ConfigurationError(
+            [Problem("placement_file", str(path), "a placement record written by FunctionFleet", str(error))], key
+        ) from None
+    fleets = data.get("fleets") if isinstance(data, dict) else None
+    entry = fleets.get(key, {}) if isinstance(fleets, dict) else None
+    if not isinstance(entry, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.startswith("Stack") for k, v in entry.items()
+    ):
+        raise ConfigurationError(
+            [Problem("placement_file", str(path), "{'fleets': {path: {bundle id: 'StackN'}}}", "edited by hand?")],
+            key,
+        )
+    return dict(entry)
+
+
+def _write_record(path: Path, key: str, placement: dict[str, str]) -> None:
+    data: dict[str, Any] = {"version": PLACEMENT_VERSION, "fleets": {}}
+    if path.exists():
+        try:
+            existing = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(existing, dict) and isinstance(existing.get("fleets"), dict):
+                data["fleets"] = existing["fleets"]
+        except (OSError, ValueError):
+            pass
+    data["fleets"][key] = dict(sorted(placement.items(), key=lambda kv: (_stack_number(kv[1]), kv[0])))
+    text = json.dumps(data, indent=1) + "\n"
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".placement-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)

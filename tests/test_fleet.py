@@ -1,0 +1,141 @@
+"""FunctionFleet: nested stacks under CloudFormation's limits, stable placement, shared things."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from lambda_constructs import ConfigurationError, FunctionFleet, Invocation, ProductionFunction, QueueConsumer
+from lambda_constructs.cli import main
+from lambda_constructs.core.report import load_templates, stack_sizes
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKER_RESOURCES = 16  # 9 for the function (role, policy, log group, function, version, alias, 3 alarms) + 7 queue side
+
+
+def _app(tmp_path: Path, ids: list[str], *, limit: int = 100, shared_code: bool = True) -> dict[str, Any]:
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Fleet")
+    topic = sns.Topic(stack, "Alarms")
+    code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"), exclude=["__pycache__"])
+    fleet = FunctionFleet(stack, "Workers", max_resources_per_stack=limit, placement_file=tmp_path / "placement.json")
+
+    def worker(scope: Construct, id: str) -> ProductionFunction:
+        fn = ProductionFunction(
+            scope,
+            id,
+            code=code if shared_code else lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker")),
+            handler="app.handler",
+            p99=cdk.Duration.seconds(1),
+            invocation=Invocation.QUEUE,
+            alarm_topic=topic,
+        )
+        QueueConsumer(scope, f"{id}Queue", function=fn)
+        return fn
+
+    built = {i: fleet.add(i, worker) for i in ids}
+    dashboard = cloudwatch.Dashboard(stack, "Dashboard")
+    dashboard.add_widgets(cloudwatch.GraphWidget(left=[f.metric_errors() for f in list(built.values())[:3]]))
+    return {"app": app, "fleet": fleet, "built": built, "stack": stack}
+
+
+def test_bundles_fill_nested_stacks_under_the_limit(tmp_path: Path) -> None:
+    made = _app(tmp_path, [f"W{i:02d}" for i in range(13)])
+    fleet: FunctionFleet = made["fleet"]
+    # 100 resources a stack, 16 a worker: 6 per stack -> 6, 6, 1
+    assert fleet.resource_counts == {"Stack1": 96, "Stack2": 96, "Stack3": 16}
+    assert fleet.placement["W00"] == "Stack1" and fleet.placement["W06"] == "Stack2"
+    assert isinstance(made["built"]["W00"], ProductionFunction)  # add returns what build returned
+    made["app"].synth()
+    sizes = stack_sizes(load_templates(tmp_path / "out"))
+    nested = {k: v for k, v in sizes.items() if "/" in k}
+    assert sorted(nested.values()) == [16, 96, 96] and max(sizes.values()) <= 100
+    record = json.loads((tmp_path / "placement.json").read_text())
+    assert record["fleets"]["Fleet/Workers"]["W12"] == "Stack3"
+
+
+def test_placement_is_stable_when_functions_come_and_go(tmp_path: Path) -> None:
+    first = _app(tmp_path, [f"W{i:02d}" for i in range(13)])
+    first["app"].synth()
+    before = dict(first["fleet"].placement)
+    # remove three (one from each stack), add four new ones
+    ids = [i for i in before if i not in ("W01", "W07", "W12")] + ["N1", "N2", "N3", "N4"]
+    second = _app(tmp_path, ids)
+    after = second["fleet"].placement
+    assert {k: after[k] for k in before if k in after} == {k: v for k, v in before.items() if k in after}
+    assert all(after[n] in ("Stack3", "Stack4") for n in ("N1", "N2", "N3", "N4"))  # never into older stacks' holes
+    assert max(second["fleet"].resource_counts.values()) <= 100
+
+
+def test_shared_code_and_topic_work_across_stacks(tmp_path: Path) -> None:
+    made = _app(tmp_path, [f"W{i:02d}" for i in range(8)])
+    assembly = made["app"].synth()  # would fail with "Asset is already associated with another stack"
+    parent = assembly.get_stack_by_name("Fleet").template
+    nested = [r for r in parent["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    assert len(nested) == 2
+    assert any(
+        "AlarmsTopic" in json.dumps(n["Properties"].get("Parameters", {})) or "Alarms" in json.dumps(n) for n in nested
+    )
+    assets = [p for p in (tmp_path / "out").iterdir() if p.name.startswith("asset.")]
+    assert len(assets) == 1  # one copy of the shared code
+
+
+def test_a_bundle_too_big_for_any_stack_is_refused_whole(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Fleet")
+    fleet = FunctionFleet(stack, "F", max_resources_per_stack=10, placement_file=tmp_path / "p.json")
+
+    def big(scope: Construct, id: str) -> None:
+        for n in range(12):
+            sns.Topic(scope, f"{id}T{n}")
+
+    with pytest.raises(
+        ConfigurationError, match=r"F/Big: build='12 resources' is invalid; allowed: a bundle of at most"
+    ):
+        fleet.add("Big", big)
+    assert fleet.stacks == {} and fleet.node.try_find_child("Stack1") is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_resources_per_stack": 600}, r"max_resources_per_stack=600 is invalid; allowed: 10\.\.500"),
+        ({"max_resources_per_stack": True}, r"max_resources_per_stack=True is invalid"),
+    ],
+)
+def test_fleet_options_are_validated(tmp_path: Path, kwargs: dict[str, Any], message: str) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ConfigurationError, match=message):
+        FunctionFleet(stack, "F", placement_file=tmp_path / "p.json", **kwargs)
+    assert stack.node.try_find_child("F") is None
+
+
+def test_duplicate_bundle_id_and_broken_record(tmp_path: Path) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    fleet = FunctionFleet(stack, "F", placement_file=tmp_path / "p.json")
+    fleet.add("A", lambda scope, id: sns.Topic(scope, id))
+    with pytest.raises(ConfigurationError, match=r"S/F/A: id='A' is invalid; allowed: an id not added"):
+        fleet.add("A", lambda scope, id: sns.Topic(scope, id))
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ConfigurationError, match=r"placement_file=.*bad.json' is invalid"):
+        FunctionFleet(stack, "G", placement_file=tmp_path / "bad.json")
+
+
+def test_report_shows_each_stack_and_its_resources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    made = _app(tmp_path, [f"W{i:02d}" for i in range(7)])
+    made["app"].synth()
+    assert main(["report", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    table, stacks = out.split("\n\n")
+    rows = table.splitlines()[2:]
+    assert len(rows) == 7 and {r.split()[0].split("/")[0] for r in rows} == {"Fleet"}
+    assert len({r.split()[0] for r in rows}) == 2  # two nested stacks named in the stack column
+    assert [line.split()[1] for line in stacks.splitlines()[2:]][1:] == ["96", "16"]
