@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import typing
 from collections.abc import Callable
 from typing import TypeVar
@@ -30,7 +31,8 @@ def is_token(value: object) -> bool:
     if isinstance(value, bool | int):
         return False
     if isinstance(value, float):
-        return abs(value) > 1e280 and value == value and bool(Token.is_unresolved(value))
+        # never hand NaN or infinity to jsii: its JSON transport cannot carry them and its Node process dies
+        return math.isfinite(value) and abs(value) > 1e280 and bool(Token.is_unresolved(value))
     if isinstance(value, list | tuple):
         return any(isinstance(v, str) and is_token(v) for v in value)
     return False
@@ -178,7 +180,7 @@ def milliseconds(value: Duration) -> float | None:
     if cached is False:
         cached = None if value.is_unresolved() else value.to_milliseconds(integral=False)
         object.__setattr__(value, "_lc_ms", cached)
-    return cached  # type: ignore[return-value]
+    return typing.cast("float | None", cached)
 
 
 def seconds(value: Duration) -> int:
@@ -294,3 +296,10 @@ def acknowledge_all(scope: IConstruct, rules: list[tuple[str, str]]) -> None:
 def implements(value: object, attribute: str) -> bool:
     """Duck-typed check for a jsii interface (``IQueue``, ``IStream``...), which are not runtime-checkable."""
     return value is not None and not isinstance(value, str | bytes | int | float) and hasattr(value, attribute)
+
+
+def topic_problem(topic: object, prop: str = "alarm_topic") -> Problem | None:
+    """A problem unless ``topic`` is an SNS topic (or None)."""
+    if topic is None or implements(topic, "topic_arn"):
+        return None
+    return Problem(prop, short(topic), "an aws_sns.ITopic or None")

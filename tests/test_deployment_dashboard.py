@@ -57,11 +57,18 @@ def test_canary_config_and_rollback_on_the_functions_alarms(
         "Events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"],
     }
     alarm_ids = {a["Name"]["Ref"] for a in group["AlarmConfiguration"]["Alarms"]}
-    by_metric = {
-        r["Properties"]["MetricName"]: k for k, r in tpl.find_resources("AWS::CloudWatch::Alarm").items() if "Api" in k
-    }
-    assert alarm_ids == {by_metric["Errors"], by_metric["Duration"]}
+    alarms = tpl.find_resources("AWS::CloudWatch::Alarm")
+    assert {k.split("Deployment")[1][:6] for k in alarm_ids} == {"Errors", "Durati"}
+    for logical_id in alarm_ids:
+        props = alarms[logical_id]["Properties"]
+        # judged on the version being deployed, through live: not the old version's errors
+        dimensions = {d["Name"] for d in props["Dimensions"]}
+        assert dimensions == {"FunctionName", "Resource", "ExecutedVersion"}
+        assert (props["EvaluationPeriods"], props["DatapointsToAlarm"], props["Period"]) == (3, 2, 60)
+        if props["MetricName"] == "Duration":
+            assert props["EvaluateLowSampleCountPercentile"] == "ignore" and props["ExtendedStatistic"] == "p99"
     assert fn.deployment_group is not None
+    assert {a.node.id for a in fn.alarms} >= {"DeploymentErrorsAlarm", "DeploymentDurationAlarm"}
 
 
 def test_alias_update_goes_through_codedeploy_with_the_hook(
@@ -70,7 +77,8 @@ def test_alias_update_goes_through_codedeploy_with_the_hook(
     _, tpl, _ = canary
     alias = next(r for k, r in tpl.find_resources("AWS::Lambda::Alias").items() if k.startswith("ApiLiveAlias"))
     update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
-    assert update["BeforeAllowTrafficHook"]["Ref"].startswith("PreTrafficFunction")
+    hook = json.dumps(update["BeforeAllowTrafficHook"])
+    assert "PreTrafficLiveAlias" in hook and ":live" in hook  # the hook's live alias, not its $LATEST
 
 
 def test_weighted_alias_never_carries_provisioned_concurrency(

@@ -64,7 +64,8 @@ _DROP = object()
             r"reserved_concurrency=10 is invalid; allowed: >= provisioned_concurrency\.max_capacity \(20\)",
         ),
         ({"reserved_concurrency": 0}, r"reserved_concurrency=0 is invalid; allowed: 1\.\.100000"),
-        ({"environment": {"BIG": "x" * 4096}}, r"environment='4099 bytes' is invalid; allowed: <= 4096 bytes"),
+        # {"BIG":"x...x"}: 3 + 4090 + 7 bytes of JSON = 4100 > 4096, though keys + values are only 4093
+        ({"environment": {"BIG": "x" * 4090}}, r"environment='4100 bytes' is invalid; allowed: <= 4096 bytes"),
         ({"environment": {"AWS_REGION": "eu-west-1"}}, r"environment\['AWS_REGION'\]='AWS_REGION' is invalid"),
         ({"environment": {"1BAD": "x"}}, r"environment\['1BAD'\]='1BAD' is invalid; allowed: a name matching"),
         ({"environment": {"NUM": 5}}, r"environment\['NUM'\]=5 is invalid; allowed: a string"),
@@ -82,7 +83,12 @@ _DROP = object()
             {"invocation": Invocation.ASYNC, "max_event_age": cdk.Duration.hours(7)},
             r"max_event_age=25200 is invalid; allowed: 60\.\.21600 s",
         ),
-        ({"sizing": "sizing/orders.json", "p99": _DROP}, r"sizing='sizing/orders\.json' is invalid; allowed: a Sizing"),
+        # a path is read by the construct, so a missing file is reported at its path, as prop sizing
+        (
+            {"sizing": "sizing/orders.json", "p99": _DROP},
+            r"sizing='sizing/orders\.json' is invalid; allowed: a readable JSON",
+        ),
+        ({"sizing": 42, "p99": _DROP}, r"sizing=42 is invalid; allowed: a Sizing"),
     ],
 )
 def test_bad_input_is_refused_with_path_prop_value_and_range(overrides: dict[str, Any], message: str) -> None:

@@ -6,8 +6,8 @@ Example count: see MAX_EXAMPLES (recorded in docs/testing.md).
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
+import os
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,9 @@ from lambda_constructs import (
 )
 from tests.conftest import INLINE, cli_context
 
-MAX_EXAMPLES = 250
-MAX_SOURCE_EXAMPLES = 100
+# deeper runs: HYPOTHESIS_EXAMPLES=2000 pytest tests/test_properties.py
+MAX_EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", 150))
+MAX_SOURCE_EXAMPLES = max(20, MAX_EXAMPLES * 2 // 5)
 
 
 def mostly(valid: st.SearchStrategy[Any], anything: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -74,7 +75,43 @@ def function_props(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _expected_timeout(p99: float, mult: float) -> int:
-    return max(1, math.ceil(Decimal(str(p99)) * Decimal(str(mult)) / 1000))
+    """ceil(p99 x multiplier / 1000 ms), at least 1 s, in exact rational arithmetic (the values as written)."""
+    exact = Fraction(repr(p99)) * Fraction(repr(mult)) / 1000
+    return max(1, -(-exact.numerator // exact.denominator))
+
+
+def _expected_refusals(props: dict[str, Any], queue: dict | None) -> set[str]:
+    """The props a correct implementation must refuse, from the AWS rules alone (an independent oracle)."""
+    bad: set[str] = set()
+    if not 128 <= props["memory"].size_mb <= 10_240:
+        bad.add("memory")
+    p99, mult = props["p99"].to_milliseconds(integral=False), props["timeout_multiplier"]
+    if not 1 <= mult <= 10:
+        bad.add("timeout_multiplier")
+    if p99 <= 0:
+        bad.add("p99")
+    elif "timeout_multiplier" not in bad and _expected_timeout(p99, mult) >= 900:
+        bad.add("p99")  # Lambda's maximum, and the rule pack refuses a timeout set to it
+    pc = props.get("provisioned_concurrency", "default")
+    if pc == "default":
+        pc = ProvisionedConcurrency() if props["invocation"] is Invocation.SYNC else None
+    pc_ok = pc is None or (
+        1 <= pc.min_capacity <= pc.max_capacity and pc.max_capacity >= 1 and 0 < pc.target_utilization < 1
+    )
+    if not pc_ok:
+        bad.add("provisioned_concurrency")
+    reserved = props["reserved_concurrency"]
+    if reserved is not None and (reserved < 1 or (pc is not None and pc_ok and reserved < pc.max_capacity)):
+        bad.add("reserved_concurrency")
+    if queue is not None and not bad:
+        window = queue["max_batching_window"]
+        if window is not None and not 0 <= window <= 300:
+            bad.add("max_batching_window")
+        if not 1 <= queue["batch_size"] <= 10_000 or (queue["batch_size"] > 10 and not window):
+            bad.add("batch_size")
+        if not 1 <= queue["max_receive_count"] <= 1_000:
+            bad.add("max_receive_count")
+    return bad
 
 
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -96,11 +133,16 @@ def test_any_props_either_keep_the_invariants_or_name_the_prop(props: dict[str, 
                 max_batching_window=cdk.Duration.seconds(window) if window is not None else None,
             )
     except ConfigurationError as error:
-        given_props = set(props) | set(queue or {}) | {"p99", "multiplier", "provisioned_concurrency", "function"}
-        assert any(p.prop.split(".")[0].split("[")[0].split("/")[0] in given_props for p in error.problems), str(error)
+        named = {p.prop.split(".")[0].split("[")[0] for p in error.problems}
+        expected = _expected_refusals(props, queue)
+        # refused exactly when the oracle finds a violation: neither too lax nor too strict
+        assert expected, f"refused a valid configuration: {error}"
+        function_side = expected - {"max_batching_window", "batch_size", "max_receive_count"}
+        assert named == (function_side or expected), f"{named} != {expected}: {error}"
         assert all(p.prop in str(error) for p in error.problems)
         event("refused with ConfigurationError")
         return
+    assert _expected_refusals(props, queue) == set(), "accepted an invalid configuration"
     event("synthesized" + (" with QueueConsumer" if queue is not None else ""))
     template = app.synth().get_stack_by_name("Fuzz").template
     _check_invariants(template, props, queue, fn, consumer)

@@ -17,6 +17,8 @@ from lambda_constructs.core.sizing import STRATEGIES
 
 EXIT_USAGE = 2
 MAX_DAYS = 455  # CloudWatch metric retention: 15 months
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+_FUNCTION_REF = __import__("re").compile(r"^[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$")
 
 
 class UserError(Exception):
@@ -69,6 +71,13 @@ def _report(args: argparse.Namespace) -> str:
 def _right_size(args: argparse.Namespace) -> str:
     from lambda_constructs.cli.ops import format_right_size, plot, right_size
 
+    if args.plot and not str(args.plot).lower().endswith(PLOT_FORMATS):
+        raise UserError(f"--plot {args.plot}: allowed file types {', '.join(PLOT_FORMATS)}")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise UserError("--plot needs matplotlib: pip install 'lambda-constructs[ops]'") from None
     rows, chosen = right_size(args.power_tuning, strategy=args.strategy, weight=args.weight)
     text = format_right_size(rows, chosen, args.strategy)
     if args.plot:
@@ -84,6 +93,8 @@ def _measure(args: argparse.Namespace) -> str:
     import json
     from pathlib import Path
 
+    if not _FUNCTION_REF.match(args.function):
+        raise UserError(f"FUNCTION[:ALIAS] {args.function!r} is invalid; allowed: a function name, optionally :ALIAS")
     from lambda_constructs.cli.ops import MeasureError, measure
 
     try:

@@ -108,8 +108,17 @@ def check_int_range(prop: str, value: object, allowed: Range, hint: str = "") ->
 
 
 def environment_size_bytes(environment: dict[str, str]) -> int:
-    """Bytes Lambda counts toward the 4 KB environment limit: keys plus values, UTF-8."""
-    return sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())
+    """Bytes Lambda counts toward the 4 KB environment limit: the map serialized as compact JSON.
+
+    ``{"KEY":"value",...}``: keys, values, quotes, colons, commas and braces, with JSON escapes.
+    This is how LocalStack's test, validated against AWS, measures it (localstack/localstack#6862);
+    AWS's quota page only says "4 KB, total size of all environment variables". Counting keys
+    plus values alone (as cfn-lint E3697 does) would accept maps that Lambda rejects with
+    "exceeded the 4KB limit": the JSON form adds 6 bytes per variable and 1 in all.
+    """
+    import json
+
+    return len(json.dumps(environment, separators=(",", ":")).encode("utf-8"))
 
 
 def sqs_visibility_timeout_s(function_timeout_s: int, batching_window_s: int = 0) -> int:

@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,15 +39,18 @@ def timeout_seconds_from_p99_ms(p99_ms: float, multiplier: float = DEFAULT_TIMEO
     Raises :class:`ConfigurationError` for p99 <= 0, a multiplier outside 1..10, and a
     result above Lambda's 900 s maximum (with a pointer to Step Functions, "Lambda in Production").
     """
+    found: list[Problem] = []
     if isinstance(p99_ms, bool) or not isinstance(p99_ms, int | float) or not p99_ms > 0:
-        raise ConfigurationError([Problem("p99", _ms(p99_ms), "a duration > 0 ms")])
-    if not math.isfinite(p99_ms):
-        raise ConfigurationError([Problem("p99", _ms(p99_ms), "a finite duration > 0 ms")])
+        found.append(Problem("p99", _ms(p99_ms), "a duration > 0 ms"))
+    elif not math.isfinite(p99_ms):
+        found.append(Problem("p99", _ms(p99_ms), "a finite duration > 0 ms"))
     problem = limits.check_range(
         "multiplier", multiplier, TIMEOUT_MULTIPLIER_RANGE, "'Lambda in Production' recommends 2-3 x the measured p99"
     )
     if problem:
-        raise ConfigurationError([problem])
+        found.append(problem)
+    if found:  # both at once: a user sees every mistake in one run
+        raise ConfigurationError(found)
     seconds = math.ceil(Decimal(str(p99_ms)) * Decimal(str(multiplier)) / 1000)
     seconds = max(limits.TIMEOUT_MIN_S, seconds)
     if seconds > limits.TIMEOUT_MAX_S:
@@ -81,68 +84,130 @@ class PowerTuningPoint:
     average_duration_ms: float
 
 
-def parse_power_tuning(result: Mapping[str, Any] | str | os.PathLike[str]) -> list[PowerTuningPoint]:
+def parse_power_tuning(
+    result: Mapping[str, Any] | str | os.PathLike[str], prop: str = "power_tuning"
+) -> list[PowerTuningPoint]:
     """Read Power Tuning's state-machine output: a mapping, a JSON string, or a file path.
 
-    The output must carry ``stats`` (run the state machine with ``includeOutputResults``).
-    Some wrappers nest the output under ``output`` or ``results``; both are accepted.
+    Accepted shapes: the state machine's output (run with ``includeOutputResults`` so it carries
+    ``stats``); the same nested under ``output`` or ``results``; and a Step Functions
+    ``describe-execution`` response, whose ``output`` is the output as a JSON string.
+
+    Rows are read as Power Tuning's own analyzer reads them (lambda/analyzer.js,
+    ``extractStatistics``): a null row, or one whose ``averageDuration`` is 0 or missing (a branch
+    that produced no durations) is left out; ``value`` may be a number or a numeric string. When the
+    output names its own pick (``power``), it must be one of the remaining rows.
     """
-    data = _load_json(result)
-    if isinstance(data, Mapping):
-        for key in ("output", "results"):
-            if "stats" not in data and isinstance(data.get(key), Mapping):
-                data = data[key]
+    data = _load_json(result, prop)
+    for _ in range(3):  # unwrap describe-execution / wrapper objects
+        if not isinstance(data, Mapping) or "stats" in data:
+            break
+        inner = data.get("output", data.get("results"))
+        if isinstance(inner, str):
+            data = _load_json(inner, prop)
+        elif isinstance(inner, Mapping):
+            data = inner
+        else:
+            break
     stats = data.get("stats") if isinstance(data, Mapping) else None
     if not isinstance(stats, list) or not stats:
         raise ConfigurationError(
             [
                 Problem(
-                    "power_tuning",
+                    prop,
                     _short(data),
                     "Power Tuning output with a non-empty 'stats' list",
                     "run the state machine with includeOutputResults=true",
                 )
             ]
         )
-    return [_point(i, row) for i, row in enumerate(stats)]
+    points = [_point(i, row, prop) for i, row in enumerate(stats) if _has_durations(row)]
+    if not points:
+        raise ConfigurationError(
+            [Problem(f"{prop}.stats", f"{len(stats)} rows", "at least one row with averageDuration > 0")]
+        )
+    power = data.get("power") if isinstance(data, Mapping) else None
+    if power is not None and _as_number(power) not in {p.memory_mb for p in points}:
+        raise ConfigurationError(
+            [
+                Problem(
+                    f"{prop}.power",
+                    power,
+                    f"one of the stats rows' memory sizes ({', '.join(str(p.memory_mb) for p in points)})",
+                    "the output's own pick is not among its rows: the file was edited or mixes two runs",
+                )
+            ]
+        )
+    return points
 
 
-def _load_json(result: Mapping[str, Any] | str | os.PathLike[str]) -> Any:
+def _has_durations(row: object) -> bool:
+    """Power Tuning keeps ``stat && stat.averageDuration``: truthy row, non-zero duration."""
+    if not isinstance(row, Mapping):
+        return row is not None and row != 0 and row != ""  # kept, then refused as malformed by _point
+    duration = row.get("averageDuration")
+    return duration not in (None, 0, "", False) and _as_number(duration) != 0
+
+
+def _as_number(value: object) -> float | None:
+    """A JSON number, or a numeric string (JavaScript compares and subtracts them as numbers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _load_json(result: Mapping[str, Any] | str | os.PathLike[str], prop: str) -> Any:
     if isinstance(result, Mapping):
         return result
     text: str
-    if isinstance(result, os.PathLike) or (isinstance(result, str) and not result.lstrip().startswith("{")):
+    if isinstance(result, os.PathLike) or (isinstance(result, str) and not result.lstrip().startswith(("{", "["))):
         path = Path(result)
         try:
-            text = path.read_text()
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigurationError(
-                [Problem("power_tuning", str(path), "a readable JSON file", exc.strerror or str(exc))]
+                [Problem(prop, str(path), "a readable JSON file", exc.strerror or str(exc))]
             ) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigurationError([Problem(prop, str(path), "a UTF-8 JSON file", str(exc))]) from None
     elif isinstance(result, str):
         text = result
     else:
-        raise ConfigurationError([Problem("power_tuning", _short(result), "a mapping, a JSON string or a path")])
+        raise ConfigurationError([Problem(prop, _short(result), "a mapping, a JSON string or a path")])
+    if not text.strip():
+        raise ConfigurationError([Problem(prop, _short(str(result)), "a JSON document", "the file is empty")])
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError([Problem("power_tuning", _short(text), "valid JSON", f"JSON error: {exc}")]) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise ConfigurationError([Problem(prop, _short(text), "valid JSON", f"JSON error: {exc}")]) from None
 
 
-def _point(index: int, row: object) -> PowerTuningPoint:
-    prop = f"power_tuning.stats[{index}]"
+def _point(index: int, row: object, prop: str = "power_tuning") -> PowerTuningPoint:
+    where = f"{prop}.stats[{index}]"
     if not isinstance(row, Mapping):
-        raise ConfigurationError([Problem(prop, _short(row), "an object with value, averagePrice, averageDuration")])
-    value, price, duration = row.get("value"), row.get("averagePrice"), row.get("averageDuration")
+        raise ConfigurationError([Problem(where, _short(row), "an object with value, averagePrice, averageDuration")])
+    value, price, duration = (_as_number(row.get(k)) for k in ("value", "averagePrice", "averageDuration"))
+    memory = (
+        int(value) if value is not None and math.isfinite(value) and float(value).is_integer() else row.get("value")
+    )
     problems = [
-        limits.check_int_range(f"{prop}.value", value, limits.Range(limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB")),
-        _non_negative(f"{prop}.averagePrice", price),
-        _non_negative(f"{prop}.averageDuration", duration),
+        limits.check_int_range(
+            f"{where}.value", memory, limits.Range(limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB")
+        ),
+        _non_negative(f"{where}.averagePrice", price if price is not None else row.get("averagePrice")),
+        _non_negative(f"{where}.averageDuration", duration if duration is not None else row.get("averageDuration")),
     ]
     found = [p for p in problems if p]
     if found:
         raise ConfigurationError(found)
-    return PowerTuningPoint(int(value), float(price), float(duration))  # type: ignore[arg-type]
+    return PowerTuningPoint(int(memory), float(price), float(duration))  # type: ignore[arg-type]
 
 
 def _non_negative(prop: str, value: object) -> Problem | None:
@@ -157,7 +222,12 @@ def _short(value: object, limit: int = 80) -> object:
 
 
 def balanced_scores(points: Sequence[PowerTuningPoint], weight: float) -> list[float]:
-    """Power Tuning's balanced score: weight x price/max price + (1-weight) x duration/max duration."""
+    """Power Tuning's balanced score: weight x price/max price + (1-weight) x duration/max duration.
+
+    The one deliberate difference from Power Tuning's analyzer: when every price is 0 (a
+    free-tier or hand-made result), Power Tuning divides by a zero maximum, every score is NaN and
+    it returns the first row; here the price term is 0 and the fastest row wins.
+    """
     max_price = max(p.average_price for p in points) or 1.0
     max_duration = max(p.average_duration_ms for p in points) or 1.0
     return [weight * p.average_price / max_price + (1 - weight) * p.average_duration_ms / max_duration for p in points]
@@ -281,19 +351,20 @@ class Sizing:
 
     @staticmethod
     def from_file(path: str | os.PathLike[str]) -> Sizing:
-        """Load a sizing file; :class:`ConfigurationError` if it is missing or malformed."""
-        data = _load_json(Path(path))
+        """Load a sizing file; :class:`ConfigurationError` (prop ``sizing``) if it is missing or malformed."""
+        data = _load_json(Path(path), "sizing")
         return Sizing.from_dict(data, source=str(path))
 
     @staticmethod
-    def from_dict(data: Any, source: str | None = None) -> Sizing:
+    def from_dict(data: Any, source: str | None = None, now: datetime | None = None) -> Sizing:
+        """Validate a sizing mapping field by field; every problem is reported at once."""
         prop = "sizing"
         if not isinstance(data, Mapping):
             raise ConfigurationError(
                 [Problem(prop, _short(data), "a JSON object written by 'lambda-constructs measure'")]
             )
         required = ("function", "p99_ms", "sample_count", "window_days", "measured_at")
-        missing = [k for k in required if k not in data]
+        missing = [k for k in required if data.get(k) is None]
         if missing:
             raise ConfigurationError(
                 [
@@ -301,37 +372,57 @@ class Sizing:
                         prop,
                         source or _short(data),
                         f"an object with keys {', '.join(required)}",
-                        f"missing: {', '.join(missing)}",
+                        f"missing or null: {', '.join(missing)}",
                     )
                 ]
             )
+        problems: list[Problem | None] = []
+        function = data["function"]
+        if not isinstance(function, str) or not function.strip():
+            problems.append(Problem(f"{prop}.function", _short(function), "the measured function's name"))
+        measured_at: datetime | None = None
         try:
             measured_at = datetime.fromisoformat(str(data["measured_at"]))
         except ValueError:
-            raise ConfigurationError(
-                [Problem(f"{prop}.measured_at", data["measured_at"], "an ISO 8601 timestamp")]
-            ) from None
-        if measured_at.tzinfo is None:
-            measured_at = measured_at.replace(tzinfo=UTC)
-        problems = [
-            p
-            for p in (
-                _positive(f"{prop}.p99_ms", data["p99_ms"]),
-                limits.check_int_range(
-                    f"{prop}.sample_count",
-                    data["sample_count"],
-                    limits.Range(MIN_SAMPLES_FOR_P99, math.inf, "invocations"),
-                    "a p99 from fewer invocations is noise",
-                ),
+            problems.append(Problem(f"{prop}.measured_at", _short(data["measured_at"]), "an ISO 8601 timestamp"))
+        if measured_at is not None:
+            if measured_at.tzinfo is None:
+                measured_at = measured_at.replace(tzinfo=UTC)
+            if measured_at > (now or datetime.now(UTC)) + timedelta(minutes=5):
+                problems.append(
+                    Problem(f"{prop}.measured_at", data["measured_at"], "a time in the past", "measured in the future?")
+                )
+        p99 = data["p99_ms"]
+        problems.append(_positive(f"{prop}.p99_ms", p99))
+        p999 = data.get("p999_ms")
+        if p999 is not None:
+            problem = _positive(f"{prop}.p999_ms", p999)
+            if problem is None and _positive(f"{prop}.p99_ms", p99) is None and p999 < p99:
+                problem = Problem(
+                    f"{prop}.p999_ms", p999, f">= p99_ms ({p99})", "a p99.9 below the p99 is not a measurement"
+                )
+            problems.append(problem)
+        problems.append(
+            limits.check_int_range(
+                f"{prop}.sample_count",
+                data["sample_count"],
+                limits.Range(MIN_SAMPLES_FOR_P99, math.inf, "invocations"),
+                "a p99 from fewer invocations is noise",
             )
-            if p
-        ]
-        if problems:
-            raise ConfigurationError(problems)
+        )
+        problems.append(_positive(f"{prop}.window_days", data["window_days"]))
+        for optional in ("peak_concurrency", "provisioned_utilization_max"):
+            value = data.get(optional)
+            if value is not None and _non_negative(f"{prop}.{optional}", value) is not None:
+                problems.append(_non_negative(f"{prop}.{optional}", value))
+        found = [p for p in problems if p]
+        if found:
+            raise ConfigurationError(found)
+        assert measured_at is not None
         return Sizing(
-            function=str(data["function"]),
-            p99_ms=float(data["p99_ms"]),
-            p999_ms=_opt_float(data.get("p999_ms")),
+            function=function,
+            p99_ms=float(p99),
+            p999_ms=_opt_float(p999),
             sample_count=int(data["sample_count"]),
             window_days=float(data["window_days"]),
             peak_concurrency=_opt_float(data.get("peak_concurrency")),

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_cdk import CfnResource, Duration, Stack
+from aws_cdk import Annotations, CfnResource, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 
@@ -79,6 +80,16 @@ class Deployment:
     def problems(self) -> list[Problem]:
         if self.kind not in KINDS:
             return [Problem("deployment.kind", self.kind, " | ".join(KINDS))]
+        hooks = [
+            Problem(f"deployment.{name}", _cdk.short(hook), "a ProductionFunction or an aws_lambda.IFunction")
+            for name, hook in (
+                ("pre_traffic_hook", self.pre_traffic_hook),
+                ("post_traffic_hook", self.post_traffic_hook),
+            )
+            if hook is not None and not _cdk.implements(hook, "function_arn")
+        ]
+        if hooks:
+            return hooks
         if self.kind == "all_at_once":
             return []
         found = [
@@ -110,7 +121,7 @@ def build_deployment_group(function: ProductionFunction, deployment: Deployment)
         "DeploymentGroup",
         alias=function.alias,
         deployment_config=config,
-        alarms=[a for a in function.alarms if a.node.id in ("ErrorsAlarm", "DurationAlarm")],
+        alarms=function.add_alarms(*rollback_alarms(function)),
         auto_rollback=codedeploy.AutoRollbackConfig(
             failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
         ),
@@ -132,11 +143,79 @@ def build_deployment_group(function: ProductionFunction, deployment: Deployment)
 _CODEDEPLOY_POLICY = "AWSCodeDeployRoleForLambdaLimited"
 
 
+ROLLBACK_PERIOD = Duration.minutes(1)
+ROLLBACK_EVALUATION_PERIODS = 3  # M-of-N: 2 of the last 3 minutes, so one stray error does not roll back
+ROLLBACK_DATAPOINTS = 2
+
+
+def rollback_alarms(function: ProductionFunction) -> list[cloudwatch.Alarm]:
+    """Alarms that judge the new version's own traffic through ``live`` during a deployment.
+
+    The function-wide Errors / Duration alarms would also see the old version (still serving most
+    of the traffic during a canary) and a p99 over three invocations. These alarms read the
+    alias's metrics for the version being deployed (``ExecutedVersion``), alarm on 2 of 3 one-minute
+    periods, and ignore a percentile computed from too few samples.
+    """
+    from lambda_constructs.function.production_function import DURATION_ALARM_FRACTION
+
+    dimensions = {
+        "FunctionName": function.function.function_name,
+        "Resource": f"{function.function.function_name}:{function.alias.alias_name}",
+        "ExecutedVersion": function.version.version,
+    }
+
+    def metric(name: str, statistic: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name=name,
+            dimensions_map=dimensions,
+            period=ROLLBACK_PERIOD,
+            statistic=statistic,
+        )
+
+    path = _cdk.path_of(function)
+    common = {
+        "evaluation_periods": ROLLBACK_EVALUATION_PERIODS,
+        "datapoints_to_alarm": ROLLBACK_DATAPOINTS,
+        "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING,
+    }
+    errors = cloudwatch.Alarm(
+        function,
+        "DeploymentErrorsAlarm",
+        alarm_name=_cdk.alarm_name(function, "DeploymentErrorsAlarm"),
+        alarm_description=f"{path}: the version being deployed raised errors in 2 of 3 minutes: CodeDeploy rolls back.",
+        metric=metric("Errors", "Sum"),
+        threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        **common,  # type: ignore[arg-type]
+    )
+    duration = cloudwatch.Alarm(
+        function,
+        "DeploymentDurationAlarm",
+        alarm_name=_cdk.alarm_name(function, "DeploymentDurationAlarm"),
+        alarm_description=f"{path}: the version being deployed has p99 above 80% of its timeout in 2 of 3 minutes.",
+        metric=metric("Duration", "p99"),
+        threshold=function.timeout_seconds * 1000 * DURATION_ALARM_FRACTION,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluate_low_sample_count_percentile="ignore",
+        **common,  # type: ignore[arg-type]
+    )
+    return [errors, duration]
+
+
 def _hook(hook: Hook | None) -> lambda_.IFunction | None:
-    """The function CodeDeploy invokes: a ProductionFunction's own Function, or the IFunction given."""
+    """The function CodeDeploy invokes: a ProductionFunction's ``live`` alias, or the IFunction given."""
     from lambda_constructs.function.production_function import ProductionFunction
 
-    return hook.function if isinstance(hook, ProductionFunction) else hook
+    if isinstance(hook, ProductionFunction):
+        if hook.provisioned_concurrency is not None:
+            Annotations.of(hook).add_warning_v2(
+                "lambda-constructs:hook-provisioned-concurrency",
+                "this function is a CodeDeploy traffic hook: it runs a few times per deploy and needs no provisioned "
+                "concurrency; pass provisioned_concurrency=None (or invocation=Invocation.ASYNC).",
+            )
+        return hook.alias
+    return hook
 
 
 def _acknowledge_hook_grant(group: codedeploy.LambdaDeploymentGroup, hook: lambda_.IFunction | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import typing
 from collections.abc import Mapping, Sequence
@@ -156,7 +157,7 @@ class ProductionFunction(Construct):
         handler: str | None = None,
         runtime: lambda_.Runtime | None = None,
         p99: Duration | None = None,
-        sizing: Sizing | None = None,
+        sizing: Sizing | str | os.PathLike[str] | None = None,
         timeout: Duration | None = None,
         timeout_multiplier: float = DEFAULT_TIMEOUT_MULTIPLIER,
         memory: Memory | int | None = None,
@@ -229,6 +230,7 @@ class ProductionFunction(Construct):
 
         def check(problems: Problems) -> None:
             problems.extend(options.forwarded_problems(given))
+            problems.add(_cdk.topic_problem(alarm_topic))
             self._check_code(problems, code, handler, runtime, image, arm64)
             if not isinstance(invocation, Invocation):
                 problems.add(Problem("invocation", invocation, " | ".join(f"Invocation.{i.name}" for i in Invocation)))
@@ -298,7 +300,7 @@ class ProductionFunction(Construct):
         self.memory: Memory = memory_value
         self.memory_size: int = memory_value.size_mb
         self.timeout: Duration = Duration.seconds(self._timeout_seconds)
-        self.sizing: Sizing | None = sizing
+        self.sizing: Sizing | None = self.sizing if isinstance(sizing, str | os.PathLike) else sizing
         self.provisioned_concurrency: ProvisionedConcurrency | None = resolved_pc
         self.reserved_concurrency: int | None = reserved_concurrency
         self.alarm_topic: sns.ITopic | None = alarm_topic
@@ -436,7 +438,7 @@ class ProductionFunction(Construct):
         self,
         problems: Problems,
         p99: Duration | None,
-        sizing: Sizing | None,
+        sizing: Sizing | str | os.PathLike[str] | None,
         timeout: Duration | None,
         multiplier: float,
     ) -> None:
@@ -464,6 +466,9 @@ class ProductionFunction(Construct):
                 self._timeout_seconds = _cdk.seconds(timeout)
             return
         if sizing is not None:
+            if isinstance(sizing, str | os.PathLike):  # a path: read here, so errors name this construct
+                sizing = Sizing.from_file(sizing)
+                self.sizing = sizing
             if not isinstance(sizing, Sizing):
                 problems.add(
                     Problem("sizing", _cdk.short(sizing), "a Sizing, e.g. Sizing.from_file('sizing/orders.json')")
@@ -983,7 +988,7 @@ def _environment_problems(environment: Mapping[str, str] | None) -> list[Problem
             Problem(
                 "environment",
                 f"{size} bytes",
-                f"<= {limits.ENVIRONMENT_MAX_BYTES} bytes in total (keys + values, Lambda quota)",
+                f"<= {limits.ENVIRONMENT_MAX_BYTES} bytes as Lambda counts them (the map as compact JSON)",
                 "move large values to SSM Parameter Store",
             )
         ]

@@ -82,10 +82,7 @@ def alarm_topic(function: FunctionTarget, topic: sns.ITopic | None) -> sns.ITopi
     return topic if topic is not None else function.alarm_topic
 
 
-def topic_problem(topic: object) -> Problem | None:
-    if topic is None or _cdk.implements(topic, "topic_arn"):
-        return None
-    return Problem("alarm_topic", _cdk.short(topic), "an aws_sns.ITopic or None")
+topic_problem = _cdk.topic_problem
 
 
 def warn_invocation(scope: Construct, function: FunctionTarget, expected: Invocation, kind: str) -> None:

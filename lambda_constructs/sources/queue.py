@@ -239,7 +239,7 @@ def check_queue_options(
     if (
         isinstance(batch_size, int)
         and batch_size > limits.SQS_BATCH_MAX_WITHOUT_WINDOW
-        and not window_s
+        and (max_batching_window is None or window_s == 0)  # an invalid window is its own problem
         and not is_fifo
     ):
         problems.add(
