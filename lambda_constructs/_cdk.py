@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import typing
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aws_cdk import Acknowledgment, Duration, Stack, Token, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -48,6 +48,7 @@ def short(value: object, limit: int = 80) -> object:
 
 
 ALARM_PERIOD = Duration.minutes(5)
+DURATION_ALARM_FRACTION = 0.8  # p99 above 80 % of the timeout: close to timing out
 DLQ_RETENTION = Duration.days(14)  # SQS's maximum retention (Amazon SQS quotas): time to notice and redrive
 
 T = TypeVar("T", bound=Construct)
@@ -303,3 +304,38 @@ def topic_problem(topic: object, prop: str = "alarm_topic") -> Problem | None:
     if topic is None or implements(topic, "topic_arn"):
         return None
     return Problem(prop, short(topic), "an aws_sns.ITopic or None")
+
+
+def function_alarms(
+    scope: Construct, function: Any, timeout_seconds: int, topic: sns.ITopic | None, note: str = ""
+) -> list[cloudwatch.Alarm]:
+    """Errors >= 1, Throttles >= 1 and p99 Duration > 80 % of the timeout, per 5 minutes, for ``function``."""
+    path = path_of(scope)
+    return [
+        make_alarm(
+            scope,
+            "ErrorsAlarm",
+            metric=function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
+            threshold=1,
+            topic=topic,
+            description=f"{path}: the function raised errors in the last 5 minutes.{note}",
+        ),
+        make_alarm(
+            scope,
+            "ThrottlesAlarm",
+            metric=function.metric_throttles(period=ALARM_PERIOD, statistic="Sum"),
+            threshold=1,
+            topic=topic,
+            description=f"{path}: invocations were throttled (concurrency limit reached).{note}",
+        ),
+        make_alarm(
+            scope,
+            "DurationAlarm",
+            metric=function.metric_duration(period=ALARM_PERIOD, statistic="p99"),
+            threshold=timeout_seconds * 1000 * DURATION_ALARM_FRACTION,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            topic=topic,
+            description=f"{path}: p99 duration above 80% of the {timeout_seconds} s timeout: "
+            f"invocations are close to timing out.{note}",
+        ),
+    ]

@@ -132,14 +132,6 @@ def sqs_visibility_timeout_s(function_timeout_s: int, batching_window_s: int = 0
     return SQS_VISIBILITY_MULTIPLIER * function_timeout_s + batching_window_s
 
 
-def bisect_retries_needed(batch_size: int) -> int:
-    """Retries a bisecting stream mapping needs to isolate one poison record: ceil(log2(batch))."""
-    retries = 0
-    while (1 << retries) < batch_size:
-        retries += 1
-    return retries
-
-
 def sqs_visibility_problem(function_timeout_s: int, batching_window_s: int = 0) -> Problem | None:
     """A problem if the derived visibility timeout exceeds SQS's 43,200 s maximum.
 

@@ -19,7 +19,7 @@ from lambda_constructs.core import limits
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
 from lambda_constructs.core.sizing import DEFAULT_TIMEOUT_MULTIPLIER, Memory, timeout_seconds_from_p99_ms
 from lambda_constructs.function import code as code_info
-from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION, DURATION_ALARM_FRACTION
+from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION
 
 EDGE_REGION = "us-east-1"
 VIEWER_EVENTS = (cloudfront.LambdaEdgeEventType.VIEWER_REQUEST, cloudfront.LambdaEdgeEventType.VIEWER_RESPONSE)
@@ -216,35 +216,9 @@ class EdgeFunction(Construct):
         self.edge_lambda = cloudfront.EdgeLambda(
             event_type=event_type, function_version=self.version, include_body=include_body
         )
-        period = _cdk.ALARM_PERIOD
-        path = self.node.path
-        self.alarms: list[cloudwatch.Alarm] = [
-            _cdk.make_alarm(
-                self,
-                "ErrorsAlarm",
-                metric=self.function.metric_errors(period=period, statistic="Sum"),
-                threshold=1,
-                topic=alarm_topic,
-                description=f"{path}: the edge function raised errors (us-east-1 metrics).",
-            ),
-            _cdk.make_alarm(
-                self,
-                "ThrottlesAlarm",
-                metric=self.function.metric_throttles(period=period, statistic="Sum"),
-                threshold=1,
-                topic=alarm_topic,
-                description=f"{path}: the edge function was throttled (us-east-1 metrics).",
-            ),
-            _cdk.make_alarm(
-                self,
-                "DurationAlarm",
-                metric=self.function.metric_duration(period=period, statistic="p99"),
-                threshold=self.timeout_seconds * 1000 * DURATION_ALARM_FRACTION,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                topic=alarm_topic,
-                description=f"{path}: p99 duration above 80% of the {self.timeout_seconds} s timeout.",
-            ),
-        ]
+        self.alarms: list[cloudwatch.Alarm] = _cdk.function_alarms(
+            self, self.function, self.timeout_seconds, alarm_topic, note=" (us-east-1 metrics)"
+        )
 
 
 def _edge_timeout(

@@ -40,7 +40,7 @@ LATEST_PYTHON = lambda_.Runtime.PYTHON_3_14
 DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 DEFAULT_ASYNC_RETRY_ATTEMPTS = 2  # AWS's own default, set explicitly (EventInvokeConfig)
 DEFAULT_MAX_EVENT_AGE = Duration.hours(6)  # AWS's own default (21,600 s), set explicitly
-DURATION_ALARM_FRACTION = 0.8
+DURATION_ALARM_FRACTION = _cdk.DURATION_ALARM_FRACTION
 METADATA_KEY = "lambda-constructs"
 ALIAS_NAME = "live"
 
@@ -590,39 +590,7 @@ class ProductionFunction(Construct):
     def _build_alarms(self) -> None:
         period = _cdk.ALARM_PERIOD
         path = _cdk.path_of(self)
-        timeout_ms = self._timeout_seconds * 1000
-        self.add_alarm(
-            _cdk.make_alarm(
-                self,
-                "ErrorsAlarm",
-                metric=self.function.metric_errors(period=period, statistic="Sum"),
-                threshold=1,
-                topic=self.alarm_topic,
-                description=f"{path}: the function raised errors in the last 5 minutes.",
-            )
-        )
-        self.add_alarm(
-            _cdk.make_alarm(
-                self,
-                "ThrottlesAlarm",
-                metric=self.function.metric_throttles(period=period, statistic="Sum"),
-                threshold=1,
-                topic=self.alarm_topic,
-                description=f"{path}: invocations were throttled (concurrency limit reached).",
-            )
-        )
-        self.add_alarm(
-            _cdk.make_alarm(
-                self,
-                "DurationAlarm",
-                metric=self.function.metric_duration(period=period, statistic="p99"),
-                threshold=timeout_ms * DURATION_ALARM_FRACTION,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                topic=self.alarm_topic,
-                description=f"{path}: p99 duration above 80% of the {self._timeout_seconds} s timeout: "
-                "invocations are close to timing out.",
-            )
-        )
+        self.alarms.extend(_cdk.function_alarms(self, self.function, self._timeout_seconds, self.alarm_topic))
         if self.provisioned_concurrency is not None:
             self.add_alarm(
                 _cdk.make_alarm(

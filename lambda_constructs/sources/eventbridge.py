@@ -75,14 +75,16 @@ class EventConsumer(Construct):
                 )
             if event_bus is not None and not _cdk.implements(event_bus, "event_bus_arn"):
                 problems.add(Problem("event_bus", _cdk.short(event_bus), "an aws_events.IEventBus or None"))
-            if input is not None and not isinstance(input, events.RuleTargetInput):
-                problems.add(Problem("input", _cdk.short(input), "an aws_events.RuleTargetInput"))
-            if not isinstance(enabled, bool):
-                problems.add(Problem("enabled", _cdk.short(enabled), "True or False"))
             if description is not None and not (isinstance(description, str) and len(description) <= 512):
                 problems.add(Problem("description", _cdk.short(description), "a string of at most 512 characters"))
-            problems.add(_base.topic_problem(alarm_topic))
-            _base.check_rule_target(problems, retry_attempts, max_event_age)
+            _base.check_rule_options(
+                problems,
+                input=input,
+                enabled=enabled,
+                alarm_topic=alarm_topic,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            )
 
         _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)

@@ -22,7 +22,6 @@ from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.function.production_function import (
     DEFAULT_LOG_RETENTION,
-    DURATION_ALARM_FRACTION,
 )
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
@@ -188,8 +187,13 @@ class HttpEndpoint(Construct):
             self.url: str = self.function_url.url
         else:
             self.url = self._build_http_api(authorizer, cors, throttle_rate_limit, throttle_burst_limit)
-            self._build_api_alarms(
-                client_error_threshold, latency_threshold_ms, _source.alarm_topic(function, alarm_topic)
+            self.alarms = _source.api_alarms(
+                self,
+                function,
+                self.http_api,
+                client_errors=client_error_threshold,
+                latency_ms=latency_threshold_ms,
+                topic=_source.alarm_topic(function, alarm_topic),
             )
         _source.warn_invocation(self, function, Invocation.SYNC, "HTTP")
 
@@ -223,37 +227,3 @@ class HttpEndpoint(Construct):
         )
         self.http_api = api
         return api.api_endpoint
-
-    def _build_api_alarms(self, client_errors: int, latency_ms: float | None, topic: sns.ITopic | None) -> None:
-        api = self.http_api
-        assert api is not None
-        period = _cdk.ALARM_PERIOD
-        threshold = latency_ms or self.function.timeout_seconds * 1000 * DURATION_ALARM_FRACTION
-        self.alarms = self.function.add_alarms(
-            _cdk.make_alarm(
-                self,
-                "ServerErrorsAlarm",
-                metric=api.metric_server_error(period=period, statistic="Sum"),
-                threshold=1,
-                topic=topic,
-                description=f"{self.node.path}: the API returned 5xx responses.",
-            ),
-            _cdk.make_alarm(
-                self,
-                "ClientErrorsAlarm",
-                metric=api.metric_client_error(period=period, statistic="Sum"),
-                threshold=client_errors,
-                topic=topic,
-                description=f"{self.node.path}: {client_errors} or more 4xx responses in 5 minutes.",
-            ),
-            _cdk.make_alarm(
-                self,
-                "LatencyAlarm",
-                metric=api.metric_latency(period=period, statistic="p99"),
-                threshold=threshold,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                topic=topic,
-                description=f"{self.node.path}: p99 latency above {threshold:g} ms "
-                f"(80% of the {self.function.timeout_seconds} s function timeout).",
-            ),
-        )

@@ -15,7 +15,7 @@ from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
-from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION, DURATION_ALARM_FRACTION
+from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION
 from lambda_constructs.sources import _base
 from lambda_constructs.sources._base import FunctionTarget
 from lambda_constructs.sources.http import (
@@ -198,35 +198,11 @@ class RestEndpoint(Construct):
         )
         _base.warn_invocation(self, function, Invocation.SYNC, "REST")
         self.url: str = self.rest_api.url
-        topic = _base.alarm_topic(function, alarm_topic)
-        period = _cdk.ALARM_PERIOD
-        path = self.node.path
-        threshold = function.timeout_seconds * 1000 * DURATION_ALARM_FRACTION
-        self.alarms: list[cloudwatch.Alarm] = function.add_alarms(
-            _cdk.make_alarm(
-                self,
-                "ServerErrorsAlarm",
-                metric=self.rest_api.metric_server_error(period=period, statistic="Sum"),
-                threshold=1,
-                topic=topic,
-                description=f"{path}: the API returned 5XX responses.",
-            ),
-            _cdk.make_alarm(
-                self,
-                "ClientErrorsAlarm",
-                metric=self.rest_api.metric_client_error(period=period, statistic="Sum"),
-                threshold=client_error_threshold,
-                topic=topic,
-                description=f"{path}: {client_error_threshold} or more 4XX responses in 5 minutes.",
-            ),
-            _cdk.make_alarm(
-                self,
-                "LatencyAlarm",
-                metric=self.rest_api.metric_latency(period=period, statistic="p99"),
-                threshold=threshold,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                topic=topic,
-                description=f"{path}: p99 latency above {threshold:g} ms (80% of the "
-                f"{function.timeout_seconds} s function timeout).",
-            ),
+        self.alarms: list[cloudwatch.Alarm] = _base.api_alarms(
+            self,
+            function,
+            self.rest_api,
+            client_errors=client_error_threshold,
+            latency_ms=None,
+            topic=_base.alarm_topic(function, alarm_topic),
         )

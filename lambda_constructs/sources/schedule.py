@@ -71,12 +71,14 @@ class ScheduledFunction(Construct):
                 problems.add(Problem("schedule", _cdk.short(schedule), "an aws_events.Schedule (cron or rate)"))
             else:
                 problems.add(schedule_problem(schedule.expression_string))
-            if input is not None and not isinstance(input, events.RuleTargetInput):
-                problems.add(Problem("input", _cdk.short(input), "an aws_events.RuleTargetInput"))
-            if not isinstance(enabled, bool):
-                problems.add(Problem("enabled", _cdk.short(enabled), "True or False"))
-            problems.add(_base.topic_problem(alarm_topic))
-            _base.check_rule_target(problems, retry_attempts, max_event_age)
+            _base.check_rule_options(
+                problems,
+                input=input,
+                enabled=enabled,
+                alarm_topic=alarm_topic,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            )
 
         _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)
