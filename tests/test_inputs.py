@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from lambda_constructs import (
     StreamConsumer,
     timeout_from_p99,
 )
-from lambda_constructs.core.sizing import parse_power_tuning, pick_power
 from tests.conftest import INLINE
 
 NAN, INF = float("nan"), float("inf")
@@ -275,50 +273,6 @@ def test_a_good_sizing_file_through_the_construct(tmp_path: Path) -> None:
     path.write_text(json.dumps(_sizing()))
     fn = _fn(cdk.Stack(cdk.App(), "S"), p99=None, sizing=path)
     assert fn.timeout_seconds == 1 and fn.sizing is not None and fn.sizing.function == "orders"
-
-
-ROWS = [
-    {"value": 128, "averagePrice": 2.0e-7, "averageDuration": 0},  # a branch with no durations: dropped
-    {"value": "256", "averagePrice": 4.0e-7, "averageDuration": 90.0},  # value as a string
-    None,  # a null row: skipped
-    {"value": 512, "averagePrice": 5.0e-7, "averageDuration": 50.0},
-]
-
-
-@pytest.mark.parametrize(("strategy", "expected"), [("cost", 256), ("speed", 512), ("balanced", 512)])
-def test_power_tuning_reads_rows_as_its_analyzer_does(strategy: str, expected: int) -> None:
-    points = parse_power_tuning({"stats": ROWS})
-    assert [p.memory_mb for p in points] == [256, 512]
-    assert pick_power(points, strategy).memory_mb == expected  # 128 MB is never picked: it had no durations
-
-
-def test_power_tuning_accepts_a_describe_execution_response() -> None:
-    output = json.dumps({"power": 256, "cost": 4e-7, "duration": 90.0, "stats": ROWS})
-    response = {"executionArn": "arn:aws:states:...:execution:x", "status": "SUCCEEDED", "output": output}
-    assert Memory.from_power_tuning(response).size_mb == 256
-    assert Memory.from_power_tuning(json.dumps(response)).size_mb == 256
-
-
-def test_power_tuning_cross_checks_its_own_pick() -> None:
-    with pytest.raises(ConfigurationError, match=r"power_tuning.power=128 is invalid; allowed: one of the stats rows"):
-        parse_power_tuning({"power": 128, "stats": ROWS})
-
-
-def test_power_tuning_weight_nan_and_all_zero_prices() -> None:
-    points = parse_power_tuning({"stats": ROWS})
-    with pytest.raises(ConfigurationError, match=r"weight=nan"):
-        pick_power(points, "balanced", NAN)
-    free = parse_power_tuning(
-        {
-            "stats": [
-                {"value": 128, "averagePrice": 0, "averageDuration": 900},
-                {"value": 1024, "averagePrice": 0, "averageDuration": 100},
-            ]
-        }
-    )
-    # the documented difference: Power Tuning would return the first row (NaN scores); the fastest wins here
-    assert pick_power(free, "balanced").memory_mb == 1024
-    assert math.isfinite(pick_power(free, "cost").average_duration_ms)
 
 
 # ------------------------------------------------------------------ the command line: exit 2, one line, no traceback

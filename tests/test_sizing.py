@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from lambda_constructs import ConfigurationError, Memory, Sizing, timeout_seconds_from_p99_ms
 from lambda_constructs.core.sizing import balanced_scores, parse_power_tuning, pick_power
 
+NAN = float("nan")
 FIXTURE = Path(__file__).parent / "fixtures" / "power_tuning.json"
 
 
@@ -209,3 +211,49 @@ def test_pure_modules_import_no_cdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ------------------------------------------------------------------ parity with Power Tuning's analyzer
+
+ROWS = [
+    {"value": 128, "averagePrice": 2.0e-7, "averageDuration": 0},  # a branch with no durations: dropped
+    {"value": "256", "averagePrice": 4.0e-7, "averageDuration": 90.0},  # value as a string
+    None,  # a null row: skipped
+    {"value": 512, "averagePrice": 5.0e-7, "averageDuration": 50.0},
+]
+
+
+@pytest.mark.parametrize(("strategy", "expected"), [("cost", 256), ("speed", 512), ("balanced", 512)])
+def test_power_tuning_reads_rows_as_its_analyzer_does(strategy: str, expected: int) -> None:
+    points = parse_power_tuning({"stats": ROWS})
+    assert [p.memory_mb for p in points] == [256, 512]
+    assert pick_power(points, strategy).memory_mb == expected  # 128 MB is never picked: it had no durations
+
+
+def test_power_tuning_accepts_a_describe_execution_response() -> None:
+    output = json.dumps({"power": 256, "cost": 4e-7, "duration": 90.0, "stats": ROWS})
+    response = {"executionArn": "arn:aws:states:...:execution:x", "status": "SUCCEEDED", "output": output}
+    assert Memory.from_power_tuning(response).size_mb == 256
+    assert Memory.from_power_tuning(json.dumps(response)).size_mb == 256
+
+
+def test_power_tuning_cross_checks_its_own_pick() -> None:
+    with pytest.raises(ConfigurationError, match=r"power_tuning.power=128 is invalid; allowed: one of the stats rows"):
+        parse_power_tuning({"power": 128, "stats": ROWS})
+
+
+def test_power_tuning_weight_nan_and_all_zero_prices() -> None:
+    points = parse_power_tuning({"stats": ROWS})
+    with pytest.raises(ConfigurationError, match=r"weight=nan"):
+        pick_power(points, "balanced", NAN)
+    free = parse_power_tuning(
+        {
+            "stats": [
+                {"value": 128, "averagePrice": 0, "averageDuration": 900},
+                {"value": 1024, "averagePrice": 0, "averageDuration": 100},
+            ]
+        }
+    )
+    # the documented difference: Power Tuning would return the first row (NaN scores); the fastest wins here
+    assert pick_power(free, "balanced").memory_mb == 1024
+    assert math.isfinite(pick_power(free, "cost").average_duration_ms)
