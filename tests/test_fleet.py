@@ -59,7 +59,7 @@ def test_bundles_fill_nested_stacks_under_the_limit(tmp_path: Path) -> None:
     nested = {k: v for k, v in sizes.items() if "/" in k}
     assert sorted(nested.values()) == [16, 96, 96] and max(sizes.values()) <= 100
     record = json.loads((tmp_path / "placement.json").read_text())
-    assert record["fleets"]["Fleet/Workers"]["W12"] == "Stack3"
+    assert record["fleets"]["Fleet/Workers|100"]["W12"] == "Stack3"
 
 
 def test_placement_is_stable_when_functions_come_and_go(tmp_path: Path) -> None:
@@ -139,3 +139,22 @@ def test_report_shows_each_stack_and_its_resources(tmp_path: Path, capsys: pytes
     assert len(rows) == 7 and {r.split()[0].split("/")[0] for r in rows} == {"Fleet"}
     assert len({r.split()[0] for r in rows}) == 2  # two nested stacks named in the stack column
     assert [line.split()[1] for line in stacks.splitlines()[2:]][1:] == ["96", "16"]
+
+
+def test_default_record_keeps_placement_without_a_synth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the default record (in the working directory), a second app built in the same directory keeps
+    every recorded function where it was, even when the first app was never synthesized."""
+    monkeypatch.chdir(tmp_path)
+
+    def build(ids: list[str]) -> dict[str, str]:
+        stack = cdk.Stack(cdk.App(), "S")
+        fleet = FunctionFleet(stack, "F", max_resources_per_stack=10)
+        for i in ids:
+            fleet.add(i, lambda scope, id: [sns.Topic(scope, f"{id}{n}") for n in range(3)])  # 3 resources each
+        return fleet.placement
+
+    first = build([f"T{i}" for i in range(9)])  # 3 per stack: Stack1..Stack3
+    assert (tmp_path / "lambda-constructs.placement.json").is_file()
+    second = build([f"T{i}" for i in range(9) if i != 1] + ["N0"])
+    assert {k: second[k] for k in first if k in second} == {k: v for k, v in first.items() if k in second}
+    assert second["N0"] == "Stack4"  # never into Stack1's hole

@@ -79,15 +79,17 @@ class FunctionFleet(Construct):
 
         path = _cdk.validated(scope, id, check, owner=self)
         self._placement_path = Path(placement_file or "lambda-constructs.placement.json")
-        record = _read_record(self._placement_path, path)
+        key = f"{path}|{max_resources_per_stack}"  # a fleet re-configured with another limit starts afresh
+        record = _read_record(self._placement_path, key)
         super().__init__(scope, id)
         self.max_resources_per_stack: int = max_resources_per_stack
-        self._key = path
+        self._key = key
         self._placement: dict[str, str] = record  # bundle id -> nested stack id, in placement order
         self._stacks: dict[str, NestedStack] = {}
         self.resource_counts: dict[str, int] = {}  # nested stack id -> resources placed in it
         self._ids: set[str] = set()
         self._estimate = 0  # largest bundle seen: how much room a new one needs
+        self._others: dict[str, Any] | None = None
         self.node.add_validation(_SavePlacement(self))
 
     # ------------------------------------------------------------------ public API
@@ -142,7 +144,24 @@ class FunctionFleet(Construct):
         self._placement[id] = stack_id
         self._ids.add(id)
         self._estimate = max(self._estimate, count)
+        if recorded is None:  # a new placement is durable at once, not only when the app is synthesized
+            self._save_quietly()
         return result
+
+    def _save_quietly(self) -> None:
+        """Record the placement; keep all recorded ids (synthesis drops the removed ones)."""
+        try:
+            if self._others is None:  # the other fleets in the file, read once
+                self._others = _read_others(self._placement_path, self._key)
+            _write_record(self._placement_path, self._key, self._placement, self._others)
+        except OSError as error:
+            from aws_cdk import Annotations
+
+            Annotations.of(self).add_warning_v2(
+                "lambda-constructs:placement-not-written",
+                f"cannot write the placement record {self._placement_path} ({error}); placement stays stable only "
+                "if the record is written: pass placement_file= a writable path",
+            )
 
     @property
     def stacks(self) -> dict[str, NestedStack]:
@@ -259,19 +278,29 @@ def _read_record(path: Path, key: str) -> dict[str, str]:
     return dict(entry)
 
 
-def _write_record(path: Path, key: str, placement: dict[str, str]) -> None:
-    data: dict[str, Any] = {"version": PLACEMENT_VERSION, "fleets": {}}
-    if path.exists():
+def _read_others(path: Path, key: str) -> dict[str, Any]:
+    try:
+        existing = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        return {}
+    fleets = existing.get("fleets") if isinstance(existing, dict) else None
+    return {k: v for k, v in fleets.items() if k != key} if isinstance(fleets, dict) else {}
+
+
+def _write_record(path: Path, key: str, placement: dict[str, str], others: dict[str, Any] | None = None) -> None:
+    """Write the record: this fleet's placement beside the other fleets' (read from the file when not given)."""
+    fleets: dict[str, Any] = {}
+    if others is not None:
+        fleets.update(others)
+    elif path.exists():
         try:
             existing = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(existing, dict) and isinstance(existing.get("fleets"), dict):
-                data["fleets"] = existing["fleets"]
+                fleets.update(existing["fleets"])
         except (OSError, ValueError):
             pass
-    data["fleets"][key] = dict(sorted(placement.items(), key=lambda kv: (_stack_number(kv[1]), kv[0])))
-    text = json.dumps(data, indent=1) + "\n"
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return
+    fleets[key] = dict(sorted(placement.items(), key=lambda kv: (_stack_number(kv[1]), kv[0])))
+    text = json.dumps({"version": PLACEMENT_VERSION, "fleets": fleets}, indent=1) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".placement-")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
