@@ -12,7 +12,7 @@ export NO_MKDOCS_2_WARNING := 1
 # never let boto3 probe the instance metadata endpoint for credentials from here
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: setup synth test lint docs package bench mutation clean
+.PHONY: setup synth test lint docs package bench mutation sweep clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -48,6 +48,10 @@ package: setup
 
 bench: setup
 	python bench/fleet_bench.py
+
+# every public constructor x every parameter x junk values: a ConfigurationError or success, never an escape
+sweep: setup
+	python bench/input_sweep.py
 
 mutation: setup
 	python bench/mutation.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from aws_cdk import Duration
@@ -55,6 +56,12 @@ class ServiceDashboard(Construct):
         def check(problems: Problems) -> None:
             if not functions or not all(isinstance(f, ProductionFunction) for f in functions):
                 problems.add(Problem("functions", functions, "a non-empty list of ProductionFunction"))
+            if dashboard_name is not None and not (
+                isinstance(dashboard_name, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,255}", dashboard_name)
+            ):
+                problems.add(
+                    Problem("dashboard_name", _cdk.short(dashboard_name), "1..255 characters of A-Z a-z 0-9 - _")
+                )
 
         _cdk.validated(scope, id, check, owner=self)
         super().__init__(scope, id)

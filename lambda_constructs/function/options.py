@@ -42,7 +42,20 @@ def _seq_of(item: Callable[[object], bool]) -> Callable[[object], bool]:
 
 
 def _struct(cls: type) -> Callable[[object], bool]:
-    return lambda v: isinstance(v, cls | Mapping)
+    """The jsii struct, or a mapping of its keyword arguments (checked by building the struct)."""
+
+    def check(value: object) -> bool:
+        if isinstance(value, cls):
+            return True
+        if not isinstance(value, Mapping) or cls is Mapping:
+            return isinstance(value, Mapping)
+        try:
+            cls(**value)
+        except TypeError:
+            return False
+        return True
+
+    return check
 
 
 _BOOL = Forwarded("True or False", lambda v: isinstance(v, bool))

@@ -285,6 +285,8 @@ class ProductionFunction(Construct):
                     security_groups=security_groups,
                     allow_public_subnet=allow_public_subnet,
                     allow_all_outbound=allow_all_outbound,
+                    allow_all_ipv6_outbound=allow_all_ipv6_outbound,
+                    ipv6_allowed_for_dual_stack=ipv6_allowed_for_dual_stack,
                     logging_format=logging_format,
                     levels=(application_log_level_v2, system_log_level_v2),
                     description=description,
@@ -978,7 +980,9 @@ def _surface_problems(
     security_groups: object,
     allow_public_subnet: object,
     allow_all_outbound: object,
-    logging_format: object,
+    allow_all_ipv6_outbound: object = None,
+    ipv6_allowed_for_dual_stack: object = None,
+    logging_format: object = None,
     levels: tuple[object, object],
     description: object,
 ) -> list[Problem]:
@@ -1054,7 +1058,17 @@ def _surface_problems(
                     f"a layer compatible with {runtime_name} (it lists {', '.join(sorted(r.name for r in runtimes))})",
                 )
             )
-    found.extend(_vpc_problems(vpc, vpc_subnets, security_groups, allow_public_subnet, allow_all_outbound))
+    found.extend(
+        _vpc_problems(
+            vpc,
+            vpc_subnets,
+            security_groups,
+            allow_public_subnet,
+            allow_all_outbound,
+            allow_all_ipv6_outbound,
+            ipv6_allowed_for_dual_stack,
+        )
+    )
     if logging_format is lambda_.LoggingFormat.TEXT and any(level is not None for level in levels):
         found.append(
             Problem(
@@ -1070,7 +1084,13 @@ def _surface_problems(
 
 
 def _vpc_problems(
-    vpc: object, vpc_subnets: object, security_groups: object, allow_public_subnet: object, allow_all_outbound: object
+    vpc: object,
+    vpc_subnets: object,
+    security_groups: object,
+    allow_public_subnet: object,
+    allow_all_outbound: object,
+    allow_all_ipv6_outbound: object = None,
+    ipv6_allowed_for_dual_stack: object = None,
 ) -> list[Problem]:
     found = []
     if vpc is None:
@@ -1078,6 +1098,9 @@ def _vpc_problems(
             ("security_groups", security_groups),
             ("vpc_subnets", vpc_subnets),
             ("allow_public_subnet", allow_public_subnet),
+            ("allow_all_outbound", allow_all_outbound),
+            ("allow_all_ipv6_outbound", allow_all_ipv6_outbound),
+            ("ipv6_allowed_for_dual_stack", ipv6_allowed_for_dual_stack),
         ):
             if value is not None:
                 found.append(Problem(name, _cdk.short(value), "None without vpc=", "pass vpc= to run in a VPC"))
