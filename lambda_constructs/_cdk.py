@@ -295,8 +295,14 @@ def acknowledge_all(scope: IConstruct, rules: list[tuple[str, str]]) -> None:
 
 
 def implements(value: object, attribute: str) -> bool:
-    """Duck-typed check for a jsii interface (``IQueue``, ``IStream``...), which are not runtime-checkable."""
-    return value is not None and not isinstance(value, str | bytes | int | float) and hasattr(value, attribute)
+    """Duck-typed check for a jsii interface (``IQueue``, ``IStream``...), which are not runtime-checkable.
+
+    Looks the attribute up on the type: on a jsii proxy, ``hasattr(value, ...)`` would read the
+    property through the kernel (a round trip per check).
+    """
+    if value is None or isinstance(value, str | bytes | int | float):
+        return False
+    return hasattr(type(value), attribute) or attribute in getattr(value, "__dict__", {})
 
 
 def topic_problem(topic: object, prop: str = "alarm_topic") -> Problem | None:

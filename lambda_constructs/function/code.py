@@ -128,7 +128,11 @@ def asset_unzipped_bytes(code: object) -> int | None:
     """Unzipped bytes of a ``Code.from_asset`` directory or zip file; None when not measurable."""
     if not isinstance(code, lambda_.AssetCode):
         return None
-    path = Path(code.path)
+    path_text: str | None = getattr(code, "_lc_asset_path", None)
+    if path_text is None:  # read from jsii once per Code object (it is often shared by many functions)
+        path_text = code.path
+        object.__setattr__(code, "_lc_asset_path", path_text)
+    path = Path(path_text)
     try:
         if path.is_dir():
             return _directory_bytes(str(path), path.stat().st_mtime)

@@ -96,7 +96,7 @@ class FunctionFleet(Construct):
 
     def add(self, id: str, build: Callable[[Construct, str], T]) -> T:
         """Build one bundle in the nested stack it belongs to; returns what ``build`` returned."""
-        problems = Problems(f"{self.node.path}/{id}")
+        problems = Problems(f"{_cdk.path_of(self)}/{id}")
         if not isinstance(id, str) or not id or "/" in id:
             problems.add(Problem("id", _cdk.short(id), "a non-empty string without '/'"))
         elif id in self._ids:

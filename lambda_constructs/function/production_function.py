@@ -617,7 +617,7 @@ class ProductionFunction(Construct):
     def _annotate(
         self, *, snap_start_replaced_pc: bool, tracing: object, package_bytes: int | None, ecr_image: bool
     ) -> None:
-        notes = Annotations.of(self)
+        notes = _LazyAnnotations(self)  # Annotations.of only when there is something to say
         if snap_start_replaced_pc:
             notes.add_info(
                 "snap_start is set, so the default provisioned concurrency is off: AWS does not support SnapStart "
@@ -863,6 +863,25 @@ def _struct_kwargs(struct: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 _STATIC: dict[str, Any] = {}
+
+
+class _LazyAnnotations:
+    """``Annotations.of(scope)``, looked up on first use."""
+
+    def __init__(self, scope: Construct) -> None:
+        self._scope = scope
+        self._notes: Annotations | None = None
+
+    def _get(self) -> Annotations:
+        if self._notes is None:
+            self._notes = Annotations.of(self._scope)
+        return self._notes
+
+    def add_info(self, message: str) -> None:
+        self._get().add_info(message)
+
+    def add_warning_v2(self, id: str, message: str) -> None:
+        self._get().add_warning_v2(id, message)
 
 
 def _arm64() -> lambda_.Architecture:

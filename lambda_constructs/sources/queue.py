@@ -19,6 +19,7 @@ from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_BATCH_SIZE = 10
+_SQS_DEFAULT_RETENTION = Duration.days(4)  # SQS's default, stated explicitly
 DEFAULT_MAX_RECEIVE_COUNT = 5  # AWS recommends at least 5 for a Lambda source queue (with-sqs)
 
 
@@ -167,7 +168,7 @@ class QueueConsumer(Construct):
                 "Queue",
                 fifo=fifo,
                 visibility_timeout=self.visibility_timeout,
-                retention=Duration.days(4),  # SQS's default, stated explicitly
+                retention=_SQS_DEFAULT_RETENTION,
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
             )
             return source, dlq
