@@ -59,7 +59,7 @@ def test_bundles_fill_nested_stacks_under_the_limit(tmp_path: Path) -> None:
     nested = {k: v for k, v in sizes.items() if "/" in k}
     assert sorted(nested.values()) == [16, 96, 96] and max(sizes.values()) <= 100
     record = json.loads((tmp_path / "placement.json").read_text())
-    assert record["fleets"]["Fleet/Workers|100"]["W12"] == "Stack3"
+    assert record["fleets"]["Fleet/Workers|100"]["stacks"]["W12"] == "Stack3"
 
 
 def test_placement_is_stable_when_functions_come_and_go(tmp_path: Path) -> None:
@@ -158,3 +158,22 @@ def test_default_record_keeps_placement_without_a_synth(tmp_path: Path, monkeypa
     second = build([f"T{i}" for i in range(9) if i != 1] + ["N0"])
     assert {k: second[k] for k in first if k in second} == {k: v for k, v in first.items() if k in second}
     assert second["N0"] == "Stack4"  # never into Stack1's hole
+
+
+def test_a_grown_recorded_bundle_moves_with_a_warning_and_nothing_else_moves(tmp_path: Path) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    record = tmp_path / "p.json"
+
+    def build(sizes: dict[str, int]) -> tuple[FunctionFleet, cdk.Stack]:
+        stack = cdk.Stack(cdk.App(), "S")
+        fleet = FunctionFleet(stack, "F", max_resources_per_stack=10, placement_file=record)
+        for bundle, size in sizes.items():
+            fleet.add(bundle, lambda scope, id, n=size: [sns.Topic(scope, f"{id}{k}") for k in range(n)])
+        return fleet, stack
+
+    first, _ = build({"A": 3, "B": 3, "C": 3})
+    assert set(first.placement.values()) == {"Stack1"}
+    second, stack = build({"A": 3, "B": 6, "C": 3})  # B grew: Stack1 would hold 12
+    assert second.placement == {"A": "Stack1", "B": "Stack2", "C": "Stack1"}
+    Annotations.from_stack(stack).has_warning("/S/F", Match.string_like_regexp("B is recorded in Stack1"))

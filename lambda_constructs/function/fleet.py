@@ -7,8 +7,9 @@ pass ``max_resources_per_stack``, so CloudFormation does the deploying, in paral
 Placement is stable: a function's stack is recorded in a placement file (JSON, commit it like
 ``cdk.context.json``). On every synthesis a recorded id goes back to its recorded stack, whatever was
 added or removed since; only new ids are placed, into the newest stack with room or a new one. Moving
-a function to another stack would replace it (and drop its provisioned concurrency), so nothing
-here ever does that.
+a function to another stack would replace it (and drop its provisioned concurrency), so adding or
+removing bundles never moves another one; only a recorded bundle that has itself grown past its
+stack's room is moved, with a warning.
 """
 
 from __future__ import annotations
@@ -80,11 +81,12 @@ class FunctionFleet(Construct):
         path = _cdk.validated(scope, id, check, owner=self)
         self._placement_path = Path(placement_file or "lambda-constructs.placement.json")
         key = f"{path}|{max_resources_per_stack}"  # a fleet re-configured with another limit starts afresh
-        record = _read_record(self._placement_path, key)
+        record, sizes = _read_record(self._placement_path, key)
         super().__init__(scope, id)
         self.max_resources_per_stack: int = max_resources_per_stack
         self._key = key
         self._placement: dict[str, str] = record  # bundle id -> nested stack id, in placement order
+        self._sizes: dict[str, int] = sizes  # bundle id -> resources it had when last placed
         self._stacks: dict[str, NestedStack] = {}
         self.resource_counts: dict[str, int] = {}  # nested stack id -> resources placed in it
         self._ids: set[str] = set()
@@ -125,22 +127,26 @@ class FunctionFleet(Construct):
                 ],
                 f"{self.node.path}/{id}",
             )
-        total = self.resource_counts.get(stack_id, 0) + count
-        if total > self.max_resources_per_stack:  # a recorded bundle grew past its stack's room
+        if recorded is not None and count > self._room(stack_id, exclude=id):
+            # a recorded bundle that grew past its stack's room (the others keep their reserved room): move it
             self._remove(stack_id, added)
-            raise ConfigurationError(
-                [
-                    Problem(
-                        "placement",
-                        f"{stack_id}: {total} resources with {id}",
-                        f"<= max_resources_per_stack={self.max_resources_per_stack}",
-                        f"{id} is recorded in {stack_id} ({self._placement_path}); moving it would replace it, so "
-                        "the fleet does not: raise max_resources_per_stack, shrink the bundle, or edit the record",
-                    )
-                ],
-                f"{self.node.path}/{id}",
+            moved_from, stack_id = stack_id, self._new_stack_id()
+            result, count, added = self._build_in(stack_id, build, id)
+            from aws_cdk import Annotations
+
+            Annotations.of(self).add_warning_v2(
+                "lambda-constructs:fleet-bundle-moved",
+                f"{id} is recorded in {moved_from} ({self._placement_path}) but no longer fits there "
+                f"({self._sizes.get(id, '?')} -> {count} resources, max_resources_per_stack="
+                f"{self.max_resources_per_stack}): it is placed in {stack_id}, so the next deploy replaces its "
+                "resources. Raise max_resources_per_stack or shrink the bundle to keep it.",
             )
+            recorded = None  # the record changes: write it now
+        total = self.resource_counts.get(stack_id, 0) + count
         self.resource_counts[stack_id] = total
+        if self._sizes.get(id) != count:
+            self._sizes[id] = count
+            recorded = None  # a bundle of a new size: the record changes
         self._placement[id] = stack_id
         self._ids.add(id)
         self._estimate = max(self._estimate, count)
@@ -153,7 +159,7 @@ class FunctionFleet(Construct):
         try:
             if self._others is None:  # the other fleets in the file, read once
                 self._others = _read_others(self._placement_path, self._key)
-            _write_record(self._placement_path, self._key, self._placement, self._others)
+            _write_record(self._placement_path, self._key, self._placement, self._sizes, self._others)
         except OSError as error:
             from aws_cdk import Annotations
 
@@ -179,7 +185,7 @@ class FunctionFleet(Construct):
 
     def save_placement(self) -> Path:
         """Write the placement record now (synthesis does it too)."""
-        _write_record(self._placement_path, self._key, self.placement)
+        _write_record(self._placement_path, self._key, self.placement, self._sizes)
         return self._placement_path
 
     # ------------------------------------------------------------------ placement
@@ -191,10 +197,15 @@ class FunctionFleet(Construct):
             return used[-1]
         return self._new_stack_id()
 
-    def _room(self, stack_id: str) -> int:
-        """Resources still free in ``stack_id``, keeping room for recorded bundles not added yet."""
-        pending = sum(1 for b, s in self._placement.items() if s == stack_id and b not in self._ids)
-        return self.max_resources_per_stack - self.resource_counts.get(stack_id, 0) - pending * self._estimate
+    def _room(self, stack_id: str, exclude: str | None = None) -> int:
+        """Resources still free in ``stack_id``, keeping room for recorded bundles not added yet (at the size
+        recorded for them, else the largest bundle seen)."""
+        pending = sum(
+            self._sizes.get(b, self._estimate)
+            for b, s in self._placement.items()
+            if s == stack_id and b not in self._ids and b != exclude
+        )
+        return self.max_resources_per_stack - self.resource_counts.get(stack_id, 0) - pending
 
     def _stack_ids_in_order(self) -> list[str]:
         ids = list(dict.fromkeys(self._placement.values()))
@@ -257,9 +268,10 @@ class _SavePlacement:
         return []
 
 
-def _read_record(path: Path, key: str) -> dict[str, str]:
+def _read_record(path: Path, key: str) -> tuple[dict[str, str], dict[str, int]]:
+    """This fleet's placement (bundle id -> stack) and recorded sizes from the placement file."""
     if not path.exists():
-        return {}
+        return {}, {}
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
@@ -268,14 +280,26 @@ def _read_record(path: Path, key: str) -> dict[str, str]:
         ) from None
     fleets = data.get("fleets") if isinstance(data, dict) else None
     entry = fleets.get(key, {}) if isinstance(fleets, dict) else None
-    if not isinstance(entry, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and v.startswith("Stack") for k, v in entry.items()
+    stacks = entry.get("stacks", {}) if isinstance(entry, dict) else None
+    sizes = entry.get("resources", {}) if isinstance(entry, dict) else None
+    if (
+        not isinstance(stacks, dict)
+        or not isinstance(sizes, dict)
+        or not all(isinstance(k, str) and isinstance(v, str) and v.startswith("Stack") for k, v in stacks.items())
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes.values())
     ):
         raise ConfigurationError(
-            [Problem("placement_file", str(path), "{'fleets': {path: {bundle id: 'StackN'}}}", "edited by hand?")],
+            [
+                Problem(
+                    "placement_file",
+                    str(path),
+                    "{'fleets': {path: {'stacks': {bundle id: 'StackN'}, 'resources': {bundle id: n}}}}",
+                    "edited by hand?",
+                )
+            ],
             key,
         )
-    return dict(entry)
+    return dict(stacks), {k: v for k, v in sizes.items() if k in stacks}
 
 
 def _read_others(path: Path, key: str) -> dict[str, Any]:
@@ -287,7 +311,13 @@ def _read_others(path: Path, key: str) -> dict[str, Any]:
     return {k: v for k, v in fleets.items() if k != key} if isinstance(fleets, dict) else {}
 
 
-def _write_record(path: Path, key: str, placement: dict[str, str], others: dict[str, Any] | None = None) -> None:
+def _write_record(
+    path: Path,
+    key: str,
+    placement: dict[str, str],
+    sizes: dict[str, int],
+    others: dict[str, Any] | None = None,
+) -> None:
     """Write the record: this fleet's placement beside the other fleets' (read from the file when not given)."""
     fleets: dict[str, Any] = {}
     if others is not None:
@@ -299,7 +329,8 @@ def _write_record(path: Path, key: str, placement: dict[str, str], others: dict[
                 fleets.update(existing["fleets"])
         except (OSError, ValueError):
             pass
-    fleets[key] = dict(sorted(placement.items(), key=lambda kv: (_stack_number(kv[1]), kv[0])))
+    ordered = sorted(placement.items(), key=lambda kv: (_stack_number(kv[1]), kv[0]))
+    fleets[key] = {"stacks": dict(ordered), "resources": {k: sizes[k] for k, _ in ordered if k in sizes}}
     text = json.dumps({"version": PLACEMENT_VERSION, "fleets": fleets}, indent=1) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".placement-")
