@@ -277,10 +277,15 @@ def queue_depth_alarm(
     )
 
 
-def acknowledge_dead_letter_target(queue: sqs.IQueue, what: str) -> None:
+def dead_letter_target_acks(queue: str) -> list[tuple[str, str]]:
     """A queue that *is* a failure path needs no DLQ of its own (AwsSolutions-SQS3, Serverless-SQSRedrivePolicy)."""
-    reason = f"This queue is itself {what}; a dead-letter target needs no dead-letter queue or redrive of its own."
-    acknowledge_all(queue, [("AwsSolutions-SQS3", reason), ("Serverless-SQSRedrivePolicy", reason)])
+    reason = f"{queue} is itself a failure path; a dead-letter target needs no dead-letter queue or redrive of its own."
+    return [("AwsSolutions-SQS3", reason), ("Serverless-SQSRedrivePolicy", reason)]
+
+
+def acknowledge_dead_letter_target(queue: sqs.IQueue, what: str) -> None:
+    """Acknowledge :func:`dead_letter_target_acks` on ``queue`` itself (``what``: the queue's role)."""
+    acknowledge_all(queue, dead_letter_target_acks(f"This queue ({what})"))
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:

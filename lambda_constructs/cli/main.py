@@ -55,8 +55,11 @@ def _report(args: argparse.Namespace) -> str:
         except ValueError as exc:  # JSON and UTF-8 errors are ValueErrors too
             raise UserError(f"{args.prices}: {exc}") from None
     try:
-        reports = build_report(args.assembly, invocations=args.invocations_per_month, prices=prices)
-        sizes = stack_sizes(load_templates(args.assembly))
+        templates = load_templates(args.assembly)
+        reports = build_report(
+            args.assembly, invocations=args.invocations_per_month, prices=prices, templates=templates
+        )
+        sizes = stack_sizes(templates)
     except AssemblyError as exc:
         raise UserError(str(exc)) from None
     if not reports:

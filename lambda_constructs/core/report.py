@@ -340,10 +340,15 @@ def is_framework_function(template: Template, logical_id: str) -> bool:
 
 
 def build_report(
-    assembly_dir: str | Path, *, invocations: float | None = None, prices: Prices = DEFAULT_PRICES
+    assembly_dir: str | Path,
+    *,
+    invocations: float | None = None,
+    prices: Prices = DEFAULT_PRICES,
+    templates: Mapping[str, Template] | None = None,
 ) -> list[FunctionReport]:
+    """One FunctionReport per function; pass ``templates`` already loaded to read the assembly only once."""
     reports = []
-    for stack, template in load_templates(assembly_dir).items():
+    for stack, template in (templates if templates is not None else load_templates(assembly_dir)).items():
         for logical_id in sorted(resources_of(template, "AWS::Lambda::Function")):
             if is_framework_function(template, logical_id):
                 continue  # aws-cdk-lib's own (S3 notifications, custom resources): not the service's

@@ -89,7 +89,6 @@ SNAPSTART_MAX_EPHEMERAL_MB = 512
 EPHEMERAL_MIN_MB, EPHEMERAL_MAX_MB = 512, 10_240
 MAX_LAYERS = 5
 HANDLER_MAX = 128
-DESCRIPTION_MAX = 256
 
 
 @jsii.implements(lambda_.IFunction)
@@ -289,7 +288,6 @@ class ProductionFunction(Construct):
                     ipv6_allowed_for_dual_stack=ipv6_allowed_for_dual_stack,
                     logging_format=logging_format,
                     levels=(application_log_level_v2, system_log_level_v2),
-                    description=description,
                 )
             )
             problems.add(code_info.package_size_problem(package_bytes))
@@ -568,9 +566,7 @@ class ProductionFunction(Construct):
         """Async invoke config on $LATEST and ``live``: the user's destinations, else our failure queue."""
         if on_failure is None and self.invocation is Invocation.ASYNC:
             queue = _cdk.secure_queue(self, "FailureQueue")
-            reason = "The function's FailureQueue is itself the onFailure destination; a dead-letter target needs no "
-            reason += "dead-letter queue or redrive of its own."
-            self._acks += [("AwsSolutions-SQS3", reason), ("Serverless-SQSRedrivePolicy", reason)]
+            self._acks += _cdk.dead_letter_target_acks("The FailureQueue (the function's onFailure destination)")
             self.failure_queue = queue
             on_failure = destinations.SqsDestination(queue)
         if on_failure is not None:
@@ -1003,7 +999,6 @@ def _surface_problems(
     ipv6_allowed_for_dual_stack: object = None,
     logging_format: object = None,
     levels: tuple[object, object],
-    description: object,
 ) -> list[Problem]:
     """The combinations AWS rejects or that fail in production (AWS Lambda developer guide)."""
     found: list[Problem | None] = []
@@ -1097,8 +1092,6 @@ def _surface_problems(
                 "log levels filter JSON logs only; keep the default JSON format",
             )
         )
-    if description is not None and isinstance(description, str) and len(description) > DESCRIPTION_MAX:
-        found.append(Problem("description", f"{len(description)} characters", f"at most {DESCRIPTION_MAX}"))
     return [p for p in found if p]
 
 

@@ -19,7 +19,7 @@ from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    pass
 
 
 @runtime_checkable
@@ -192,10 +192,6 @@ def sequence_problem(prop: str, value: object, check: type | tuple[type, ...], e
     if isinstance(value, list | tuple) and all(isinstance(v, check) for v in value):
         return None
     return Problem(prop, _cdk.short(value), expected)
-
-
-def as_list(value: Sequence[object] | None) -> list[object]:
-    return list(value or ())
 
 
 # aws-cdk-lib's own framework functions (singletons at the stack root) that our constructs cause

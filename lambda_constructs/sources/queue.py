@@ -158,9 +158,7 @@ class QueueConsumer(Construct):
     def _build_queues(
         self, queue: sqs.IQueue | None, fifo: bool, max_receive_count: int
     ) -> tuple[sqs.IQueue, sqs.IQueue | None]:
-        reason = "The DeadLetterQueue is itself the source queue's dead-letter queue; a dead-letter target needs no "
-        reason += "dead-letter queue or redrive of its own."
-        self._dlq_acks = [("AwsSolutions-SQS3", reason), ("Serverless-SQSRedrivePolicy", reason)]
+        self._dlq_acks = _cdk.dead_letter_target_acks("The DeadLetterQueue (the source queue's dead-letter queue)")
         if queue is None:
             dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=fifo)
             source = _cdk.secure_queue(
