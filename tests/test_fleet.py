@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -86,6 +89,9 @@ def test_shared_code_and_topic_work_across_stacks(tmp_path: Path) -> None:
     )
     assets = [p for p in (tmp_path / "out").iterdir() if p.name.startswith("asset.")]
     assert len(assets) == 1  # one copy of the shared code
+    for nested_stack in made["fleet"].stacks.values():  # one Asset per stack, not one per function
+        bound = [c for c in nested_stack.node.find_all() if isinstance(c, s3_assets.Asset)]
+        assert len(bound) == 1
 
 
 def test_a_bundle_too_big_for_any_stack_is_refused_whole(tmp_path: Path) -> None:
@@ -154,10 +160,34 @@ def test_default_record_keeps_placement_without_a_synth(tmp_path: Path, monkeypa
         return fleet.placement
 
     first = build([f"T{i}" for i in range(9)])  # 3 per stack: Stack1..Stack3
-    assert (tmp_path / "lambda-constructs.placement.json").is_file()
     second = build([f"T{i}" for i in range(9) if i != 1] + ["N0"])
     assert {k: second[k] for k in first if k in second} == {k: v for k, v in first.items() if k in second}
     assert second["N0"] == "Stack4"  # never into Stack1's hole
+
+
+def test_the_record_is_written_once_at_exit_without_a_synth(tmp_path: Path) -> None:
+    """A process that builds a fleet and never synthesizes still leaves the record (written at exit, once)."""
+    script = (
+        "import aws_cdk as cdk\n"
+        "from aws_cdk import aws_sns as sns\n"
+        "from lambda_constructs import FunctionFleet\n"
+        "stack = cdk.Stack(cdk.App(), 'S')\n"
+        "fleet = FunctionFleet(stack, 'F', max_resources_per_stack=10, placement_file='p.json')\n"
+        "for i in range(5):\n"
+        "    fleet.add(f'T{i}', lambda scope, id: [sns.Topic(scope, f'{id}{n}') for n in range(3)])\n"
+        "import os\n"
+        "assert not os.path.exists('p.json')  # not written at every add\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=120)
+    record = json.loads((tmp_path / "p.json").read_text())
+    assert record["fleets"]["S/F|10"]["stacks"] == {
+        "T0": "Stack1",
+        "T1": "Stack1",
+        "T2": "Stack1",
+        "T3": "Stack2",
+        "T4": "Stack2",
+    }
+    assert record["fleets"]["S/F|10"]["resources"] == {f"T{i}": 3 for i in range(5)}
 
 
 def test_a_grown_recorded_bundle_moves_with_a_warning_and_nothing_else_moves(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ stack's room is moved, with a warning.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import tempfile
@@ -82,16 +84,26 @@ class FunctionFleet(Construct):
         self._placement_path = Path(placement_file or "lambda-constructs.placement.json")
         key = f"{path}|{max_resources_per_stack}"  # a fleet re-configured with another limit starts afresh
         record, sizes = _read_record(self._placement_path, key)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.max_resources_per_stack: int = max_resources_per_stack
         self._key = key
         self._placement: dict[str, str] = record  # bundle id -> nested stack id, in placement order
         self._sizes: dict[str, int] = sizes  # bundle id -> resources it had when last placed
         self._stacks: dict[str, NestedStack] = {}
+        self._children: dict[str, int] = {}  # nested stack id -> its number of children after the last bundle
         self.resource_counts: dict[str, int] = {}  # nested stack id -> resources placed in it
         self._ids: set[str] = set()
         self._estimate = 0  # largest bundle seen: how much room a new one needs
-        self._others: dict[str, Any] | None = None
+        # room promised to recorded bundles not added yet: per stack, their recorded sizes and how many have none
+        self._reserved: dict[str, tuple[str, int | None]] = {b: (s, sizes.get(b)) for b, s in record.items()}
+        self._reserved_size: dict[str, int] = {}
+        self._reserved_unsized: dict[str, int] = {}
+        for stack_id, size in self._reserved.values():
+            self._reserve(stack_id, size, 1)
+        self._newest: str | None = None  # the recorded or placed stack with the highest number
+        for stack_id in record.values():
+            self._note_placed(stack_id)
         self.node.add_validation(_SavePlacement(self))
 
     # ------------------------------------------------------------------ public API
@@ -148,18 +160,20 @@ class FunctionFleet(Construct):
             self._sizes[id] = count
             recorded = None  # a bundle of a new size: the record changes
         self._placement[id] = stack_id
+        self._note_placed(stack_id)
         self._ids.add(id)
         self._estimate = max(self._estimate, count)
-        if recorded is None:  # a new placement is durable at once, not only when the app is synthesized
-            self._save_quietly()
+        if id in self._reserved:  # a recorded bundle is here now: its promised room is its real size
+            reserved_in, size = self._reserved.pop(id)
+            self._reserve(reserved_in, size, -1)
+        if recorded is None:  # a new placement: the record changes (written later, once; see _Pending)
+            _PENDING.mark(self)
         return result
 
     def _save_quietly(self) -> None:
         """Record the placement; keep all recorded ids (synthesis drops the removed ones)."""
         try:
-            if self._others is None:  # the other fleets in the file, read once
-                self._others = _read_others(self._placement_path, self._key)
-            _write_record(self._placement_path, self._key, self._placement, self._sizes, self._others)
+            _write_record(self._placement_path, self._key, self._placement, self._sizes)
         except OSError as error:
             from aws_cdk import Annotations
 
@@ -185,6 +199,7 @@ class FunctionFleet(Construct):
 
     def save_placement(self) -> Path:
         """Write the placement record now (synthesis does it too)."""
+        _PENDING.discard(self)
         _write_record(self._placement_path, self._key, self.placement, self._sizes)
         return self._placement_path
 
@@ -192,27 +207,34 @@ class FunctionFleet(Construct):
 
     def _open_stack_for_new_bundle(self) -> str:
         """The newest stack with room for a bundle the size of the largest seen, else a new one."""
-        used = self._stack_ids_in_order()
-        if used and self._room(used[-1]) >= self._estimate:
-            return used[-1]
+        if self._newest is not None and self._room(self._newest) >= self._estimate:
+            return self._newest
         return self._new_stack_id()
 
     def _room(self, stack_id: str, exclude: str | None = None) -> int:
         """Resources still free in ``stack_id``, keeping room for recorded bundles not added yet (at the size
-        recorded for them, else the largest bundle seen)."""
-        pending = sum(
-            self._sizes.get(b, self._estimate)
-            for b, s in self._placement.items()
-            if s == stack_id and b not in self._ids and b != exclude
-        )
+        recorded for them, else the largest bundle seen); ``exclude``'s own promise does not count."""
+        pending = self._reserved_size.get(stack_id, 0) + self._reserved_unsized.get(stack_id, 0) * self._estimate
+        if exclude in self._reserved:
+            reserved_in, size = self._reserved[exclude]
+            if reserved_in == stack_id:
+                pending -= self._estimate if size is None else size
         return self.max_resources_per_stack - self.resource_counts.get(stack_id, 0) - pending
 
-    def _stack_ids_in_order(self) -> list[str]:
-        ids = list(dict.fromkeys(self._placement.values()))
-        return sorted(ids, key=_stack_number)
+    def _reserve(self, stack_id: str, size: int | None, sign: int) -> None:
+        if size is None:
+            self._reserved_unsized[stack_id] = self._reserved_unsized.get(stack_id, 0) + sign
+        else:
+            self._reserved_size[stack_id] = self._reserved_size.get(stack_id, 0) + sign * size
+
+    def _note_placed(self, stack_id: str) -> None:
+        if self._newest is None or _stack_number(stack_id) > _stack_number(self._newest):
+            self._newest = stack_id
 
     def _new_stack_id(self) -> str:
-        numbers = [_stack_number(s) for s in self._placement.values()] + [_stack_number(s) for s in self._stacks]
+        numbers = [_stack_number(s) for s in self._stacks]
+        if self._newest is not None:
+            numbers.append(_stack_number(self._newest))
         return f"Stack{max(numbers, default=0) + 1}"
 
     def _stack(self, stack_id: str) -> NestedStack:
@@ -225,11 +247,18 @@ class FunctionFleet(Construct):
         """Run ``build`` in the stack; returns its result, the resources it added and the children it made."""
         stack = self._stack(stack_id)
         node = _cdk.node_of(stack)
-        before = len(node.children)  # children keep their insertion order: the new ones come last
+        before = self._children.get(stack_id)
+        if before is None:  # children keep their insertion order: the new ones come last
+            before = len(node.children)
         result = build(stack, id)
-        added = node.children[before:]
+        children = node.children
+        self._children[stack_id] = len(children)  # the next bundle's "before": one listing per bundle, not two
+        added = children[before:]
         count = sum(
-            1 for child in added for c in child.node.find_all() if isinstance(c, CfnElement) and _is_resource(c)
+            1
+            for child in added
+            for c in _cdk.node_of(child).find_all()
+            if isinstance(c, CfnElement) and _is_resource(c)
         )
         return result, count, [_cdk.id_of(c) for c in added]
 
@@ -238,10 +267,51 @@ class FunctionFleet(Construct):
         stack = self._stacks[stack_id]
         for child_id in added:
             stack.node.try_remove_child(child_id)
+        self._children.pop(stack_id, None)  # counted afresh by the next bundle
         if not stack.node.children:  # the stack was opened for this bundle: take it back too
             self.node.try_remove_child(stack_id)
             self.node.try_remove_child(f"{stack_id}.NestedStack")  # aws-cdk-lib's AWS::CloudFormation::Stack
             del self._stacks[stack_id]
+
+
+class _Pending:
+    """Fleets whose placement changed since their record was last written.
+
+    A new placement must outlive the process even when the app is never synthesized, but writing the
+    whole record at every ``add`` made a fleet of N bundles cost N writes of a growing file (O(N^2):
+    seconds at 1,000 bundles). So each changed record is written once: at synthesis, before any fleet
+    reads the same file (a second app built in this process sees the first one's placement), and when
+    the process exits.
+    """
+
+    def __init__(self) -> None:
+        self._fleets: dict[int, FunctionFleet] = {}
+        self._at_exit = False
+
+    def mark(self, fleet: FunctionFleet) -> None:
+        self._fleets[id(fleet)] = fleet
+        if not self._at_exit:
+            atexit.register(self.flush_all)
+            self._at_exit = True
+
+    def discard(self, fleet: FunctionFleet) -> None:
+        self._fleets.pop(id(fleet), None)
+
+    def flush(self, path: Path) -> None:
+        target = os.path.abspath(path)
+        for fleet in [f for f in self._fleets.values() if os.path.abspath(f._placement_path) == target]:
+            self.discard(fleet)
+            fleet._save_quietly()
+
+    def flush_all(self) -> None:
+        """At exit: write what is left, quietly (the jsii kernel may be gone, so no annotations)."""
+        for fleet in list(self._fleets.values()):
+            self.discard(fleet)
+            with contextlib.suppress(OSError):
+                _write_record(fleet._placement_path, fleet._key, fleet._placement, fleet._sizes)
+
+
+_PENDING = _Pending()
 
 
 def _is_resource(element: CfnElement) -> bool:
@@ -270,6 +340,7 @@ class _SavePlacement:
 
 def _read_record(path: Path, key: str) -> tuple[dict[str, str], dict[str, int]]:
     """This fleet's placement (bundle id -> stack) and recorded sizes from the placement file."""
+    _PENDING.flush(path)  # a fleet of an earlier app in this process may not have written its placement yet
     if not path.exists():
         return {}, {}
     try:
@@ -302,27 +373,15 @@ def _read_record(path: Path, key: str) -> tuple[dict[str, str], dict[str, int]]:
     return dict(stacks), {k: v for k, v in sizes.items() if k in stacks}
 
 
-def _read_others(path: Path, key: str) -> dict[str, Any]:
-    try:
-        existing = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (OSError, ValueError):
-        return {}
-    fleets = existing.get("fleets") if isinstance(existing, dict) else None
-    return {k: v for k, v in fleets.items() if k != key} if isinstance(fleets, dict) else {}
-
-
 def _write_record(
     path: Path,
     key: str,
     placement: dict[str, str],
     sizes: dict[str, int],
-    others: dict[str, Any] | None = None,
 ) -> None:
-    """Write the record: this fleet's placement beside the other fleets' (read from the file when not given)."""
+    """Write the record: this fleet's placement beside the other fleets' (read from the file)."""
     fleets: dict[str, Any] = {}
-    if others is not None:
-        fleets.update(others)
-    elif path.exists():
+    if path.exists():
         try:
             existing = json.loads(path.read_text(encoding="utf-8"))
             if isinstance(existing, dict) and isinstance(existing.get("fleets"), dict):
