@@ -60,22 +60,29 @@ for _cls, _name in ((lambda_.Code, "from_asset_image"), (lambda_.DockerImageCode
 if not getattr(lambda_.Code.from_asset, "__lambda_constructs_wrapped__", False):
     lambda_.Code.from_asset = _remembering(lambda_.Code.from_asset)  # type: ignore[method-assign]
 
-_BOUND: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+_COPIES: weakref.WeakKeyDictionary[Any, dict[int, tuple[Any, Any]]] = weakref.WeakKeyDictionary()
 
 
 def for_stack(code: Any, scope: Any) -> Any:
-    """``code`` for a function in the stack ``stack_key``: the same object the first time, a fresh copy
-    of the same asset for any other stack (an asset belongs to one stack; aws-cdk-lib otherwise fails
-    with "Asset is already associated with another stack"). The copies share one hash, so cdk.out
+    """``code`` for a function in the stack of ``scope``: the same object in the first stack that uses it,
+    one fresh copy of the same asset per other stack (an asset belongs to one stack; aws-cdk-lib otherwise
+    fails with "Asset is already associated with another stack"). The copies share one hash, so cdk.out
     and the bootstrap bucket hold the asset once."""
     if not isinstance(code, lambda_.AssetCode):
         return code
     from lambda_constructs import _cdk
 
     stack = _cdk.stack_of(scope)  # jsii hands back the same Python object for the same stack
-    first = _BOUND.setdefault(code, stack)
-    if first is stack:
-        return code
+    copies = _COPIES.setdefault(code, {})
+    if not copies:
+        copies[id(stack)] = (stack, code)
+    entry = copies.get(id(stack))
+    if entry is None or entry[0] is not stack:
+        entry = copies[id(stack)] = (stack, _copy(code))
+    return entry[1]
+
+
+def _copy(code: Any) -> Any:
     recipe = getattr(code, _FACTORY_ATTR, None)
     if recipe is None:  # made before lambda_constructs was imported: same path, default options
         return lambda_.Code.from_asset(code.path)
