@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from aws_cdk import Acknowledgment, Duration, Stack, Token, Validations
@@ -105,8 +106,9 @@ def child_path(scope: Construct, id: str) -> str:
 def validated(scope: Construct, id: str, check: Callable[[Problems], None], *, owner: object | None = None) -> str:
     """The one validation path of every construct: run ``check``, raise once, before anything is built.
 
-    ``scope`` and ``id`` are checked first (a construct scope; a non-empty string id without ``/``
-    not used by a sibling), then ``check`` collects every problem of the props. A
+    ``scope`` and ``id`` are checked first (a construct scope; a non-empty string id without ``/``),
+    then ``check`` collects every problem of the props; an id a sibling already uses is refused when the
+    construct is attached (:func:`unique_id`). A
     :class:`ConfigurationError` from a pure helper is reported at this path; any other exception
     from a check (a jsii error on a value of the wrong type) becomes a ConfigurationError too,
     so no foreign exception escapes and nothing is added to the tree.
@@ -119,12 +121,7 @@ def validated(scope: Construct, id: str, check: Callable[[Problems], None], *, o
         raise ConfigurationError(
             [Problem("id", short(id), "a non-empty string without '/'")], path_of(scope) or "<app>"
         )
-    path = child_path(scope, id)
-    if node_of(scope).try_find_child(id) is not None:
-        raise ConfigurationError(
-            [Problem("id", id, f"an id not used by another child of {path_of(scope) or 'the app'}")], path
-        )
-    problems = Problems(path)
+    problems = Problems(child_path(scope, id))
     try:
         check(problems)
     except ConfigurationError as error:  # a pure helper raised: report it at this path
@@ -139,6 +136,24 @@ def validated(scope: Construct, id: str, check: Callable[[Problems], None], *, o
         if isinstance(scope, Stack):
             object.__setattr__(owner, "_lc_stack", scope)
     return problems.path
+
+
+@contextlib.contextmanager
+def unique_id(scope: Construct, id: str) -> Iterator[None]:
+    """Around ``super().__init__(scope, id)``: an id a sibling already uses becomes a ConfigurationError.
+
+    constructs itself refuses the duplicate and adds nothing to the tree; asking first
+    (``node.try_find_child``) would cost a jsii round trip on every construct.
+    """
+    try:
+        yield
+    except RuntimeError as error:
+        if "There is already a Construct with name" not in str(error):
+            raise
+        raise ConfigurationError(
+            [Problem("id", id, f"an id not used by another child of {path_of(scope) or 'the app'}")],
+            child_path(scope, id),
+        ) from None
 
 
 def duration_problem(prop: str, value: object, *, whole_seconds: bool = True, concrete: bool = False) -> Problem | None:
@@ -179,7 +194,12 @@ def milliseconds(value: Duration) -> float | None:
     """The Duration in ms (None for a deploy-time token), read from jsii once per Duration object."""
     cached = getattr(value, "_lc_ms", False)
     if cached is False:
-        cached = None if value.is_unresolved() else value.to_milliseconds(integral=False)
+        try:  # one round trip: a token Duration either refuses the conversion or converts to a number token
+            cached = value.to_milliseconds(integral=False)
+        except RuntimeError:
+            cached = None
+        if cached is not None and is_token(cached):
+            cached = None
         object.__setattr__(value, "_lc_ms", cached)
     return typing.cast("float | None", cached)
 

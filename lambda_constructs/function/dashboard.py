@@ -64,7 +64,8 @@ class ServiceDashboard(Construct):
                 )
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         for function in functions:
             for row in function_rows(function):

@@ -181,7 +181,8 @@ class EdgeFunction(Construct):
                 problems.add(Problem("description", _cdk.short(description), "a string of at most 256 characters"))
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.event_type = event_type
         self.timeout_seconds: int = derived["timeout"]
         self.timeout = Duration.seconds(self.timeout_seconds)

@@ -293,7 +293,8 @@ class ProductionFunction(Construct):
             problems.add(code_info.package_size_problem(package_bytes))
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         assert isinstance(memory_value, Memory) and not isinstance(resolved_pc, Problem)
 
         self.invocation: Invocation = invocation

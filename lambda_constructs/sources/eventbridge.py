@@ -87,7 +87,8 @@ class EventConsumer(Construct):
             )
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.function = function
         self.rule: events.Rule
         self.alarms: list[cloudwatch.Alarm]

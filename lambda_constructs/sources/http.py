@@ -171,7 +171,8 @@ class HttpEndpoint(Construct):
             )
 
         path = _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.function = function
         self.kind = kind
         self.routes = tuple(routes)

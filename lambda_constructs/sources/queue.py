@@ -88,7 +88,8 @@ class QueueConsumer(Construct):
             )
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.function = function
         self.visibility_timeout = Duration.seconds(derived["visibility"])
         self.dead_letter_queue: sqs.IQueue | None

@@ -136,7 +136,8 @@ class RestEndpoint(Construct):
                 problems.add(limits.check_int_range(name, value, allowed))
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.function = function
         self.routes = tuple(routes)
         self.access_log_group = logs.LogGroup(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION)

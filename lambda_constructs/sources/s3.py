@@ -111,7 +111,8 @@ class S3Consumer(Construct):
             )
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.function = function
         self.bucket = bucket
         self.queue_consumer: QueueConsumer | None = None

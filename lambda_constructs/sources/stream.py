@@ -145,7 +145,8 @@ class StreamConsumer(Construct):
                 problems.add(Problem("bisect_batch_on_error", bisect_batch_on_error, "True or False"))
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.function = function
         self.on_failure_queue = _cdk.secure_queue(self, "OnFailureQueue")
         _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the stream mapping's on-failure destination")

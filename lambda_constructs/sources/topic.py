@@ -98,7 +98,8 @@ class TopicConsumer(Construct):
                 problems.add(Problem("raw_message_delivery", _cdk.short(raw_message_delivery), "True or False"))
 
         _cdk.validated(scope, id, check, owner=self)
-        super().__init__(scope, id)
+        with _cdk.unique_id(scope, id):
+            super().__init__(scope, id)
         self.function = function
         self.topic = topic
         self.queue_consumer = QueueConsumer(
