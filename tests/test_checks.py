@@ -304,3 +304,49 @@ def test_enable_checks_needs_a_construct() -> None:
 
     with pytest.raises(ConfigurationError, match=r"^enable_checks: scope='None' is invalid; allowed: a construct"):
         enable_checks(None)  # type: ignore[arg-type]
+
+
+_DEFERRED_ACKS = """
+import json, sys
+from pathlib import Path
+import aws_cdk as cdk
+from aws_cdk import Validations
+from aws_cdk import aws_lambda as lambda_
+from lambda_constructs import Invocation, ProductionFunction
+
+def build(outdir):
+    app = cdk.App(outdir=outdir)
+    stack = cdk.Stack(app, "S")
+    fn = ProductionFunction(stack, "Api", code=lambda_.Code.from_inline("def handler(e, c): return e"),
+                            handler="index.handler", p99=cdk.Duration.seconds(1), invocation=Invocation.SYNC)
+    return app, fn
+
+def acks(fn):
+    return [r for m in fn.node.metadata if m.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY for r in m.data]
+
+assert "cdk_nag" not in sys.modules
+app, fn = build("without")
+app.synth()
+assert acks(fn) == [], acks(fn)  # no cdk-nag in the process: nothing sent, nothing recorded
+
+app, fn = build("with")
+assert acks(fn) == []  # deferred while cdk_nag is not imported
+import cdk_nag
+Validations.of(app).add_plugins(cdk_nag.ServerlessChecks(app))
+try:
+    app.synth()
+except Exception as error:
+    assert "ValidationFailed" in str(error), error
+report = json.loads(Path("with/validation-report.json").read_text()) if Path("with/validation-report.json").exists() else {"pluginReports": []}
+rules = [v["ruleName"] for p in report["pluginReports"] for v in p["violations"]]
+assert not any("LambdaDLQ" in r for r in rules), rules  # applied at synthesis, before the plugin ran
+assert any("Serverless-LambdaDLQ" in r for r in acks(fn)), acks(fn)
+"""
+
+
+def test_acknowledgements_wait_for_cdk_nag(tmp_path: Path) -> None:
+    """Acknowledgements cost nothing in a process without cdk-nag and still reach a pack imported late."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", _DEFERRED_ACKS], cwd=tmp_path, check=True, timeout=180)
