@@ -337,7 +337,8 @@ try:
     app.synth()
 except Exception as error:
     assert "ValidationFailed" in str(error), error
-report = json.loads(Path("with/validation-report.json").read_text()) if Path("with/validation-report.json").exists() else {"pluginReports": []}
+written = Path("with/validation-report.json")
+report = json.loads(written.read_text()) if written.exists() else {"pluginReports": []}
 rules = [v["ruleName"] for p in report["pluginReports"] for v in p["violations"]]
 assert not any("LambdaDLQ" in r for r in rules), rules  # applied at synthesis, before the plugin ran
 assert any("Serverless-LambdaDLQ" in r for r in acks(fn)), acks(fn)

@@ -175,10 +175,15 @@ def test_the_record_is_written_once_at_exit_without_a_synth(tmp_path: Path) -> N
         "fleet = FunctionFleet(stack, 'F', max_resources_per_stack=10, placement_file='p.json')\n"
         "for i in range(5):\n"
         "    fleet.add(f'T{i}', lambda scope, id: [sns.Topic(scope, f'{id}{n}') for n in range(3)])\n"
-        "import os\n"
+        "import os, shutil\n"
         "assert not os.path.exists('p.json')  # not written at every add\n"
+        "os.mkdir('gone')\n"
+        "other = FunctionFleet(stack, 'G', placement_file='gone/p.json')\n"
+        "other.add('X', lambda scope, id: sns.Topic(scope, id))\n"
+        "shutil.rmtree('gone')  # like a temporary directory removed before the process ends\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=120)
+    assert not (tmp_path / "gone").exists()  # a removed directory is not recreated at exit
     record = json.loads((tmp_path / "p.json").read_text())
     assert record["fleets"]["S/F|10"]["stacks"] == {
         "T0": "Stack1",

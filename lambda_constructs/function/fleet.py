@@ -51,7 +51,8 @@ class FunctionFleet(Construct):
     Args:
         max_resources_per_stack: 10..500, default 450 (CloudFormation allows 500 per template;
             cross-stack references add parameters and outputs, not resources).
-        placement_file: the placement record, read at construction and written at synthesis; default
+        placement_file: the placement record, read at construction and written once: at synthesis, else
+            before another fleet reads the same file, else when the process exits; default
             ``lambda-constructs.placement.json`` in the working directory (where ``cdk synth`` runs).
             One file can hold several fleets (keyed by construct path). Commit it.
 
@@ -307,6 +308,8 @@ class _Pending:
         """At exit: write what is left, quietly (the jsii kernel may be gone, so no annotations)."""
         for fleet in list(self._fleets.values()):
             self.discard(fleet)
+            if not fleet._placement_path.parent.is_dir():  # its directory is gone (a removed temp dir): not recreated
+                continue
             with contextlib.suppress(OSError):
                 _write_record(fleet._placement_path, fleet._key, fleet._placement, fleet._sizes)
 
