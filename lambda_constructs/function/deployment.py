@@ -116,6 +116,7 @@ def build_deployment_group(function: ProductionFunction, deployment: Deployment)
             )
         )
         config = codedeploy.LambdaDeploymentConfig(function, "DeploymentConfig", traffic_routing=routing)
+    pre_hook, post_hook = _hook(deployment.pre_traffic_hook), _hook(deployment.post_traffic_hook)
     group = codedeploy.LambdaDeploymentGroup(
         function,
         "DeploymentGroup",
@@ -125,18 +126,18 @@ def build_deployment_group(function: ProductionFunction, deployment: Deployment)
         auto_rollback=codedeploy.AutoRollbackConfig(
             failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
         ),
-        pre_hook=_hook(deployment.pre_traffic_hook),
-        post_hook=_hook(deployment.post_traffic_hook),
+        pre_hook=pre_hook,
+        post_hook=post_hook,
     )
-    _cdk.acknowledge(
-        group,
-        f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{_CODEDEPLOY_POLICY}]",
-        "aws-cdk-lib always attaches AWSCodeDeployRoleForLambdaLimited to a Lambda deployment group's role: "
-        "AWS's own policy scoped to what CodeDeploy needs for Lambda (Get/UpdateAlias, DescribeAlarms).",
-    )
-    for hook in (deployment.pre_traffic_hook, deployment.post_traffic_hook):
-        if hook is not None:
-            _acknowledge_hook_grant(group, _hook(hook))
+    acks = [
+        (
+            f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{_CODEDEPLOY_POLICY}]",
+            "aws-cdk-lib always attaches AWSCodeDeployRoleForLambdaLimited to a Lambda deployment group's role: "
+            "AWS's own policy scoped to what CodeDeploy needs for Lambda (Get/UpdateAlias, DescribeAlarms).",
+        )
+    ]
+    acks += [ack for ack in (_hook_grant_ack(pre_hook), _hook_grant_ack(post_hook)) if ack is not None]
+    _cdk.acknowledge_all(group, acks)
     return group
 
 
@@ -218,15 +219,14 @@ def _hook(hook: Hook | None) -> lambda_.IFunction | None:
     return hook
 
 
-def _acknowledge_hook_grant(group: codedeploy.LambdaDeploymentGroup, hook: lambda_.IFunction | None) -> None:
-    """aws-cdk grants the group's role lambda:InvokeFunction on ``<hook arn>:*`` (every version)."""
+def _hook_grant_ack(hook: lambda_.IFunction | None) -> tuple[str, str] | None:
+    """The acknowledgement of the grant aws-cdk gives the group's role: lambda:InvokeFunction on ``<hook arn>:*``."""
     cfn = hook.node.default_child if hook is not None else None
     if not isinstance(cfn, CfnResource):
-        return  # an imported hook: no logical id to name; its finding stays visible
+        return None  # no hook, or an imported one: no logical id to name; its finding stays visible
     stack = Stack.of(cfn)
     logical_id = stack.resolve(stack.get_logical_id(cfn))
-    _cdk.acknowledge(
-        group,
+    return (
         f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>:*]",
         "aws-cdk's LambdaDeploymentGroup grants CodeDeploy invoke on every version of the traffic hook "
         "(arn:*): the hook is this deployment's own test function, invoked for the version under test.",

@@ -218,8 +218,7 @@ def acknowledge_framework_handlers(scope: Construct) -> None:
 
     for child in Stack.of(scope).node.children:
         if child.node.id.startswith(FRAMEWORK_HANDLERS):
-            for rule in FRAMEWORK_ACKNOWLEDGED:
-                _cdk.acknowledge(child, rule, _FRAMEWORK_REASON)
+            _cdk.acknowledge_all(child, [(rule, _FRAMEWORK_REASON) for rule in FRAMEWORK_ACKNOWLEDGED])
 
 
 def api_alarms(

@@ -185,17 +185,20 @@ class RestEndpoint(Construct):
                 "'Maximum integration timeout in milliseconds' (API Gateway) for this account and region first, "
                 "or the deploy fails; latency-sensitive callers still wait that long.",
             )
-        _cdk.acknowledge(
+        _cdk.acknowledge_all(
             self.rest_api,
-            "AwsSolutions-COG4",
-            "The API authorizes with IAM (SigV4) by default or the authorizer the service passes; a Cognito user "
-            "pool is one choice among several, not a requirement.",
-        )
-        _cdk.acknowledge(
-            self.rest_api,
-            "AwsSolutions-APIG3",
-            "A WAF web ACL is an organisation-level edge decision (shared ACLs, Firewall Manager); associate one "
-            "with the stage where the platform provides it.",
+            [
+                (
+                    "AwsSolutions-COG4",
+                    "The API authorizes with IAM (SigV4) by default or the authorizer the service passes; a Cognito "
+                    "user pool is one choice among several, not a requirement.",
+                ),
+                (
+                    "AwsSolutions-APIG3",
+                    "A WAF web ACL is an organisation-level edge decision (shared ACLs, Firewall Manager); associate "
+                    "one with the stage where the platform provides it.",
+                ),
+            ],
         )
         _base.warn_invocation(self, function, Invocation.SYNC, "REST")
         self.url: str = self.rest_api.url
