@@ -100,3 +100,19 @@ def example_templates(example_app: cdk.App) -> dict[str, dict[str, Any]]:
     """Every stack of the example app, synthesized once for the whole session."""
     assembly = example_app.synth()
     return {s.stack_name: s.template for s in assembly.stacks}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``LC_RECORD_TEMPLATES=<dir>``: record every synthesized template (tests/template_identity.py)."""
+    directory = os.environ.get("LC_RECORD_TEMPLATES")
+    if not directory:
+        return
+    from hypothesis import settings
+
+    from tests import template_identity
+
+    # the same examples on every run, so two recordings can be compared
+    settings.register_profile("template-identity", derandomize=True, database=None)
+    settings.load_profile("template-identity")
+    recorder = template_identity.install(Path(directory))
+    config.pluginmanager.register(template_identity.pytest_hooks(recorder), "template-identity")
