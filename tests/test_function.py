@@ -405,3 +405,12 @@ def test_a_given_role_is_granted_the_log_group() -> None:
             }
         },
     )
+
+
+@pytest.mark.parametrize("fixture", ["sync", "async_fn", "custom"])
+def test_plan_resource_count_matches_the_tree(fixture: str, request: pytest.FixtureRequest) -> None:
+    """The plan's resource count is what the build really creates (what FunctionFleet relies on)."""
+    fn, tpl = request.getfixturevalue(fixture)
+    made = [c for c in fn.node.find_all() if isinstance(c, cdk.CfnResource)]
+    assert fn.plan.resource_count == len(made)
+    assert len(tpl.find_resources("AWS::CloudWatch::Alarm")) == len(fn.plan.alarms) == len(fn.alarms)

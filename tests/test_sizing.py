@@ -189,7 +189,7 @@ def test_sizing_refuses_bad_files(data: dict[str, object], message: str) -> None
 
 
 def test_pure_modules_import_no_cdk() -> None:
-    """Sizing, limits, pricing, rules, report and the CLI start without aws-cdk-lib / jsii / Node."""
+    """Sizing, limits, pricing, plans, rules, report and the CLI start without aws-cdk-lib / jsii / Node."""
     import subprocess
     import sys
     from pathlib import Path
@@ -197,7 +197,12 @@ def test_pure_modules_import_no_cdk() -> None:
     import lambda_constructs
 
     root = Path(lambda_constructs.__file__).parent
-    pure = sorted(f"lambda_constructs.core.{p.stem}" for p in (root / "core").glob("*.py"))
+    # every module under core/, core/plans/ included
+    pure = sorted(
+        ".".join(("lambda_constructs", *p.relative_to(root).with_suffix("").parts)).removesuffix(".__init__")
+        for p in (root / "core").rglob("*.py")
+    )
+    assert "lambda_constructs.core.plans.function" in pure
     pure += [
         "lambda_constructs",
         "lambda_constructs.checks.rules",

@@ -12,17 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 
+from lambda_constructs.cli.errors import EXIT_USAGE, UserError
 from lambda_constructs.core.errors import ConfigurationError
 from lambda_constructs.core.sizing import STRATEGIES
 
-EXIT_USAGE = 2
 MAX_DAYS = 455  # CloudWatch metric retention: 15 months
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 _FUNCTION_REF = __import__("re").compile(r"^[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$")
-
-
-class UserError(Exception):
-    """An error the user can fix; printed as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):

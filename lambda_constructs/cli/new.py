@@ -6,7 +6,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from lambda_constructs.cli.main import UserError
+from lambda_constructs.cli.errors import UserError
 
 CDK_CLI_VERSION = "2.1148.1"  # the npm aws-cdk this release is tested with (package.json; a test keeps them equal)
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")

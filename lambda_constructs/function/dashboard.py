@@ -11,7 +11,7 @@ from constructs import Construct
 
 from lambda_constructs import _cdk
 from lambda_constructs.core.errors import Problem, Problems
-from lambda_constructs.function.production_function import ProductionFunction
+from lambda_constructs.function._protocol import LiveFunction, is_live_function
 
 PERIOD = Duration.minutes(1)
 
@@ -51,10 +51,10 @@ class ServiceDashboard(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, functions: Sequence[ProductionFunction], dashboard_name: str | None = None
+        self, scope: Construct, id: str, *, functions: Sequence[LiveFunction], dashboard_name: str | None = None
     ) -> None:
         def check(problems: Problems) -> None:
-            if not functions or not all(isinstance(f, ProductionFunction) for f in functions):
+            if not functions or not all(is_live_function(f) for f in functions):
                 problems.add(Problem("functions", functions, "a non-empty list of ProductionFunction"))
             if dashboard_name is not None and not (
                 isinstance(dashboard_name, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,255}", dashboard_name)
@@ -72,7 +72,7 @@ class ServiceDashboard(Construct):
                 self.dashboard.add_widgets(*row)
 
 
-def function_rows(fn: ProductionFunction) -> list[list[cloudwatch.IWidget]]:
+def function_rows(fn: LiveFunction) -> list[list[cloudwatch.IWidget]]:
     """The widgets for one function, as dashboard rows."""
     f = fn.function
     title = fn.node.path

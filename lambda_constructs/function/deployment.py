@@ -12,8 +12,9 @@ own it alone: no stack update ever writes provisioned concurrency on the alias.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import Annotations, CfnResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -23,9 +24,9 @@ from aws_cdk import aws_lambda as lambda_
 from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import Problem
-
-if TYPE_CHECKING:
-    from lambda_constructs.function.production_function import ProductionFunction
+from lambda_constructs.core.plans import function as plans
+from lambda_constructs.core.plans.common import AlarmPlan
+from lambda_constructs.function._protocol import LiveFunction, as_construct, is_live_function
 
 KINDS = ("canary", "linear", "all_at_once")
 Hook = Any  # ProductionFunction | lambda_.IFunction (a forward reference jsii cannot express)
@@ -100,8 +101,14 @@ class Deployment:
         return [p for p in found if p]
 
 
-def build_deployment_group(function: ProductionFunction, deployment: Deployment) -> codedeploy.LambdaDeploymentGroup:
-    """A deployment group on ``function.alias`` rolling back on the function's own alarms."""
+def build_deployment_group(
+    function: LiveFunction, deployment: Deployment, alarms: Sequence[AlarmPlan] | None = None
+) -> codedeploy.LambdaDeploymentGroup:
+    """A deployment group on ``function.alias`` rolling back on the function's own alarms.
+
+    ``alarms``: the rollback alarms of the function's plan (default: planned here, from the function).
+    """
+    scope = as_construct(function)
     config: codedeploy.ILambdaDeploymentConfig
     if deployment.kind == "all_at_once":
         config = codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
@@ -115,14 +122,14 @@ def build_deployment_group(function: ProductionFunction, deployment: Deployment)
                 interval=Duration.minutes(deployment.minutes), percentage=deployment.percent
             )
         )
-        config = codedeploy.LambdaDeploymentConfig(function, "DeploymentConfig", traffic_routing=routing)
+        config = codedeploy.LambdaDeploymentConfig(scope, "DeploymentConfig", traffic_routing=routing)
     pre_hook, post_hook = _hook(deployment.pre_traffic_hook), _hook(deployment.post_traffic_hook)
     group = codedeploy.LambdaDeploymentGroup(
-        function,
+        scope,
         "DeploymentGroup",
         alias=function.alias,
         deployment_config=config,
-        alarms=function.add_alarms(*rollback_alarms(function)),
+        alarms=function.add_alarms(*rollback_alarms(function, alarms)),
         auto_rollback=codedeploy.AutoRollbackConfig(
             failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
         ),
@@ -145,72 +152,47 @@ _CODEDEPLOY_POLICY = "AWSCodeDeployRoleForLambdaLimited"
 
 
 ROLLBACK_PERIOD = Duration.minutes(1)
-ROLLBACK_EVALUATION_PERIODS = 3  # M-of-N: 2 of the last 3 minutes, so one stray error does not roll back
-ROLLBACK_DATAPOINTS = 2
+ROLLBACK_EVALUATION_PERIODS = (
+    plans.ROLLBACK_EVALUATION_PERIODS
+)  # 2 of the last 3 minutes: one stray error is no rollback
+ROLLBACK_DATAPOINTS = plans.ROLLBACK_DATAPOINTS
 
 
-def rollback_alarms(function: ProductionFunction) -> list[cloudwatch.Alarm]:
+def rollback_alarms(function: LiveFunction, planned: Sequence[AlarmPlan] | None = None) -> list[cloudwatch.Alarm]:
     """Alarms that judge the new version's own traffic through ``live`` during a deployment.
 
     The function-wide Errors / Duration alarms would also see the old version (still serving most
     of the traffic during a canary) and a p99 over three invocations. These alarms read the
     alias's metrics for the version being deployed (``ExecutedVersion``), alarm on 2 of 3 one-minute
-    periods, and ignore a percentile computed from too few samples.
+    periods, and ignore a percentile computed from too few samples
+    (:func:`lambda_constructs.core.plans.function.rollback_alarms`).
     """
-    from lambda_constructs.function.production_function import DURATION_ALARM_FRACTION
-
+    scope = as_construct(function)
+    if planned is None:
+        planned = plans.rollback_alarms(_cdk.path_of(scope), _cdk.alarm_prefix(scope), function.timeout_seconds)
     dimensions = {
         "FunctionName": function.function.function_name,
         "Resource": f"{function.function.function_name}:{function.alias.alias_name}",
         "ExecutedVersion": function.version.version,
     }
 
-    def metric(name: str, statistic: str) -> cloudwatch.Metric:
+    def metric(alarm: AlarmPlan) -> cloudwatch.Metric:
         return cloudwatch.Metric(
             namespace="AWS/Lambda",
-            metric_name=name,
+            metric_name=alarm.metric,
             dimensions_map=dimensions,
-            period=ROLLBACK_PERIOD,
-            statistic=statistic,
+            period=ROLLBACK_PERIOD if alarm.period_s == 60 else _cdk.duration_seconds(alarm.period_s),
+            statistic=alarm.statistic,
         )
 
-    path = _cdk.path_of(function)
-    common = {
-        "evaluation_periods": ROLLBACK_EVALUATION_PERIODS,
-        "datapoints_to_alarm": ROLLBACK_DATAPOINTS,
-        "treat_missing_data": cloudwatch.TreatMissingData.NOT_BREACHING,
-    }
-    errors = cloudwatch.Alarm(
-        function,
-        "DeploymentErrorsAlarm",
-        alarm_name=_cdk.alarm_name(function, "DeploymentErrorsAlarm"),
-        alarm_description=f"{path}: the version being deployed raised errors in 2 of 3 minutes: CodeDeploy rolls back.",
-        metric=metric("Errors", "Sum"),
-        threshold=1,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        **common,  # type: ignore[arg-type]
-    )
-    duration = cloudwatch.Alarm(
-        function,
-        "DeploymentDurationAlarm",
-        alarm_name=_cdk.alarm_name(function, "DeploymentDurationAlarm"),
-        alarm_description=f"{path}: the version being deployed has p99 above 80% of its timeout in 2 of 3 minutes.",
-        metric=metric("Duration", "p99"),
-        threshold=function.timeout_seconds * 1000 * DURATION_ALARM_FRACTION,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluate_low_sample_count_percentile="ignore",
-        **common,  # type: ignore[arg-type]
-    )
-    return [errors, duration]
+    return [_cdk.build_alarm(scope, alarm, metric(alarm), None) for alarm in planned]
 
 
 def _hook(hook: Hook | None) -> lambda_.IFunction | None:
     """The function CodeDeploy invokes: a ProductionFunction's ``live`` alias, or the IFunction given."""
-    from lambda_constructs.function.production_function import ProductionFunction
-
-    if isinstance(hook, ProductionFunction):
+    if is_live_function(hook):
         if hook.provisioned_concurrency is not None:
-            Annotations.of(hook).add_warning_v2(
+            Annotations.of(as_construct(hook)).add_warning_v2(
                 "lambda-constructs:hook-provisioned-concurrency",
                 "this function is a CodeDeploy traffic hook: it runs a few times per deploy and needs no provisioned "
                 "concurrency; pass provisioned_concurrency=None (or invocation=Invocation.ASYNC).",

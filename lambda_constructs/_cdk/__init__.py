@@ -1,0 +1,77 @@
+"""Small CDK helpers shared by every construct family, one module per concern.
+
+- :mod:`.tokens`: tokens, durations read once, interface checks, short reprs for messages;
+- :mod:`.paths`: construct paths, nodes and stacks read once;
+- :mod:`.validation`: the one validation path (:func:`validated`, :func:`unique_id`) and its checks;
+- :mod:`.alarms`: alarms with the library's conventions;
+- :mod:`.queues`: the queues the library creates;
+- :mod:`.acknowledgements`: rule-pack acknowledgements, sent to jsii only when cdk-nag reads them.
+
+Every name is re-exported here, so ``from lambda_constructs import _cdk`` and ``_cdk.<name>`` work as
+before. The modules import each other directly (never through this package), so there is no cycle.
+"""
+
+from __future__ import annotations
+
+from lambda_constructs._cdk.acknowledgements import (
+    acknowledge,
+    acknowledge_all,
+    acknowledge_dead_letter_target,
+    dead_letter_target_acks,
+)
+from lambda_constructs._cdk.alarms import (
+    ALARM_PERIOD,
+    DURATION_ALARM_FRACTION,
+    alarm_name,
+    alarm_prefix,
+    build_alarm,
+    function_alarms,
+    make_alarm,
+    queue_depth_alarm,
+    sns_action,
+)
+from lambda_constructs._cdk.paths import child_path, id_of, node_of, path_of, stack_info, stack_of
+from lambda_constructs._cdk.queues import DLQ_RETENTION, secure_queue
+from lambda_constructs._cdk.tokens import duration_seconds, implements, is_token, milliseconds, seconds, short
+from lambda_constructs._cdk.validation import (
+    duration_problem,
+    duration_range_problem,
+    topic_problem,
+    unique_id,
+    validated,
+)
+
+__all__ = [
+    "ALARM_PERIOD",
+    "DLQ_RETENTION",
+    "DURATION_ALARM_FRACTION",
+    "acknowledge",
+    "acknowledge_all",
+    "acknowledge_dead_letter_target",
+    "alarm_name",
+    "alarm_prefix",
+    "build_alarm",
+    "child_path",
+    "dead_letter_target_acks",
+    "duration_problem",
+    "duration_range_problem",
+    "duration_seconds",
+    "function_alarms",
+    "id_of",
+    "implements",
+    "is_token",
+    "make_alarm",
+    "milliseconds",
+    "node_of",
+    "path_of",
+    "queue_depth_alarm",
+    "seconds",
+    "secure_queue",
+    "short",
+    "sns_action",
+    "stack_info",
+    "stack_of",
+    "topic_problem",
+    "unique_id",
+    "validated",
+]

@@ -1,0 +1,65 @@
+"""Rule-pack acknowledgements: sent to jsii only when cdk-nag can read them (see :func:`acknowledge_all`)."""
+
+from __future__ import annotations
+
+import sys
+
+import jsii
+from aws_cdk import Acknowledgment, Validations
+from aws_cdk import aws_sqs as sqs
+from constructs import IConstruct, IValidation
+
+from lambda_constructs._cdk.paths import node_of, stack_of
+from lambda_constructs.core.plans.common import dead_letter_target_acks
+
+
+def acknowledge_dead_letter_target(queue: sqs.IQueue, what: str) -> None:
+    """Acknowledge :func:`dead_letter_target_acks` on ``queue`` itself (``what``: the queue's role)."""
+    acknowledge_all(queue, dead_letter_target_acks(f"This queue ({what})"))
+
+
+def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
+    """Acknowledge a rule-pack finding on ``scope`` (and its children), with its reason."""
+    acknowledge_all(scope, [(rule_id, reason)])
+
+
+def acknowledge_all(scope: IConstruct, rules: list[tuple[str, str]]) -> None:
+    """Acknowledge several rule-pack findings on ``scope``, with their reasons.
+
+    The acknowledged ids are cdk-nag rules, read only by cdk-nag's validation plugins, and a Python
+    app can add such a plugin only by importing ``cdk_nag``. So while ``cdk_nag`` is not imported,
+    nothing is sent to jsii (two round trips and the node metadata saved per construct): the
+    acknowledgements wait in one validation per stack, which runs at synthesis, before the plugins
+    read them, and applies them if ``cdk_nag`` has been imported by then.
+    """
+    if not rules:
+        return
+    if "cdk_nag" in sys.modules:
+        _apply_acknowledgements(scope, rules)
+        return
+    stack = stack_of(scope)
+    pending: _PendingAcknowledgements | None = getattr(stack, "_lc_pending_acks", None)
+    if pending is None:
+        pending = _PendingAcknowledgements()
+        node_of(stack).add_validation(pending)
+        object.__setattr__(stack, "_lc_pending_acks", pending)
+    pending.entries.append((scope, rules))
+
+
+def _apply_acknowledgements(scope: IConstruct, rules: list[tuple[str, str]]) -> None:
+    Validations.of(scope).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule, reason in rules))
+
+
+@jsii.implements(IValidation)
+class _PendingAcknowledgements:
+    """A stack's acknowledgements made while cdk-nag was not imported; applied at synthesis if it is by then."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[IConstruct, list[tuple[str, str]]]] = []
+
+    def validate(self) -> list[str]:
+        if "cdk_nag" in sys.modules:
+            entries, self.entries = self.entries, []
+            for scope, rules in entries:
+                _apply_acknowledgements(scope, rules)
+        return []

@@ -1,0 +1,132 @@
+"""Alarms with the library's conventions: named, described, missing data not breaching, one SnsAction per topic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_constructs._cdk.paths import path_of, stack_info
+from lambda_constructs.core.plans import common as plans
+from lambda_constructs.core.plans import function as function_plans
+
+ALARM_PERIOD = Duration.minutes(5)
+DURATION_ALARM_FRACTION = plans.DURATION_ALARM_FRACTION
+
+
+def alarm_prefix(scope: Construct) -> str:
+    """``<stack>-<path under the stack>``: computed once per construct (four jsii round trips) and kept on it."""
+    prefix: str | None = getattr(scope, "_lc_alarm_prefix", None)
+    if prefix is None:
+        _stack, stack_name, stack_path = stack_info(scope)
+        prefix = plans.alarm_prefix(stack_name, stack_path, path_of(scope))
+        object.__setattr__(scope, "_lc_alarm_prefix", prefix)
+    return prefix
+
+
+def alarm_name(scope: Construct, suffix: str) -> str:
+    """A readable, stable alarm name: ``<stack>-<path under the stack>-<suffix>`` (CloudWatch max 255)."""
+    return plans.alarm_name(alarm_prefix(scope), suffix)
+
+
+def make_alarm(
+    scope: Construct,
+    id: str,
+    *,
+    metric: cloudwatch.IMetric,
+    threshold: float,
+    description: str,
+    topic: sns.ITopic | None,
+    comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluation_periods: int = 1,
+) -> cloudwatch.Alarm:
+    """One alarm with our conventions: named, described, missing data is not breaching."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id,
+        alarm_name=alarm_name(scope, id),
+        alarm_description=description,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=comparison,
+        evaluation_periods=evaluation_periods,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    if topic is not None:
+        alarm.add_alarm_action(sns_action(topic))
+    return alarm
+
+
+_SNS_ACTIONS: dict[int, tuple[sns.ITopic, cw_actions.SnsAction]] = {}
+
+
+def sns_action(topic: sns.ITopic) -> cw_actions.SnsAction:
+    """One SnsAction per topic, shared by every alarm that notifies it (one jsii object, not one per alarm)."""
+    entry = _SNS_ACTIONS.get(id(topic))
+    if entry is None or entry[0] is not topic:
+        entry = _SNS_ACTIONS[id(topic)] = (topic, cw_actions.SnsAction(topic))
+    return entry[1]
+
+
+def queue_depth_alarm(
+    scope: Construct, id: str, queue: sqs.IQueue, what: str, topic: sns.ITopic | None
+) -> cloudwatch.Alarm:
+    """Alarm when a dead-letter / failure queue holds any message: each one is a lost event."""
+    return make_alarm(
+        scope,
+        id,
+        metric=queue.metric_approximate_number_of_messages_visible(period=ALARM_PERIOD, statistic="Maximum"),
+        threshold=0,
+        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description=f"{what} holds messages: events failed after all retries. "
+        "Inspect them, fix the cause, then redrive.",
+        topic=topic,
+    )
+
+
+def function_alarms(
+    scope: Construct, function: Any, timeout_seconds: int, topic: sns.ITopic | None, note: str = ""
+) -> list[cloudwatch.Alarm]:
+    """Errors >= 1, Throttles >= 1 and p99 Duration > 80 % of the timeout, per 5 minutes, for ``function``."""
+    read = {
+        "Errors": function.metric_errors,
+        "Throttles": function.metric_throttles,
+        "Duration": function.metric_duration,
+    }
+    return [
+        build_alarm(scope, alarm, read[alarm.metric](period=ALARM_PERIOD, statistic=alarm.statistic), topic)
+        for alarm in function_plans.function_alarms(path_of(scope), alarm_prefix(scope), timeout_seconds, note)
+    ]
+
+
+_COMPARISONS = {
+    "GREATER_THAN_OR_EQUAL_TO_THRESHOLD": cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    "GREATER_THAN_THRESHOLD": cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+}
+
+
+def build_alarm(
+    scope: Construct, plan: plans.AlarmPlan, metric: cloudwatch.IMetric, topic: sns.ITopic | None
+) -> cloudwatch.Alarm:
+    """The alarm ``plan`` describes, on ``metric``, notifying ``topic``; missing data is not breaching."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        plan.id,
+        alarm_name=plan.name,
+        alarm_description=plan.description,
+        metric=metric,
+        threshold=plan.threshold,
+        comparison_operator=_COMPARISONS[plan.comparison],
+        evaluation_periods=plan.evaluation_periods,
+        datapoints_to_alarm=plan.datapoints_to_alarm,
+        evaluate_low_sample_count_percentile=plan.evaluate_low_sample_count_percentile,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    if topic is not None:
+        alarm.add_alarm_action(sns_action(topic))
+    return alarm
