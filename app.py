@@ -25,6 +25,7 @@ from lambda_constructs import (
     Invocation,
     Memory,
     Powertools,
+    ProductionDefaults,
     ProductionFunction,
     ProvisionedConcurrency,
     QueueConsumer,
@@ -260,6 +261,36 @@ class OrdersService(cdk.Stack):
         self.ledger_sync.connections.allow_to(database, ec2.Port.tcp(5432), "ledger sync -> database")
         self.ledger_queue = QueueConsumer(self, "LedgerQueue", function=self.ledger_sync)
 
+        # Written with plain aws-cdk-lib (as in a third-party construct): the app's ProductionDefaults
+        # injector (build_app) gives it arm64, JSON logs, a log group with retention, tracing and explicit
+        # async settings. An alarm is structural, not injectable: added here (LambdaProduction-ErrorsAlarm).
+        self.report_export = lambda_.Function(
+            self,
+            "ReportExport",
+            runtime=lambda_.Runtime.PYTHON_3_14,
+            handler="app.handler",
+            code=handler_code("report_export"),
+            memory_size=512,
+            timeout=cdk.Duration.seconds(10),
+        )
+        self.report_export.metric_errors(period=cdk.Duration.minutes(5)).create_alarm(
+            self, "ReportExportErrors", threshold=1, evaluation_periods=1
+        )
+        sync = "Invoked synchronously by the reporting job: a failure returns to the caller, nothing is queued."
+        cdk.Validations.of(self.report_export).acknowledge(
+            cdk.Acknowledgment(id="Serverless-LambdaDLQ", reason=sync),
+            cdk.Acknowledgment(id="Serverless-LambdaAsyncFailureDestination", reason=sync),
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                reason="aws-cdk-lib's default role for a plain function: the managed policy grants log writing only.",
+            ),
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="Active tracing (injected): xray:PutTraceSegments and PutTelemetryRecords support only '*'.",
+            ),
+        )
+
         # One dashboard for the service: traffic, duration vs timeout, PC utilization, cold vs warm.
         ServiceDashboard(
             self,
@@ -279,6 +310,8 @@ class OrdersService(cdk.Stack):
 
 def build_app(**app_props: object) -> cdk.App:
     app = cdk.App(**app_props)  # type: ignore[arg-type]
+    # the library's defaults on every aws_lambda.Function the library did not build (ReportExport here)
+    cdk.PropertyInjectors.of(app).add(ProductionDefaults())
     OrdersService(app, "OrdersService")
     return app
 

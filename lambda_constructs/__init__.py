@@ -19,6 +19,7 @@ from lambda_constructs.core.sizing import Memory, Sizing, timeout_seconds_from_p
 if TYPE_CHECKING:
     from lambda_constructs.checks.pack import ProductionReadinessChecks, enable_checks
     from lambda_constructs.function.dashboard import ServiceDashboard
+    from lambda_constructs.function.defaults import ProductionDefaults
     from lambda_constructs.function.deployment import Deployment
     from lambda_constructs.function.edge import EdgeFunction
     from lambda_constructs.function.fleet import FunctionFleet
@@ -40,6 +41,7 @@ _LAZY = {
     "timeout_from_p99": "function.production_function",
     "Deployment": "function.deployment",
     "Powertools": "function.powertools",
+    "ProductionDefaults": "function.defaults",
     "ServiceDashboard": "function.dashboard",
     "QueueConsumer": "sources.queue",
     "StreamConsumer": "sources.stream",
@@ -82,6 +84,7 @@ __all__ = [
     "Memory",
     "Powertools",
     "Problem",
+    "ProductionDefaults",
     "ProductionFunction",
     "ProductionReadinessChecks",
     "ProvisionedConcurrency",

@@ -100,7 +100,12 @@ def _invoked_async(template: Template, function_id: str) -> bool:
     for rule in resources_of(template, "AWS::Events::Rule").values():
         if any(function_of(template, t.get("Arn")) == function_id for t in props(rule).get("Targets") or []):
             return True
-    return bool(_invoke_configs(template, function_id))
+    # an EventInvokeConfig that ProductionDefaults added only states AWS's defaults: no evidence of async use
+    return any(
+        (c.get("Metadata") or {}).get("lambda-constructs", {}).get("injectedBy") != "ProductionDefaults"
+        for c in resources_of(template, "AWS::Lambda::EventInvokeConfig").values()
+        if function_of(template, props(c).get("FunctionName")) == function_id
+    )
 
 
 def _invoke_configs(template: Template, function_id: str) -> list[Mapping[str, Any]]:
