@@ -80,6 +80,8 @@ def test_measure_with_stubber_reads_every_metric() -> None:
             (_params("ConcurrentExecutions", True, Statistics=["Maximum"]), _point(Maximum=37.0)),
             (_params("ProvisionedConcurrencyUtilization", True, Statistics=["Maximum"]), _point(Maximum=0.82)),
             (_params("Throttles", True, Statistics=["Sum"]), _point(Sum=0.0)),
+            (_params("Duration", True, Statistics=["Average"]), _point(Average=61.5)),
+            (_params("ProvisionedConcurrencySpilloverInvocations", True, Statistics=["Sum"]), _point(Sum=3.0)),
         ]
     )
     with stub:
@@ -88,7 +90,11 @@ def test_measure_with_stubber_reads_every_metric() -> None:
     assert (sizing.p99_ms, sizing.p999_ms, sizing.sample_count) == (118.5, 301.0, 250_000)
     assert (sizing.peak_concurrency, sizing.provisioned_utilization_max) == (37.0, 0.82)
     assert sizing.window_days == 14 and sizing.measured_at == NOW
-    assert Sizing.from_dict(sizing.to_dict()).p99_ms == 118.5
+    # 250,000 in 14 days -> per 730-hour month: 250,000 / 14 x 30.4167
+    assert sizing.invocations_per_month == round(250_000 / 14 * 730 / 24, 1)
+    assert (sizing.average_duration_ms, sizing.provisioned_spillover) == (61.5, 3.0)
+    assert sizing.max_memory_used_mb is None and sizing.cold_start_rate is None  # no Logs client given
+    assert Sizing.from_dict(sizing.to_dict(), source=sizing.source) == sizing  # the new fields round-trip
 
 
 def test_measure_refuses_too_few_invocations() -> None:
@@ -262,7 +268,9 @@ def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureF
         "Thumbnailer",
         "LedgerSync",
         "Billing",
+        "ReportExport",  # a plain aws_lambda.Function, given the library's defaults by ProductionDefaults
     }  # aws-cdk-lib's BucketNotificationsHandler and VPC custom resource are left out
+    assert rows["ReportExport"].split()[2:6] == ["512", "MB", "arm64", "10"]
     assert "2..20@0.7" in rows["OrdersApi"] and "p99 120 ms" in rows["OrdersApi"]
     assert "SQS redrive" in rows["OrderWorker"] and "41 s" in rows["OrderWorker"]  # 6 x 6 s + 5 s window
     assert "stream onFailure" in rows["OrderEvents"]
@@ -334,12 +342,13 @@ def test_measure_cli_writes_the_sizing_file(
             ),
             (_params("ConcurrentExecutions", False, Statistics=["Maximum"]), _point(Maximum=9.0)),
             (_params("Throttles", False, Statistics=["Sum"]), _point(Sum=2.0)),
+            (_params("Duration", False, Statistics=["Average"]), _point(Average=400.0)),
         ]
     )
     monkeypatch.setattr(boto3, "client", lambda *a, **k: client)
     out = tmp_path / "sizing" / "orders.json"
     with stub:
-        assert main(["measure", "orders", "--days", "14", "--out", str(out)]) == 0
+        assert main(["measure", "orders", "--days", "14", "--no-logs", "--out", str(out)]) == 0
     assert f"sizing=Sizing.from_file('{out}')" in capsys.readouterr().out
     sizing = Sizing.from_file(out)
     assert (sizing.p99_ms, sizing.p999_ms, sizing.sample_count, sizing.peak_concurrency) == (1200, 2500, 5000, 9)
@@ -351,7 +360,7 @@ def test_measure_cli_too_few_invocations_is_a_one_line_error(
     client, stub = _stubbed([(_params("Invocations", False, Statistics=["Sum"]), {"Datapoints": []})])
     monkeypatch.setattr(boto3, "client", lambda *a, **k: client)
     with stub:
-        assert main(["measure", "orders"]) == 2
+        assert main(["measure", "orders", "--no-logs"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lambda-constructs measure: error: orders: 0 invocations in the last 14 days")
     assert len(err.strip().splitlines()) == 1

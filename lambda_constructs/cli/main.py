@@ -103,7 +103,13 @@ def _measure(args: argparse.Namespace) -> str:
         raise UserError("measure needs boto3: pip install 'lambda-constructs[ops]'") from None
     try:
         client = boto3.client("cloudwatch", region_name=args.region)
-        sizing = measure(client, args.function, days=args.days)
+        logs, source = None, None
+        if not args.no_logs:  # REPORT records: max memory used, cold-start rate, init duration
+            from lambda_constructs.cli.ops import log_source
+
+            source = log_source(boto3.client("lambda", region_name=args.region), args.function.partition(":")[0])
+            logs = boto3.client("logs", region_name=args.region)
+        sizing = measure(client, args.function, days=args.days, logs=logs, source=source)
     except MeasureError as exc:
         raise UserError(str(exc)) from None
     except (BotoCoreError, ClientError) as exc:
@@ -192,14 +198,21 @@ def build_parser() -> argparse.ArgumentParser:
     meas = commands.add_parser(
         "measure",
         help="measure a function's p99 in CloudWatch and write a sizing file",
-        description="Read AWS/Lambda Duration p99 and p99.9, Invocations, Throttles, ConcurrentExecutions max "
-        "and (with :ALIAS) ProvisionedConcurrencyUtilization max over the window, using your normal "
-        "AWS credential chain. Fewer than 1,000 invocations is an error, not a number.",
+        description="Read AWS/Lambda Duration p99, p99.9 and average, Invocations (and the monthly rate), "
+        "Throttles, ConcurrentExecutions max and (with :ALIAS) ProvisionedConcurrencyUtilization max and "
+        "spillover over the window, plus max memory used, cold-start rate and p99 init duration from the "
+        "REPORT records (Logs Insights), using your normal AWS credential chain. Fewer than 1,000 "
+        "invocations is an error, not a number.",
     )
     meas.add_argument("function", metavar="FUNCTION[:ALIAS]")
     meas.add_argument("--days", type=_days, default=14.0, help="window in days, up to 455 (default 14)")
     meas.add_argument("--region", default=None, help="AWS region (default: your configuration)")
     meas.add_argument("--out", metavar="sizing/NAME.json", help="write the sizing file here")
+    meas.add_argument(
+        "--no-logs",
+        action="store_true",
+        help="skip the Logs Insights query over REPORT records (max memory used, cold-start rate, init duration)",
+    )
     meas.set_defaults(run=_measure)
 
     new = commands.add_parser(
@@ -212,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("service", metavar="SERVICE_NAME", help="e.g. orders-api (a-z, 0-9, '-')")
     new.add_argument("--dir", default=None, help="target directory (default: ./SERVICE_NAME); new or empty")
     new.set_defaults(run=_new)
+
+    from lambda_constructs.cli.drift import add_parser as add_drift
+
+    add_drift(commands, UserError)
     return parser
 
 
@@ -238,8 +255,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; user errors print one line to stderr and return 2, never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from lambda_constructs.cli.drift import EXIT_DRIFT, DriftFound
+
     try:
         output = args.run(args)
+    except DriftFound as found:  # a threshold crossed: the table (or JSON) on stdout, exit 1
+        print(found.output)
+        return EXIT_DRIFT
     except (UserError, ConfigurationError) as exc:
         return _fail(args.command, str(exc).replace("\n", " "))
     except Exception as exc:  # a file or value no check foresaw: still one line (LAMBDA_CONSTRUCTS_DEBUG=1 raises)

@@ -59,8 +59,104 @@ def _stat(
     return {statistic: float(point[statistic])}
 
 
-def measure(client: Any, function: str, *, days: float = 14, now: datetime | None = None) -> Sizing:
-    """Measure ``FUNCTION[:ALIAS]`` over the last ``days``; refuse a p99 from < 1,000 invocations."""
+DAYS_PER_MONTH = 730 / 24  # AWS's pricing examples use a 730-hour month
+# Logs Insights over the REPORT records: Text logs carry @type / @maxMemoryUsed / @memorySize (both in
+# bytes: their ratio is used, not a unit) / @initDuration ("AWS Lambda Operator Guide", Useful Insights
+# queries); JSON logs carry the same figures in the platform.report event's record.metrics (MB, ms).
+REPORT_QUERY_TEXT = (
+    'filter @type = "REPORT" | stats count(*) as reports, sum(strcontains(@message, "Init Duration")) as cold, '
+    "max(@maxMemoryUsed / @memorySize) as usedFraction, pct(@initDuration, 99) as initP99"
+)
+REPORT_QUERY_JSON = (
+    'filter type = "platform.report" | stats count(*) as reports, sum(ispresent(record.metrics.initDurationMs)) '
+    "as cold, max(record.metrics.maxMemoryUsedMB / record.metrics.memorySizeMB) as usedFraction, "
+    "pct(record.metrics.initDurationMs, 99) as initP99"
+)
+QUERY_POLL_S = 1.0
+QUERY_MAX_POLLS = 120
+
+
+@dataclass(frozen=True)
+class LogSource:
+    """Where a function's REPORT records are: its log group, the format it logs in, its memory (MB)."""
+
+    log_group: str
+    log_format: str = "Text"
+    memory_mb: int | None = None
+
+
+def log_source(lambda_client: Any, name: str) -> LogSource:
+    """The function's log group (its own or /aws/lambda/NAME), log format and memory from its configuration."""
+    config = lambda_client.get_function_configuration(FunctionName=name)
+    logging = config.get("LoggingConfig") or {}
+    return LogSource(
+        log_group=logging.get("LogGroup") or f"/aws/lambda/{name}",
+        log_format=logging.get("LogFormat") or "Text",
+        memory_mb=config.get("MemorySize"),
+    )
+
+
+def report_records(
+    logs: Any, source: LogSource, start: datetime, end: datetime, *, sleep: Any = None
+) -> dict[str, float]:
+    """Cold-start rate, p99 init duration and max memory used, from the REPORT records of the window."""
+    import time
+
+    query = REPORT_QUERY_JSON if source.log_format.upper() == "JSON" else REPORT_QUERY_TEXT
+    query_id = logs.start_query(
+        logGroupName=source.log_group,
+        startTime=int(start.timestamp()),
+        endTime=int(end.timestamp()),
+        queryString=query,
+    )["queryId"]
+    for _ in range(QUERY_MAX_POLLS):
+        result = logs.get_query_results(queryId=query_id)
+        if result["status"] in ("Complete", "Failed", "Cancelled", "Timeout"):
+            break
+        (sleep or time.sleep)(QUERY_POLL_S)
+    else:
+        raise MeasureError(f"Logs Insights query on {source.log_group} did not finish in {QUERY_MAX_POLLS} s")
+    if result["status"] != "Complete":
+        raise MeasureError(f"Logs Insights query on {source.log_group}: {result['status']}")
+    rows = result.get("results") or []
+    values = {cell["field"]: cell.get("value") for cell in (rows[0] if rows else [])}
+    found: dict[str, float] = {}
+    reports = _float(values.get("reports"))
+    if reports:
+        found["cold_start_rate"] = (_float(values.get("cold")) or 0.0) / reports
+    init = _float(values.get("initP99"))
+    if init is not None:
+        found["init_duration_p99_ms"] = init
+    used = _float(values.get("usedFraction"))
+    if used is not None and source.memory_mb:
+        found["max_memory_used_mb"] = round(used * source.memory_mb, 1)
+    return found
+
+
+def _float(value: object) -> float | None:
+    try:
+        return None if value in (None, "") else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def measure(
+    client: Any,
+    function: str,
+    *,
+    days: float = 14,
+    now: datetime | None = None,
+    logs: Any = None,
+    source: LogSource | None = None,
+    sleep: Any = None,
+) -> Sizing:
+    """Measure ``FUNCTION[:ALIAS]`` over the last ``days``; refuse a p99 from < 1,000 invocations.
+
+    CloudWatch metrics give the p99 / p99.9, invocations (and the monthly rate), average duration,
+    peak concurrency, throttles and, with an alias, provisioned utilization and spillover. With
+    ``logs`` (a CloudWatch Logs client) and the function's ``source``, a Logs Insights query over the
+    REPORT records adds the max memory used, the cold-start rate and the p99 init duration.
+    """
     name, _, alias = function.partition(":")
     end = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     start = end - timedelta(days=days)
@@ -83,6 +179,13 @@ def measure(client: Any, function: str, *, days: float = 14, now: datetime | Non
             "Maximum"
         )
     throttles = _stat(client, "Throttles", dims, start, end, statistic="Sum").get("Sum", 0.0)
+    average = _stat(client, "Duration", dims, start, end, statistic="Average").get("Average")
+    spillover = None
+    if alias:
+        spillover = _stat(client, "ProvisionedConcurrencySpilloverInvocations", dims, start, end, statistic="Sum").get(
+            "Sum", 0.0
+        )
+    records = report_records(logs, source, start, end, sleep=sleep) if logs is not None and source else {}
     sizing = Sizing(
         function=function,
         p99_ms=percentiles["p99"],
@@ -93,6 +196,10 @@ def measure(client: Any, function: str, *, days: float = 14, now: datetime | Non
         measured_at=end,
         provisioned_utilization_max=utilization,
         source=f"cloudwatch ({int(throttles)} throttles in window)",
+        invocations_per_month=round(invocations / days * DAYS_PER_MONTH, 1),
+        average_duration_ms=average,
+        provisioned_spillover=spillover,
+        **records,
     )
     return sizing
 

@@ -348,6 +348,13 @@ class Sizing:
     measured_at: datetime
     source: str | None = None
     provisioned_utilization_max: float | None = None
+    # traffic, recorded by `measure` since 0.3 (older files load without them): per function cost and drift
+    invocations_per_month: float | None = None
+    average_duration_ms: float | None = None
+    max_memory_used_mb: float | None = None  # the largest "Max Memory Used" of the REPORT records
+    cold_start_rate: float | None = None  # REPORT records with an Init Duration / all REPORT records
+    init_duration_p99_ms: float | None = None
+    provisioned_spillover: float | None = None  # ProvisionedConcurrencySpilloverInvocations, sum over the window
 
     @staticmethod
     def from_file(path: str | os.PathLike[str]) -> Sizing:
@@ -411,10 +418,16 @@ class Sizing:
             )
         )
         problems.append(_positive(f"{prop}.window_days", data["window_days"]))
-        for optional in ("peak_concurrency", "provisioned_utilization_max"):
+        for optional in ("peak_concurrency", "provisioned_utilization_max", *TRAFFIC_FIELDS):
             value = data.get(optional)
             if value is not None and _non_negative(f"{prop}.{optional}", value) is not None:
                 problems.append(_non_negative(f"{prop}.{optional}", value))
+        rate = data.get("cold_start_rate")
+        if isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 1:
+            problems.append(Problem(f"{prop}.cold_start_rate", rate, "a fraction 0..1 (cold starts / invocations)"))
+        memory = data.get("max_memory_used_mb")
+        if isinstance(memory, int | float) and not isinstance(memory, bool) and memory > limits.MEMORY_MAX_MB:
+            problems.append(Problem(f"{prop}.max_memory_used_mb", memory, f"<= {limits.MEMORY_MAX_MB} MB"))
         found = [p for p in problems if p]
         if found:
             raise ConfigurationError(found)
@@ -429,9 +442,11 @@ class Sizing:
             measured_at=measured_at,
             source=source,
             provisioned_utilization_max=_opt_float(data.get("provisioned_utilization_max")),
+            **{name: _opt_float(data.get(name)) for name in TRAFFIC_FIELDS},
         )
 
     def to_dict(self) -> dict[str, Any]:
+        traffic = {name: getattr(self, name) for name in TRAFFIC_FIELDS if getattr(self, name) is not None}
         return {
             "function": self.function,
             "p99_ms": self.p99_ms,
@@ -441,11 +456,22 @@ class Sizing:
             "peak_concurrency": self.peak_concurrency,
             "provisioned_utilization_max": self.provisioned_utilization_max,
             "measured_at": self.measured_at.isoformat(),
+            **traffic,
         }
 
     def age_days(self, now: datetime | None = None) -> float:
         now = now or datetime.now(UTC)
         return (now - self.measured_at).total_seconds() / 86_400
+
+
+TRAFFIC_FIELDS = (
+    "invocations_per_month",
+    "average_duration_ms",
+    "max_memory_used_mb",
+    "cold_start_rate",
+    "init_duration_p99_ms",
+    "provisioned_spillover",
+)
 
 
 def _positive(prop: str, value: object) -> Problem | None:
