@@ -430,3 +430,17 @@ def test_cloudwatch_mode_measures_each_deployed_function(
     }
     api = next(f for f in data["functions"] if f["function"] == "Api")
     assert api["sizing_file"] == "cloudwatch (0 throttles in window)"
+
+
+# ---------------------------------------------------------------- sizing files: old and new
+
+
+def test_old_sizing_files_load_and_new_fields_are_checked() -> None:
+    old = {"function": "a", "p99_ms": 100, "sample_count": 1000, "window_days": 14, "measured_at": NOW.isoformat()}
+    sizing = Sizing.from_dict(old)
+    assert sizing.invocations_per_month is None and sizing.cold_start_rate is None
+    assert "cold_start_rate" not in sizing.to_dict()  # an old file written back stays an old file
+    with pytest.raises(ConfigurationError, match=r"sizing.cold_start_rate=1.5 is invalid; allowed: a fraction 0\.\.1"):
+        Sizing.from_dict({**old, "cold_start_rate": 1.5})
+    with pytest.raises(ConfigurationError, match=r"sizing.max_memory_used_mb=-1 is invalid"):
+        Sizing.from_dict({**old, "max_memory_used_mb": -1})

@@ -119,7 +119,11 @@ def test_new_writes_a_service_whose_own_tests_pass(tmp_path: Path) -> None:
     } <= files
     app = (target / "app.py").read_text()
     assert 'ServiceStack(app, "OrdersApi")' in app and 'Powertools(service="orders-api")' in app
-    assert "{{" not in "".join(p.read_text() for p in target.rglob("*") if p.is_file())
+    # every placeholder replaced (GitHub Actions' own ${{ ... }} expressions stay)
+    assert not re.search(r"(?<!\$)\{\{", "".join(p.read_text() for p in target.rglob("*") if p.is_file()))
+    drift = (target / ".github/workflows/drift.yml").read_text()
+    assert "schedule:" in drift and "lambda-constructs drift cdk.out --cloudwatch" in drift
+    assert f"lambda-constructs[ops]=={lambda_constructs.__version__}" in drift
     makefile = (target / "Makefile").read_text()
     assert f"lambda-constructs=={lambda_constructs.__version__}" in makefile
     assert "synth: setup" in makefile and "test: setup" in makefile

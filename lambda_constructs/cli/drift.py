@@ -83,9 +83,10 @@ def run(args: argparse.Namespace, user_error: type[Exception]) -> str:
     if not reports:
         raise user_error(f"{args.assembly} has no Lambda functions")
     functions = [(r, templates[r.stack]["Resources"][r.logical_id]) for r in reports]
+    unmatched: list[Any] = []
     if args.cloudwatch:  # measured by deployed name: each measurement belongs to its function already
         measured = _measure_all(functions, args, user_error)
-        pairs, unmatched = [(fn, measured.get(id(fn))) for fn, _ in functions], []
+        pairs = [(fn, measured.get(id(fn))) for fn, _ in functions]
     else:
         pairs, unmatched = match(functions, _load_dir(Path(args.sizing), user_error))
     rows = []

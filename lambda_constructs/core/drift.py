@@ -348,7 +348,7 @@ def format_table(rows: Sequence[DriftRow], unmatched: Sequence[Sizing] = ()) -> 
         else:
             body.append((row.stack, row.function, row.status, "-", "-", f"{row.timeout_s} s, {row.memory_mb} MB", "-"))
     widths = [max(len(x) for x in col) for col in zip(header, *body, strict=False)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in body]
     fixes = [f"{row.function}: {f.check}: {f.fix}" for row in rows for f in row.findings]
