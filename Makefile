@@ -21,6 +21,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
 	$(VENV)/bin/python -m pip install --quiet -e '.[ops]' --group dev
+	@# an editable install leaves out the wheel's start-up hook (Node.js 22+ for jsii whatever is imported first)
+	cp lambda_constructs_node.pth "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed

@@ -15,8 +15,10 @@ python - "$wheel" dist/*.tar.gz <<'PY'
 import sys, tarfile, zipfile
 wheel, sdist = sys.argv[1], sys.argv[2]
 names = zipfile.ZipFile(wheel).namelist()
-outside = [n for n in names if not n.startswith(("lambda_constructs/", "lambda_constructs-"))]
+hook = {"_lambda_constructs_node.py", "lambda_constructs_node.pth"}  # Node.js 22+ for jsii, any import order
+outside = [n for n in names if not n.startswith(("lambda_constructs/", "lambda_constructs-")) and n not in hook]
 assert not outside, f"wheel holds more than the library: {outside}"
+assert hook <= set(names), f"wheel lacks the start-up hook {hook - set(names)}"
 assert "lambda_constructs/py.typed" in names and "lambda_constructs/cli/starter/Makefile" in names
 assert not [n for n in names if n.startswith("lambda_constructs/") and "/tests/" in n.split("starter")[0]]
 members = tarfile.open(sdist).getnames()
