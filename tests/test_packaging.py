@@ -15,7 +15,8 @@ import pytest
 import lambda_constructs
 from lambda_constructs._node import MIN_NODE_MAJOR, choose_node
 from lambda_constructs.cli import main
-from lambda_constructs.cli.new import CDK_CLI_VERSION, generate, stack_name
+from lambda_constructs.cli.new import CDK_CLI_VERSION, generate, logical_id, requirement, stack_name
+from lambda_constructs.core.pricing import DEFAULT_PRICES, SECONDS_PER_MONTH
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -109,32 +110,96 @@ def test_new_writes_a_service_whose_own_tests_pass(tmp_path: Path) -> None:
         "Makefile",
         "cdk.json",
         "package.json",
+        "pyproject.toml",
         "requirements.txt",
+        "requirements-dev.txt",
         ".gitignore",
         ".github/workflows/ci.yml",
+        ".github/dependabot.yml",
+        "events/api-get-items.json",
+        "events/api-post-item.json",
+        "events/worker-batch.json",
         "handlers/api/app.py",
         "handlers/worker/app.py",
+        "tests/conftest.py",
         "tests/test_service.py",
+        "tests/test_handlers.py",
         "README.md",
     } <= files
     app = (target / "app.py").read_text()
-    assert 'ServiceStack(app, "OrdersApi")' in app and 'Powertools(service="orders-api")' in app
+    assert 'ServiceStack(app, "OrdersApi")' in app and 'SERVICE = "orders-api"' in app
     # every placeholder replaced (GitHub Actions' own ${{ ... }} expressions stay)
     assert not re.search(r"(?<!\$)\{\{", "".join(p.read_text() for p in target.rglob("*") if p.is_file()))
     drift = (target / ".github/workflows/drift.yml").read_text()
     assert "schedule:" in drift and "lambda-constructs drift cdk.out --cloudwatch" in drift
-    assert f"lambda-constructs[ops]=={lambda_constructs.__version__}" in drift
+    assert "lambda-constructs==" not in drift  # the library comes from requirements.txt, wherever it was installed from
+    # the dependency is where pip, Dependabot and Renovate look, from where this library came (here: editable)
+    assert requirement() in (target / "requirements.txt").read_text().splitlines()
+    assert "-r requirements.txt" in (target / "requirements-dev.txt").read_text()
     makefile = (target / "Makefile").read_text()
-    assert f"lambda-constructs=={lambda_constructs.__version__}" in makefile
-    assert "synth: setup" in makefile and "test: setup" in makefile
+    assert "LAMBDA_CONSTRUCTS" not in makefile and "-r requirements-dev.txt" in makefile
+    assert "ci: test synth" in makefile and "run: make ci" in (target / ".github/workflows/ci.yml").read_text()
 
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"]
+    run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--snapshot-update", "tests"]
     first = subprocess.run(run, cwd=target, capture_output=True, text=True, env=env, timeout=300)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "4 passed, 1 skipped" in first.stdout  # the snapshot is recorded on the first run
-    assert (target / "tests" / "snapshots" / "OrdersApi.json").is_file()
-    # (`make package` runs the generated service's own `make test` twice: recording, then comparing)
+    assert re.search(r"\b24 passed\b", first.stdout) and "1 snapshot generated" in first.stdout, first.stdout
+    (snapshot,) = (target / "tests" / "__snapshots__" / "test_service").glob("*.json")
+    template = json.loads(snapshot.read_text())
+    # the README's `sam local invoke` names real function logical ids, and its idle cost is the template's
+    readme = (target / "README.md").read_text()
+    functions = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
+    for name in ("Api", "Worker"):
+        logical = logical_id(name, "Function", "Resource")
+        assert logical in functions and f"OrdersApi.template.json {logical} -e events/" in readme
+    memory = functions[logical_id("Api", "Function", "Resource")]["Properties"]["MemorySize"]
+    aliases = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Alias"]
+    provisioned = sum(
+        a.get("ProvisionedConcurrencyConfig", {}).get("ProvisionedConcurrentExecutions", 0) for a in aliases
+    )
+    monthly = provisioned * memory / 1024 * DEFAULT_PRICES.arm64.provisioned_gb_s * SECONDS_PER_MONTH
+    assert f"**${monthly:.2f} a month**" in readme and provisioned == 1
+    # (`make package` runs the generated service as its README and CI say, in a clean virtualenv with the wheel)
+
+
+@pytest.mark.parametrize(
+    ("info", "expected"),
+    [
+        (None, "lambda-constructs==9.1.0"),
+        (
+            {"url": "file:///tmp/dist/lambda_constructs-9.1.0-py3-none-any.whl", "archive_info": {}},
+            "lambda-constructs @ file:///tmp/dist/lambda_constructs-9.1.0-py3-none-any.whl  # 9.1.0",
+        ),
+        ({"url": "file:///src/lc", "dir_info": {"editable": True}}, "-e /src/lc  # 9.1.0, editable"),
+        ({"url": "file:///src/lc", "dir_info": {}}, "lambda-constructs @ file:///src/lc  # 9.1.0"),
+        (
+            {
+                "url": "https://github.com/o/lc.git",
+                "vcs_info": {"vcs": "git", "commit_id": "ab12", "requested_revision": "main"},
+            },
+            "lambda-constructs @ git+https://github.com/o/lc.git@ab12  # 9.1.0",
+        ),
+        (
+            {"url": "https://example.com/lc.tar.gz", "archive_info": {}, "subdirectory": "py"},
+            "lambda-constructs @ https://example.com/lc.tar.gz#subdirectory=py  # 9.1.0",
+        ),
+    ],
+)
+def test_the_requirement_points_where_the_library_came_from(
+    info: dict[str, object] | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PEP 610's direct_url.json: absent for an index install (PyPI or a private index), else the origin."""
+
+    class Dist:
+        version = "9.1.0"
+
+        def read_text(self, name: str) -> str | None:
+            assert name == "direct_url.json"
+            return None if info is None else json.dumps(info)
+
+    monkeypatch.setattr("lambda_constructs.cli.new.metadata.distribution", lambda _name: Dist())
+    assert requirement() == expected
 
 
 @pytest.mark.parametrize(

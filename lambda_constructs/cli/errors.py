@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 
 class UserError(Exception):
-    """An error the user can fix; printed as one line, exit code 2."""
+    """Bad usage the user can fix (an argument, an input file's content): one line, exit code 2."""
+
+
+class CommandFailed(Exception):
+    """A failure at run time (AWS, credentials, I/O): one line, exit code 1."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
@@ -21,6 +22,7 @@ from lambda_constructs import (
 )
 
 HANDLERS = Path(__file__).parent / "handlers"
+SERVICE = "{{service}}"
 
 
 def code(name: str) -> lambda_.Code:
@@ -28,9 +30,10 @@ def code(name: str) -> lambda_.Code:
 
 
 class ServiceStack(cdk.Stack):
-    def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
-        super().__init__(scope, id, **kwargs)
-        alarms = sns.Topic(self, "Alarms", enforce_ssl=True)
+    def __init__(self, scope: Construct, id: str, *, env: cdk.Environment | None = None) -> None:
+        super().__init__(scope, id, env=env, description=f"{SERVICE}: HTTP API and queue worker")
+        self.alarms = sns.Topic(self, "Alarms", enforce_ssl=True)
+        self._subscribe_alarm_email(self.alarms)
 
         # Measure p99 in production (lambda-constructs measure) and update it: timeout = 3 x p99.
         self.api = ProductionFunction(
@@ -39,10 +42,11 @@ class ServiceStack(cdk.Stack):
             code=code("api"),
             handler="app.handler",
             p99=cdk.Duration.millis(200),
-            powertools=Powertools(service="{{service}}"),
-            alarm_topic=alarms,
+            powertools=Powertools(service=SERVICE),
+            alarm_topic=self.alarms,
         )
-        HttpEndpoint(self, "HttpApi", function=self.api, routes=("GET /items", "POST /items"))
+        self.http = HttpEndpoint(self, "HttpApi", function=self.api, routes=("GET /items", "POST /items"))
+        cdk.CfnOutput(self, "ApiUrl", value=self.http.url, description="the HTTP API's base URL")
 
         self.worker = ProductionFunction(
             self,
@@ -51,15 +55,36 @@ class ServiceStack(cdk.Stack):
             handler="app.handler",
             p99=cdk.Duration.seconds(1),
             invocation=Invocation.QUEUE,
-            powertools=Powertools(service="{{service}}"),
-            alarm_topic=alarms,
+            powertools=Powertools(service=SERVICE),
+            alarm_topic=self.alarms,
         )
         self.jobs = QueueConsumer(self, "Jobs", function=self.worker)
+        cdk.CfnOutput(self, "JobsQueueUrl", value=self.jobs.queue.queue_url, description="send jobs here")
         ServiceDashboard(self, "Dashboard", functions=[self.api, self.worker])
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic_arn, description="every alarm notifies this")
+
+    def _subscribe_alarm_email(self, topic: sns.Topic) -> None:
+        """`cdk deploy --parameters AlarmEmail=you@example.com` subscribes an address (it must confirm)."""
+        email = cdk.CfnParameter(
+            self,
+            "AlarmEmail",
+            type="String",
+            default="",
+            allowed_pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            constraint_description="an e-mail address, or empty for no subscription",
+            description="e-mail address that receives the alarms (empty: none)",
+        )
+        wanted = cdk.CfnCondition(
+            self, "HasAlarmEmail", expression=cdk.Fn.condition_not(cdk.Fn.condition_equals(email.value_as_string, ""))
+        )
+        subscription = sns.CfnSubscription(
+            self, "AlarmEmailSubscription", topic_arn=topic.topic_arn, protocol="email", endpoint=email.value_as_string
+        )
+        subscription.cfn_options.condition = wanted
 
 
-def build_app(**props: object) -> cdk.App:
-    app = cdk.App(**props)  # type: ignore[arg-type]
+def build_app(context: dict[str, Any] | None = None) -> cdk.App:
+    app = cdk.App(context=context)
     ServiceStack(app, "{{stack}}")
     enable_checks(app)  # production-readiness rules for every Lambda: synth fails on a finding
     return app
