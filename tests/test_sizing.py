@@ -167,7 +167,8 @@ def test_sizing_round_trip(tmp_path: Path) -> None:
     assert sizing.p99_ms == 120.0
     assert sizing.measured_at == datetime(2026, 11, 20, 10, tzinfo=UTC)
     assert sizing.age_days(datetime(2026, 12, 20, 10, tzinfo=UTC)) == 30
-    assert Sizing.from_dict(sizing.to_dict()) == Sizing.from_dict(_sizing())
+    assert Sizing.from_dict(sizing.to_dict()) == sizing  # every field survives, the source and throttles too
+    assert sizing.source == str(path) and sizing.to_dict()["source"] == str(path)
 
 
 @pytest.mark.parametrize(

@@ -1,24 +1,51 @@
-"""The ``lambda-constructs`` command: report, right-size, measure.
+"""The ``lambda-constructs`` command: report, right-size, measure, new.
 
-User errors (bad arguments, unreadable files, too few samples) print one line to stderr and
-exit 2; there is never a traceback for them.
+Conventions, the same for every command (tests/test_cli.py holds each command to them):
+
+- exit 0 on success; 2 for bad usage (an argument or input file the user must change: argparse's
+  own errors, `UserError`, [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError]); 1 for a failure
+  at run time (`CommandFailed`: AWS, credentials, reading or writing files). Both print one
+  line to stderr, ``lambda-constructs COMMAND: error: ...``, never a traceback
+  (``LAMBDA_CONSTRUCTS_DEBUG=1`` re-raises);
+- ``--json`` prints one JSON document on stdout instead of text (an error is then a JSON object on
+  stderr); ``--version`` and ``--help`` work on every command;
+- tables fit the terminal's width when stdout is a terminal.
+
+A new command is one function taking the parsed arguments and returning text or a `Result`,
+registered in `build_parser()` with ``commands.add_parser(...)`` and ``set_defaults(run=...)``:
+it gets ``--json`` and ``--version`` from the shared parent parser.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
+import re
+import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from lambda_constructs.cli.errors import EXIT_USAGE, UserError
+from lambda_constructs.cli.errors import EXIT_FAILURE, EXIT_USAGE, CommandFailed, UserError
 from lambda_constructs.core.errors import ConfigurationError
 from lambda_constructs.core.sizing import STRATEGIES
 
+__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "CommandFailed", "Result", "UserError", "build_parser", "main"]
+
 MAX_DAYS = 455  # CloudWatch metric retention: 15 months
 PLOT_FORMATS = (".png", ".svg", ".pdf")
-_FUNCTION_REF = __import__("re").compile(r"^[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$")
+_FUNCTION_REF = re.compile(r"^[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$")
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command produced: ``text`` for people, ``data`` (JSON-serializable) for ``--json``."""
+
+    text: str
+    data: Any
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,28 +53,34 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _report(args: argparse.Namespace) -> str:
+def terminal_width() -> int | None:
+    """The terminal's columns when stdout is one (or ``$COLUMNS`` is set); None when piped: no wrapping."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def _report(args: argparse.Namespace) -> Result:
     from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices
     from lambda_constructs.core.report import (
         AssemblyError,
         build_report,
-        format_json,
         format_markdown,
         format_stacks,
         format_table,
         load_templates,
+        report_data,
         stack_sizes,
     )
 
     prices = DEFAULT_PRICES
     if args.prices:
-        import json
         from pathlib import Path
 
         try:
             prices = Prices.from_dict(json.loads(Path(args.prices).read_text(encoding="utf-8")))
         except OSError as exc:
-            raise UserError(f"cannot read {args.prices}: {exc.strerror or exc}") from None
+            raise CommandFailed(f"cannot read {args.prices}: {exc.strerror or exc}") from None
         except ValueError as exc:  # JSON and UTF-8 errors are ValueErrors too
             raise UserError(f"{args.prices}: {exc}") from None
     try:
@@ -57,17 +90,21 @@ def _report(args: argparse.Namespace) -> str:
         )
         sizes = stack_sizes(templates)
     except AssemblyError as exc:
-        raise UserError(str(exc)) from None
+        raise CommandFailed(str(exc)) from None
     if not reports:
-        raise UserError(f"{args.assembly} has no Lambda functions (stacks: {', '.join(sizes) or 'none'})")
+        raise CommandFailed(f"{args.assembly} has no Lambda functions (stacks: {', '.join(sizes) or 'none'})")
+    data = report_data(reports, sizes)
     if args.format == "json":
-        return format_json(reports)
+        return Result(json.dumps(data, indent=2, sort_keys=True), data)
     if args.format == "markdown":
-        return format_markdown(reports) + "\n\n" + format_stacks(sizes, markdown=True)
-    return format_table(reports) + "\n\n" + format_stacks(sizes)
+        return Result(format_markdown(reports) + "\n\n" + format_stacks(sizes, markdown=True), data)
+    width = terminal_width()
+    return Result(format_table(reports, width=width) + "\n\n" + format_stacks(sizes), data)
 
 
-def _right_size(args: argparse.Namespace) -> str:
+def _right_size(args: argparse.Namespace) -> Result:
+    from dataclasses import asdict
+
     from lambda_constructs.cli.ops import format_right_size, plot, right_size
 
     if args.plot and not str(args.plot).lower().endswith(PLOT_FORMATS):
@@ -78,18 +115,24 @@ def _right_size(args: argparse.Namespace) -> str:
         except ImportError:
             raise UserError("--plot needs matplotlib: pip install 'lambda-constructs[ops]'") from None
     rows, chosen = right_size(args.power_tuning, strategy=args.strategy, weight=args.weight)
-    text = format_right_size(rows, chosen, args.strategy)
+    text = format_right_size(rows, chosen, args.strategy, width=terminal_width())
     if args.plot:
         try:
             plot(rows, chosen, args.plot)
         except OSError as exc:
-            raise UserError(f"cannot write {args.plot}: {exc.strerror or exc}") from None
+            raise CommandFailed(f"cannot write {args.plot}: {exc.strerror or exc}") from None
         text += f"\nplot written to {args.plot}"
-    return text
+    data = {
+        "strategy": args.strategy,
+        "weight": args.weight,
+        "memory_mb": chosen.memory_mb,
+        "rows": [asdict(r) for r in rows],
+        "plot": args.plot,
+    }
+    return Result(text, data)
 
 
-def _measure(args: argparse.Namespace) -> str:
-    import json
+def _measure(args: argparse.Namespace) -> Result:
     from pathlib import Path
 
     if not _FUNCTION_REF.match(args.function):
@@ -111,39 +154,75 @@ def _measure(args: argparse.Namespace) -> str:
             logs = boto3.client("logs", region_name=args.region)
         sizing = measure(client, args.function, days=args.days, logs=logs, source=source)
     except MeasureError as exc:
-        raise UserError(str(exc)) from None
-    except (BotoCoreError, ClientError) as exc:
-        raise UserError(f"CloudWatch: {exc}") from None
-    text = json.dumps({k: v for k, v in sizing.to_dict().items()}, indent=2)
+        raise CommandFailed(str(exc)) from None
+    except (BotoCoreError, ClientError) as exc:  # credentials, permissions, network, region
+        raise CommandFailed(f"CloudWatch: {exc}") from None
+    data = sizing.to_dict()
+    text = json.dumps(data, indent=2)
     if args.out:
         try:
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             Path(args.out).write_text(text + "\n")
         except OSError as exc:
-            raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-        return f"{text}\nwritten to {args.out}: use ProductionFunction(..., sizing=Sizing.from_file({args.out!r}))"
-    return text
+            raise CommandFailed(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        return Result(
+            f"{text}\nwritten to {args.out}: use ProductionFunction(..., sizing=Sizing.from_file({args.out!r}))",
+            {**data, "written_to": args.out},
+        )
+    return Result(text, data)
 
 
-def _new(args: argparse.Namespace) -> str:
+def _new(args: argparse.Namespace) -> Result:
     from pathlib import Path
 
     from lambda_constructs.cli.new import generate, stack_name
 
     directory = Path(args.dir or args.service)
     written = generate(args.service, directory)
-    return (
+    text = (
         f"created {args.service} in {directory}/ ({len(written)} files): stack {stack_name(args.service)}, "
-        f"an HTTP API and a queue worker.\nnext: cd {directory} && git init && make test && make synth"
+        f"an HTTP API and a queue worker.\nnext: cd {directory} && git init && make snapshot && make ci "
+        "(its README says more)"
     )
+    data = {
+        "service": args.service,
+        "stack": stack_name(args.service),
+        "directory": str(directory),
+        "files": sorted(str(p.relative_to(directory)) for p in written),
+    }
+    return Result(text, data)
+
+
+class _Commands(argparse._SubParsersAction):
+    """``add_parser`` with the options every command shares (``--json``, ``--version``)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        kwargs.setdefault("parents", [_common()])
+        return super().add_parser(name, **kwargs)
+
+
+def _version() -> str:
+    from lambda_constructs import __version__
+
+    return f"lambda-constructs {__version__}"
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print one JSON document on stdout instead of text")
+    common.add_argument("--version", action="version", version=_version(), help="print the version and exit")
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lambda-constructs",
         description="Close the loop on production Lambda sizing: measure p99 in CloudWatch, "
-        "right-size memory from Power Tuning results, and report what a cdk.out deploys.",
+        "right-size memory from Power Tuning results, report what a cdk.out deploys, and start a service.",
+        epilog="Exit status: 0 success, 1 a failure at run time (AWS, credentials, files), 2 bad usage.",
     )
+    parser.add_argument("--version", action="version", version=_version(), help="print the version and exit")
+    parser.register("action", "parsers", _Commands)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     report = commands.add_parser(
@@ -151,14 +230,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="describe every Lambda function in a synthesized cloud assembly",
         description="Read cdk.out and print, per function: memory, architecture, timeout and the p99 it "
         "came from, alias, provisioned concurrency, reserved concurrency, failure path, SQS "
-        "visibility timeout, alarm count and (with --invocations-per-month) a monthly cost estimate.",
+        "visibility timeout, alarm count and (with --invocations-per-month) a monthly cost estimate; "
+        "then the resources of every stack against CloudFormation's 500.",
     )
     report.add_argument("assembly", nargs="?", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
     report.add_argument(
         "--format",
         choices=("table", "json", "markdown"),
         default="table",
-        help="output format (default: table; markdown for CI comments)",
+        help="output format (default: table; markdown for CI comments; json is the same as --json)",
     )
     report.add_argument(
         "--invocations-per-month",
@@ -184,15 +264,26 @@ def build_parser() -> argparse.ArgumentParser:
         "and x86_64, which strategies pick it) and the pick of --strategy, exactly as "
         "Memory.from_power_tuning picks it.",
     )
-    size.add_argument("power_tuning", metavar="POWER_TUNING.json", help="the state machine's output (with stats)")
-    size.add_argument("--strategy", choices=STRATEGIES, default="cost")
+    size.add_argument(
+        "power_tuning",
+        metavar="POWER_TUNING.json",
+        help="the Power Tuning state machine's output (with its stats: includeOutputResults)",
+    )
+    size.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="cost",
+        help="cost: the cheapest size; speed: the fastest; balanced: both, weighed by --weight (default: cost)",
+    )
     size.add_argument(
         "--weight",
         type=float,
         default=0.5,
         help="balanced strategy weight, 0..1 (1 = all cost, 0 = all speed; default 0.5)",
     )
-    size.add_argument("--plot", metavar="PNG", help="write a cost/duration plot with the pick marked")
+    size.add_argument(
+        "--plot", metavar="PNG", help="write a cost/duration plot with the pick marked (.png, .svg or .pdf)"
+    )
     size.set_defaults(run=_right_size)
 
     meas = commands.add_parser(
@@ -204,10 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
         "REPORT records (Logs Insights), using your normal AWS credential chain. Fewer than 1,000 "
         "invocations is an error, not a number.",
     )
-    meas.add_argument("function", metavar="FUNCTION[:ALIAS]")
+    meas.add_argument(
+        "function", metavar="FUNCTION[:ALIAS]", help="the function's name, optionally with its alias (orders:live)"
+    )
     meas.add_argument("--days", type=_days, default=14.0, help="window in days, up to 455 (default 14)")
     meas.add_argument("--region", default=None, help="AWS region (default: your configuration)")
-    meas.add_argument("--out", metavar="sizing/NAME.json", help="write the sizing file here")
+    meas.add_argument("--out", metavar="sizing/NAME.json", help="write the sizing file here (default: print only)")
     meas.add_argument(
         "--no-logs",
         action="store_true",
@@ -219,8 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
         "new",
         help="create a service repository with production defaults (like cdk init, with the library's defaults)",
         description="Write app.py (a ProductionFunction behind an HttpEndpoint and a QueueConsumer worker), "
-        "handlers with structured logging and partial batch failures, tests (assertions and a snapshot), "
-        "the rule pack enabled, a Makefile with `make synth` / `make test`, cdk.json and a CI workflow.",
+        "typed Powertools handlers, sample events, tests (template assertions, handlers with bad input, a "
+        "syrupy snapshot), the rule pack enabled, requirements files pinned to this library, a Makefile "
+        "(make snapshot / test / synth / ci / deploy), cdk.json, a CI workflow and Dependabot.",
     )
     new.add_argument("service", metavar="SERVICE_NAME", help="e.g. orders-api (a-z, 0-9, '-')")
     new.add_argument("--dir", default=None, help="target directory (default: ./SERVICE_NAME); new or empty")
@@ -252,7 +346,7 @@ def _days(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; user errors print one line to stderr and return 2, never a traceback."""
+    """Run the command: 0, or one line on stderr and 2 (bad usage) or 1 (failure at run time)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     from lambda_constructs.cli.drift import EXIT_DRIFT, DriftFound
@@ -263,14 +357,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(found.output)
         return EXIT_DRIFT
     except (UserError, ConfigurationError) as exc:
-        return _fail(args.command, str(exc).replace("\n", " "))
+        return _fail(args, str(exc), EXIT_USAGE)
+    except CommandFailed as exc:
+        return _fail(args, str(exc), EXIT_FAILURE)
     except Exception as exc:  # a file or value no check foresaw: still one line (LAMBDA_CONSTRUCTS_DEBUG=1 raises)
         if os.environ.get("LAMBDA_CONSTRUCTS_DEBUG"):
             raise
-        return _fail(args.command, f"{type(exc).__name__}: {exc}".splitlines()[0])
-    if output:
+        return _fail(args, f"{type(exc).__name__}: {exc}", EXIT_FAILURE)
+    if getattr(args, "json", False) and not (isinstance(output, str) and _is_json(output)):
+        data = output.data if isinstance(output, Result) else {"output": output}
+        text = json.dumps(data, indent=2, sort_keys=True, default=str)
+    else:
+        text = output.text if isinstance(output, Result) else output
+    if text:
         try:
-            print(output)
+            print(text)
             sys.stdout.flush()
         except BrokenPipeError:  # `report | head`: the reader left; that is not an error
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -278,9 +379,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _fail(command: str, message: str) -> int:
-    print(f"lambda-constructs {command}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+def _is_json(text: str) -> bool:
+    """A command that prints its own JSON for --json (drift): printed as it is."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _fail(args: argparse.Namespace, message: str, code: int) -> int:
+    line = " ".join(message.split("\n")) if isinstance(message, str) else str(message)
+    line = re.sub(r"\s+", " ", line).strip()
+    if getattr(args, "json", False):
+        error = {"command": args.command, "error": line, "exit_code": code}
+        print(json.dumps(error, sort_keys=True), file=sys.stderr)
+    else:
+        print(f"lambda-constructs {args.command}: error: {line}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

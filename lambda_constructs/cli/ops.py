@@ -7,6 +7,7 @@ chain; ``right_size`` and ``plot`` need only the Power Tuning JSON (matplotlib f
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -195,7 +196,8 @@ def measure(
         peak_concurrency=peak,
         measured_at=end,
         provisioned_utilization_max=utilization,
-        source=f"cloudwatch ({int(throttles)} throttles in window)",
+        source="cloudwatch",
+        throttles=int(throttles),
         invocations_per_month=round(invocations / days * DAYS_PER_MONTH, 1),
         average_duration_ms=average,
         provisioned_spillover=spillover,
@@ -234,45 +236,69 @@ def right_size(
     return rows, chosen
 
 
-def format_right_size(rows: list[SizeRow], chosen: PowerTuningPoint, strategy: str) -> str:
-    header = f"{'memory':>8}  {'duration':>11}  {'$/1M arm64':>10}  {'$/1M x86_64':>11}  picked by"
-    lines = [header, "-" * len(header)]
-    for r in rows:
-        mark = " <-" if r.memory_mb == chosen.memory_mb else ""
-        lines.append(
-            f"{r.memory_mb:>5} MB  {r.duration_ms:>8.1f} ms  {r.cost_arm64:>10.2f}  {r.cost_x86_64:>11.2f}  "
-            f"{', '.join(r.picks) or '-'}{mark}"
-        )
-    lines.append(
-        f"\n{strategy}: Memory.mb({chosen.memory_mb})  (duration cost only, requests excluded; "
+def format_right_size(rows: list[SizeRow], chosen: PowerTuningPoint, strategy: str, width: int | None = None) -> str:
+    """A row per memory size, numbers right-aligned, the pick marked ``<-``; fits ``width`` when given."""
+    from lambda_constructs.core.table import render
+
+    header = ["memory", "duration", "$/1M arm64", "$/1M x86_64", "picked by"]
+    body = [
+        [
+            f"{r.memory_mb} MB",
+            f"{r.duration_ms:.1f} ms",
+            f"{r.cost_arm64:.2f}",
+            f"{r.cost_x86_64:.2f}",
+            (", ".join(r.picks) or "-") + (" <-" if r.memory_mb == chosen.memory_mb else ""),
+        ]
+        for r in rows
+    ]
+    table = render(header, body, width=width, right={0, 1, 2, 3})
+    pick = (
+        f"{strategy}: Memory.mb({chosen.memory_mb})  (duration cost only, requests excluded; "
         "arm64 is what ProductionFunction deploys)"
     )
-    return "\n".join(lines)
+    return f"{table}\n\n" + ("\n".join(textwrap.wrap(pick, width)) if width else pick)
 
 
 def plot(rows: list[SizeRow], chosen: PowerTuningPoint, path: str | os.PathLike[str]) -> None:
-    """Cost (arm64, x86_64) and duration against memory, the pick marked; PNG via the Agg backend."""
+    """Write `figure()` to ``path`` (PNG, SVG or PDF by its suffix) via the Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = figure(rows, chosen)
+    fig.savefig(path, metadata={"Software": None}, bbox_inches="tight")
+    plt.close(fig)
+
+
+def figure(rows: list[SizeRow], chosen: PowerTuningPoint) -> Any:
+    """Cost (arm64, x86_64) and duration against memory, the pick marked.
+
+    The cost axis starts at 0 (so a small difference does not look large) and the legend sits below
+    the axes, where it cannot cover a line or the pick.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     mem = [r.memory_mb for r in rows]
-    fig, cost_ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    fig, cost_ax = plt.subplots(figsize=(8, 5), dpi=100)
     cost_ax.plot(mem, [r.cost_arm64 for r in rows], "o-", color="tab:green", label="$ / 1M invocations, arm64")
     cost_ax.plot(mem, [r.cost_x86_64 for r in rows], "o--", color="tab:gray", label="$ / 1M invocations, x86_64")
     cost_ax.set_xscale("log", base=2)
     cost_ax.set_xticks(mem, [str(m) for m in mem])
     cost_ax.set_xlabel("memory (MB)")
     cost_ax.set_ylabel("duration cost per 1M invocations (USD)")
+    cost_ax.set_ylim(bottom=0)
     duration_ax = cost_ax.twinx()
     duration_ax.plot(mem, [r.duration_ms for r in rows], "s-", color="tab:blue", label="average duration (ms)")
     duration_ax.set_ylabel("average duration (ms)")
+    duration_ax.set_ylim(bottom=0)
     cost_ax.axvline(chosen.memory_mb, color="tab:red", linestyle=":", label=f"pick: {chosen.memory_mb} MB")
     handles = cost_ax.get_legend_handles_labels()
     more = duration_ax.get_legend_handles_labels()
-    cost_ax.legend(handles[0] + more[0], handles[1] + more[1], loc="upper center", fontsize=8)
+    fig.legend(handles[0] + more[0], handles[1] + more[1], loc="lower center", ncols=2, fontsize=8, frameon=False)
     cost_ax.set_title("Power Tuning: cost and duration against memory")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))  # the bottom 12 % holds the legend, outside both axes
+    return fig

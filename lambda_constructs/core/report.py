@@ -16,6 +16,8 @@ from typing import Any
 from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices, monthly_cost
 
 Template = Mapping[str, Any]
+# resources per template ("AWS CloudFormation quotas": Resources, 500)
+STACK_RESOURCE_LIMIT = 500
 
 
 @dataclass
@@ -368,7 +370,7 @@ COLUMNS = [
     ("memory", lambda r: f"{r.memory_mb} MB"),
     ("arch", lambda r: r.architecture),
     ("timeout", lambda r: f"{r.timeout_s} s"),
-    ("from", lambda r: f"p99 {r.p99_ms:g} ms" if isinstance(r.p99_ms, int | float) else r.timeout_source),
+    ("from", lambda r: f"p99 {duration(r.p99_ms)}" if isinstance(r.p99_ms, int | float) else r.timeout_source),
     ("alias", lambda r: r.alias or "-"),
     (
         "provisioned",
@@ -386,17 +388,23 @@ COLUMNS = [
 ]
 
 
+def duration(ms: float) -> str:
+    """``120 ms`` below a second, ``40 s`` / ``1.5 s`` from a second up: a long p99 reads in seconds."""
+    if ms < 1000:
+        return f"{ms:g} ms"
+    return f"{ms / 1000:.1f}".removesuffix(".0") + " s"
+
+
 def rows(reports: list[FunctionReport]) -> tuple[list[str], list[list[str]]]:
     return [c[0] for c in COLUMNS], [[fn(r) for _, fn in COLUMNS] for r in reports]
 
 
-def format_table(reports: list[FunctionReport]) -> str:
+def format_table(reports: list[FunctionReport], *, width: int | None = None) -> str:
+    """Aligned columns; with ``width`` (a terminal's), cells wrap, or rows become records, to fit it."""
+    from lambda_constructs.core.table import render
+
     header, body = rows(reports)
-    widths = [max(len(x) for x in col) for col in zip(header, *body, strict=False)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
-    return "\n".join(line.rstrip() for line in lines)
+    return render(header, body, width=width)
 
 
 def format_markdown(reports: list[FunctionReport]) -> str:
@@ -406,8 +414,16 @@ def format_markdown(reports: list[FunctionReport]) -> str:
     return "\n".join(lines)
 
 
-def format_json(reports: list[FunctionReport]) -> str:
-    return json.dumps([asdict(r) for r in reports], indent=2, sort_keys=True)
+def report_data(reports: list[FunctionReport], sizes: Mapping[str, int]) -> dict[str, Any]:
+    """What ``report --json`` prints: every function, and every stack's resources against the 500 limit."""
+    return {
+        "functions": [asdict(r) for r in reports],
+        "stacks": [{"stack": name, "resources": count, "limit": STACK_RESOURCE_LIMIT} for name, count in sizes.items()],
+    }
+
+
+def format_json(reports: list[FunctionReport], sizes: Mapping[str, int] | None = None) -> str:
+    return json.dumps(report_data(reports, sizes or {}), indent=2, sort_keys=True)
 
 
 def format_stacks(sizes: Mapping[str, int], *, markdown: bool = False) -> str:

@@ -355,6 +355,7 @@ class Sizing:
     cold_start_rate: float | None = None  # REPORT records with an Init Duration / all REPORT records
     init_duration_p99_ms: float | None = None
     provisioned_spillover: float | None = None  # ProvisionedConcurrencySpilloverInvocations, sum over the window
+    throttles: int | None = None
 
     @staticmethod
     def from_file(path: str | os.PathLike[str]) -> Sizing:
@@ -418,7 +419,7 @@ class Sizing:
             )
         )
         problems.append(_positive(f"{prop}.window_days", data["window_days"]))
-        for optional in ("peak_concurrency", "provisioned_utilization_max", *TRAFFIC_FIELDS):
+        for optional in ("peak_concurrency", "provisioned_utilization_max", *TRAFFIC_FIELDS, "throttles"):
             value = data.get(optional)
             if value is not None and _non_negative(f"{prop}.{optional}", value) is not None:
                 problems.append(_non_negative(f"{prop}.{optional}", value))
@@ -440,9 +441,10 @@ class Sizing:
             window_days=float(data["window_days"]),
             peak_concurrency=_opt_float(data.get("peak_concurrency")),
             measured_at=measured_at,
-            source=source,
+            source=source if source is not None else _opt_str(data.get("source")),
             provisioned_utilization_max=_opt_float(data.get("provisioned_utilization_max")),
             **{name: _opt_float(data.get(name)) for name in TRAFFIC_FIELDS},
+            throttles=None if data.get("throttles") is None else int(data["throttles"]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -457,6 +459,8 @@ class Sizing:
             "provisioned_utilization_max": self.provisioned_utilization_max,
             "measured_at": self.measured_at.isoformat(),
             **traffic,
+            "throttles": self.throttles,
+            "source": self.source,
         }
 
     def age_days(self, now: datetime | None = None) -> float:
@@ -478,6 +482,10 @@ def _positive(prop: str, value: object) -> Problem | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not (0 < value < math.inf):
         return Problem(prop, value, "a number > 0")
     return None
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _opt_float(value: object) -> float | None:

@@ -523,7 +523,7 @@ def _metadata(plan_timeout: TimeoutPlan, memory: Memory, invocation: Invocation,
             "targetUtilization": pc.target_utilization,
         }
     if sizing is not None:
-        data["sizing"] = {k: v for k, v in sizing.to_dict().items() if v is not None}
+        data["sizing"] = {k: v for k, v in sizing.to_dict().items() if v is not None and k != "source"}
         data["sizing"]["file"] = sizing.source
     return data
 
