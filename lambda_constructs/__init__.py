@@ -66,7 +66,9 @@ def __getattr__(name: str) -> Any:
     from lambda_constructs._node import ensure_node
 
     ensure_node()  # before aws-cdk-lib starts jsii: Node.js 22+, or one line saying how to get it
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    from lambda_constructs._signature import expose_signature
+
+    value = expose_signature(getattr(importlib.import_module(f".{module}", __name__), name))  # help() shows __init__
     globals()[name] = value
     return value
 
