@@ -1,4 +1,4 @@
-"""The ``lambda-constructs`` command-line tool (report, right-size, measure)."""
+"""The ``lambda-constructs`` command-line tool (report, right-size, measure, new)."""
 
 from lambda_constructs.cli.main import main
 
