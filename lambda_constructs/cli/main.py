@@ -198,6 +198,7 @@ class _Commands(argparse._SubParsersAction):
 
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         kwargs.setdefault("parents", [_common()])
+        kwargs.setdefault("conflict_handler", "resolve")  # a command may define its own --json
         return super().add_parser(name, **kwargs)
 
 
