@@ -165,6 +165,12 @@ def test_failures_at_run_time_exit_1(
 ) -> None:
     code, err = _error(["report", str(tmp_path / "missing")], capsys)
     assert code == 1 and "cannot read" in err and "manifest.json" in err
+    code, err = _error(["right-size", str(tmp_path / "missing.json")], capsys)
+    assert code == 1 and err.strip().endswith("missing.json: No such file or directory")
+    (tmp_path / "not-an-assembly").mkdir()
+    (tmp_path / "not-an-assembly" / "manifest.json").write_text("[]")
+    code, err = _error(["report", str(tmp_path / "not-an-assembly")], capsys)
+    assert code == 2 and "is not a cloud assembly manifest" in err  # its content: the user's to change
 
     class NoCredentials:
         def get_metric_statistics(self, **_: object) -> None:

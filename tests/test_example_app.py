@@ -73,7 +73,7 @@ def test_report_reads_the_cli_assembly(cli_assembly: Path, capsys: pytest.Captur
     from lambda_constructs.cli import main
 
     assert main(["report", str(cli_assembly), "--format", "json"]) == 0
-    rows = {r["path"].split("/")[1]: r for r in json.loads(capsys.readouterr().out)}
+    rows = {r["path"].split("/")[1]: r for r in json.loads(capsys.readouterr().out)["functions"]}
     assert rows["OrdersApi"]["timeout_s"] == 1
     assert rows["OrdersApi"]["p99_ms"] == 120
     assert rows["OrdersApi"]["provisioned_min"] == 2

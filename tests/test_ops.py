@@ -172,7 +172,6 @@ def test_right_size_cli_prints_table_and_writes_plot(tmp_path: Path, capsys: pyt
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["right-size", "missing.json"], "power_tuning='missing.json' is invalid; allowed: a readable JSON file"),
         (["right-size", str(FIXTURE), "--weight", "2"], "weight=2.0 is invalid; allowed: 0..1"),
         (["measure", "orders", "--days", "0"], "argument --days: '0' must be a finite number > 0"),
         (["report", "--format", "xml"], "argument --format: invalid choice"),

@@ -64,6 +64,7 @@ def _report(args: argparse.Namespace) -> Result:
     from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices
     from lambda_constructs.core.report import (
         AssemblyError,
+        AssemblyUnreadable,
         build_report,
         format_markdown,
         format_stacks,
@@ -89,10 +90,12 @@ def _report(args: argparse.Namespace) -> Result:
             args.assembly, invocations=args.invocations_per_month, prices=prices, templates=templates
         )
         sizes = stack_sizes(templates)
-    except AssemblyError as exc:
+    except AssemblyUnreadable as exc:  # I/O
         raise CommandFailed(str(exc)) from None
+    except AssemblyError as exc:  # its content: not a cloud assembly
+        raise UserError(str(exc)) from None
     if not reports:
-        raise CommandFailed(f"{args.assembly} has no Lambda functions (stacks: {', '.join(sizes) or 'none'})")
+        raise UserError(f"{args.assembly} has no Lambda functions (stacks: {', '.join(sizes) or 'none'})")
     data = report_data(reports, sizes)
     if args.format == "json":
         return Result(json.dumps(data, indent=2, sort_keys=True), data)
@@ -114,6 +117,12 @@ def _right_size(args: argparse.Namespace) -> Result:
             import matplotlib  # noqa: F401
         except ImportError:
             raise UserError("--plot needs matplotlib: pip install 'lambda-constructs[ops]'") from None
+    from pathlib import Path
+
+    try:
+        Path(args.power_tuning).stat()
+    except OSError as exc:  # I/O; a file that is not Power Tuning output is a ConfigurationError (usage)
+        raise CommandFailed(f"cannot read {args.power_tuning}: {exc.strerror or exc}") from None
     rows, chosen = right_size(args.power_tuning, strategy=args.strategy, weight=args.weight)
     text = format_right_size(rows, chosen, args.strategy, width=terminal_width())
     if args.plot:

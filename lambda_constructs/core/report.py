@@ -47,6 +47,10 @@ class AssemblyError(Exception):
     """cdk.out is missing or unreadable; the message says which file."""
 
 
+class AssemblyUnreadable(AssemblyError):
+    """A file of cdk.out could not be read at all (missing, permissions): I/O, not its content."""
+
+
 def load_templates(assembly_dir: str | Path) -> dict[str, Template]:
     """Stack name -> template, for every CloudFormation stack in a cloud assembly, nested stacks included.
 
@@ -80,8 +84,12 @@ def load_templates(assembly_dir: str | Path) -> dict[str, Template]:
 
 def _read_json(file: Path) -> Any:
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AssemblyUnreadable(f"cannot read {file}: {exc}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise AssemblyError(f"cannot read {file}: {exc}") from None
 
 
