@@ -19,7 +19,7 @@ from lambda_constructs.cli.main import build_parser
 from lambda_constructs.cli.ops import figure, right_size
 from tests.test_ops import FIXTURE, _params, _point, _stubbed
 
-COMMANDS = ("report", "right-size", "measure", "new")
+COMMANDS = ("report", "right-size", "measure", "new", "drift")  # drift --json: tests/test_drift.py
 VERSION = f"lambda-constructs {lambda_constructs.__version__}"
 
 
@@ -116,11 +116,12 @@ def test_measure_json_has_the_throttles(monkeypatch: pytest.MonkeyPatch, capsys:
             ),
             (_params("ConcurrentExecutions", False, Statistics=["Maximum"]), _point(Maximum=9.0)),
             (_params("Throttles", False, Statistics=["Sum"]), _point(Sum=3.0)),
+            (_params("Duration", False, Statistics=["Average"]), _point(Average=400.0)),
         ]
     )
     monkeypatch.setattr(boto3, "client", lambda *a, **k: client)
     with stub:
-        data = _json(["measure", "orders", "--json"], capsys)
+        data = _json(["measure", "orders", "--no-logs", "--json"], capsys)
     assert isinstance(data, dict)
     assert (data["p99_ms"], data["throttles"], data["source"], data["sample_count"]) == (1200, 3, "cloudwatch", 5000)
 
@@ -177,10 +178,10 @@ def test_failures_at_run_time_exit_1(
             raise NoCredentialsError()
 
     monkeypatch.setattr(boto3, "client", lambda *a, **k: NoCredentials())
-    code, err = _error(["measure", "orders"], capsys)
+    code, err = _error(["measure", "orders", "--no-logs"], capsys)
     assert code == 1 and err.startswith("lambda-constructs measure: error: CloudWatch: Unable to locate credentials")
 
-    code, err = _error(["measure", "orders", "--json"], capsys)
+    code, err = _error(["measure", "orders", "--no-logs", "--json"], capsys)
     assert code == 1 and json.loads(err) == {
         "command": "measure",
         "error": "CloudWatch: Unable to locate credentials",
