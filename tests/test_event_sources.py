@@ -493,3 +493,30 @@ def test_http_endpoint_refuses_bad_input(fn_kw: dict[str, Any], overrides: dict[
     with pytest.raises(ConfigurationError, match=r"^H/Endpoint: .*" + message):
         HttpEndpoint(stack, "Endpoint", function=fn(stack, "F", Invocation.SYNC, **fn_kw), **overrides)
     assert stack.node.try_find_child("Endpoint") is None
+
+
+# ---------------------------------------------------------------- plans against the built tree
+
+
+def _resources(construct: Any) -> int:
+    return sum(1 for c in construct.node.find_all() if isinstance(c, cdk.CfnResource))
+
+
+@pytest.mark.parametrize("name", ["default", "window", "fifo", "given"])
+def test_queue_plan_resource_count_matches_the_tree(queues: tuple[dict[str, Any], Template], name: str) -> None:
+    consumer = queues[0][name]
+    assert consumer.plan.resource_count == _resources(consumer)
+    assert [a.node.id for a in consumer.alarms] == [a.id for a in consumer.plan.alarms]
+
+
+@pytest.mark.parametrize("name", ["table", "kinesis"])
+def test_stream_plan_resource_count_matches_the_tree(streams: tuple[dict[str, Any], Template], name: str) -> None:
+    consumer = streams[0][name]
+    assert consumer.plan.resource_count == _resources(consumer)
+
+
+def test_schedule_plan_resource_count_matches_the_tree(scheduled: tuple[ScheduledFunction, Template]) -> None:
+    made, _ = scheduled
+    # the permission EventBridge needs to invoke live is made under the rule, so it counts here
+    permissions = [c for c in made.node.find_all() if isinstance(c, lambda_.CfnPermission)]
+    assert made.plan.resource_count == _resources(made) and len(permissions) == 1

@@ -1,4 +1,4 @@
-"""Plans without synthesis: every decision of ProductionFunction as a pure value (core/plans/).
+"""Plans without synthesis: every decision of ProductionFunction and the source constructs as pure values.
 
 No aws-cdk-lib here: a plan is computed from plain facts (``FunctionRequest``), so each decision is
 asserted directly. ``tests/test_function.py`` checks the same decisions on synthesized templates,
@@ -17,6 +17,9 @@ import pytest
 
 from lambda_constructs import ConfigurationError, Invocation, Memory, ProvisionedConcurrency, Sizing
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import queue as queues
+from lambda_constructs.core.plans import schedule as schedules
+from lambda_constructs.core.plans import stream as streams
 from lambda_constructs.core.plans.common import alarm_name, alarm_prefix
 from lambda_constructs.core.plans.function import (
     NO_DLQ_REASON,
@@ -262,3 +265,181 @@ def test_a_deploy_time_reserved_concurrency_is_left_to_deploy_time(monkeypatch: 
 def test_a_plan_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan().memory = Memory.mb(128)  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- source constructs
+
+
+def _queue_problems(**overrides: Any) -> tuple[list[str], tuple[int, int]]:
+    values: dict[str, Any] = {
+        "fifo": False,
+        "is_fifo": False,
+        "topic_problem": None,
+        "window": None,
+        "batch_size": 10,
+        "max_receive_count": 5,
+        "max_concurrency": None,
+        "max_message_age": None,
+        "queue_problem": None,
+        "timeout_s": 30,
+    }
+    values.update(overrides)
+    problems = Problems("S/Q")
+    derived = queues.queue_problems(problems, **values)
+    found = [] if not problems else [p.prop for p in _raised(problems)]
+    return found, derived
+
+
+def _raised(problems: Problems) -> list[Problem]:
+    with pytest.raises(ConfigurationError) as error:
+        problems.raise_if_any()
+    return list(error.value.problems)
+
+
+def test_queue_visibility_is_six_timeouts_plus_the_window() -> None:
+    assert _queue_problems() == ([], (180, 0))
+    assert _queue_problems(window=Reading(20), batch_size=100) == ([], (200, 20))
+    # above SQS's 12-hour maximum: refused with the number
+    assert _queue_problems(timeout_s=7_300)[0] == ["function.timeout"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "props"),
+    [
+        ({"batch_size": 11}, ["batch_size"]),  # > 10 needs a window
+        ({"is_fifo": True, "window": Reading(5)}, ["max_batching_window"]),
+        ({"is_fifo": True, "batch_size": 11}, ["batch_size"]),
+        ({"max_receive_count": 0}, ["max_receive_count"]),
+        ({"max_concurrency": 1}, ["max_concurrency"]),
+        ({"fifo": "yes"}, ["fifo"]),
+    ],
+)
+def test_queue_refusals(overrides: dict[str, Any], props: list[str]) -> None:
+    assert _queue_problems(**overrides)[0] == props
+
+
+def _queue_plan(**overrides: Any) -> queues.QueuePlan:
+    values: dict[str, Any] = {
+        "path": "S/Q",
+        "alarm_prefix": "S-Q",
+        "queue": "new",
+        "fifo": False,
+        "visibility_timeout_s": 180,
+        "batching_window_s": 0,
+        "batch_size": 10,
+        "max_receive_count": 5,
+    }
+    values.update(overrides)
+    return queues.plan_queue(queues.QueueRequest(**values))
+
+
+def test_queue_plan_alarms_notes_and_resources() -> None:
+    p = _queue_plan()
+    oldest, dlq = p.alarms
+    assert (oldest.name, oldest.threshold, oldest.comparison) == (
+        "S-Q-OldestMessageAlarm",
+        180,
+        "GREATER_THAN_THRESHOLD",
+    )
+    assert (dlq.source, dlq.threshold) == ("dead_letter_queue", 0)
+    assert p.notes == () and p.resource_count == 7  # 2 queues + 2 policies, mapping, 2 alarms
+    assert p.acknowledgements[0] == queues.ESM_DESTINATION_ACK
+    assert _queue_plan(max_message_age_s=60).alarms[0].threshold == 60
+    assert _queue_plan(queue="app-without-dlq").resource_count == 5
+    assert _queue_plan(queue="app-with-dlq").resource_count == 3
+    imported = _queue_plan(queue="imported", queue_path="S/Imported")
+    assert [a.id for a in imported.alarms] == ["OldestMessageAlarm"] and imported.resource_count == 2
+    assert imported.notes[0].id == "lambda-constructs:imported-queue" and ">= 180 s" in imported.notes[0].message
+    assert _queue_plan(function_owns_role=False).resource_count is None
+
+
+def test_queue_plan_warnings() -> None:
+    p = _queue_plan(
+        max_receive_count=2,
+        max_concurrency=50,
+        function_reserved_concurrency=20,
+        function_invocation=Invocation.SYNC,
+        function_path="S/Fn",
+    )
+    assert [n.id for n in p.notes] == [
+        "lambda-constructs:queue-invocation",
+        "lambda-constructs:max-concurrency-above-reserved",
+        "lambda-constructs:max-receive-count",
+    ]
+    assert p.notes[0].message.startswith("S/Fn is declared invocation=SYNC")
+
+
+def test_stream_plan_iterator_age_threshold() -> None:
+    p = streams.plan_stream(streams.StreamRequest(path="S/St", alarm_prefix="S-St"))
+    assert p.iterator_age_threshold_ms == 300_000  # 5 minutes, well before 1-day records expire
+    assert p.alarms[0].threshold == 300_000 and "waited over 300 s" in p.alarms[0].description
+    short = streams.plan_stream(streams.StreamRequest(path="S/St", alarm_prefix="S-St", max_record_age_s=240))
+    assert short.iterator_age_threshold_ms == 120_000  # half of a shorter max_record_age
+    given = streams.plan_stream(
+        streams.StreamRequest(path="S/St", alarm_prefix="S-St", iterator_age_threshold_ms=42_000.0)
+    )
+    assert given.iterator_age_threshold_ms == 42_000.0
+    assert [a.id for a in p.alarms] == ["IteratorAgeAlarm", "OnFailureQueueAlarm"] and p.resource_count == 5
+
+
+def _stream_problems(**overrides: Any) -> list[str]:
+    values: dict[str, Any] = {
+        "at_timestamp": False,
+        "starting_position_timestamp": None,
+        "batch_size": 100,
+        "retry_attempts": 10,
+        "max_record_age": Reading(86_400),
+        "parallelization_factor": 1,
+        "window": None,
+        "iterator_age_threshold": None,
+        "bisect_batch_on_error": True,
+    }
+    values.update(overrides)
+    problems = Problems("S/St")
+    streams.stream_problems(problems, **values)
+    return [p.prop for p in _raised(problems)] if problems else []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "props"),
+    [
+        ({}, []),
+        ({"retry_attempts": -1}, ["retry_attempts"]),  # "forever" would let a poison record block the shard
+        ({"at_timestamp": True}, ["starting_position_timestamp"]),
+        ({"starting_position_timestamp": 1_700_000_000}, ["starting_position_timestamp"]),
+        ({"parallelization_factor": 11}, ["parallelization_factor"]),
+        ({"bisect_batch_on_error": "yes"}, ["bisect_batch_on_error"]),
+        ({"max_record_age": Reading(None)}, ["max_record_age"]),  # a token age leaves no alarm threshold
+        ({"max_record_age": Reading(None), "iterator_age_threshold": Reading(60_000)}, []),
+    ],
+)
+def test_stream_refusals(overrides: dict[str, Any], props: list[str]) -> None:
+    assert _stream_problems(**overrides) == props
+
+
+def test_schedule_plan_failure_path() -> None:
+    p = schedules.plan_schedule("S/Nightly", "S-Nightly", expression="rate(1 day)", enabled=True, function_path="S/Fn")
+    assert p.description == "Schedule for S/Fn (live alias)"
+    assert [a.id for a in p.alarms] == ["FailedInvocationsAlarm", "DeadLetterQueueAlarm"]
+    assert p.alarms[0].name == "S-Nightly-FailedInvocationsAlarm" and p.alarms[0].source == "rule"
+    assert [rule for rule, _ in p.target.dead_letter_queue_acknowledgements] == [
+        "AwsSolutions-SQS3",
+        "Serverless-SQSRedrivePolicy",
+    ]
+    assert (p.target.retry_attempts, p.target.max_event_age_s, p.resource_count) == (2, 3600, 6)
+
+
+@pytest.mark.parametrize(
+    ("expression", "valid"),
+    [
+        ("rate(1 day)", True),
+        ("rate(1 days)", False),
+        ("rate(5 minutes)", True),
+        ("cron(0 3 * * ? *)", True),
+        ("cron(0 3 * * *)", False),  # five fields: EventBridge needs the year
+        ("cron(0 3 * * * *)", False),  # neither day field is ?
+        ("cron(0 25 * * ? *)", False),
+    ],
+)
+def test_schedule_expressions(expression: str, valid: bool) -> None:
+    assert (schedules.schedule_problem(expression) is None) is valid

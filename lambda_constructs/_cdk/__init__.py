@@ -4,6 +4,7 @@
 - :mod:`.paths`: construct paths, nodes and stacks read once;
 - :mod:`.validation`: the one validation path (:func:`validated`, :func:`unique_id`) and its checks;
 - :mod:`.alarms`: alarms with the library's conventions;
+- :mod:`.annotations`: a plan's notes as construct annotations;
 - :mod:`.queues`: the queues the library creates;
 - :mod:`.acknowledgements`: rule-pack acknowledgements, sent to jsii only when cdk-nag reads them.
 
@@ -30,6 +31,7 @@ from lambda_constructs._cdk.alarms import (
     queue_depth_alarm,
     sns_action,
 )
+from lambda_constructs._cdk.annotations import annotate
 from lambda_constructs._cdk.paths import child_path, id_of, node_of, path_of, stack_info, stack_of
 from lambda_constructs._cdk.queues import DLQ_RETENTION, secure_queue
 from lambda_constructs._cdk.tokens import duration_seconds, implements, is_token, milliseconds, seconds, short
@@ -50,6 +52,7 @@ __all__ = [
     "acknowledge_dead_letter_target",
     "alarm_name",
     "alarm_prefix",
+    "annotate",
     "build_alarm",
     "child_path",
     "dead_letter_target_acks",

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import jsii
-from aws_cdk import Annotations, Duration, RemovalPolicy, Size, Stack
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
@@ -247,7 +247,7 @@ class ProductionFunction(Construct):
         # written once, after the deployment's alarms: the record counts every alarm the plan knows of
         self._metadata: dict[str, Any] = dict(plan.metadata)
         self._cfn.add_metadata(METADATA_KEY, self._metadata)
-        _annotate(self, plan)
+        _cdk.annotate(self, plan.notes)
         _cdk.acknowledge_all(self, list(plan.acknowledgements))
 
     def _build_role(self) -> iam.Role:
@@ -548,15 +548,3 @@ class ProductionFunction(Construct):
 
     def metric_throttles(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
         return self.alias.metric_throttles(**_struct_kwargs(props, kwargs))
-
-
-def _annotate(scope: Construct, plan: FunctionPlan) -> None:
-    """The plan's notes, in order (``Annotations.of`` only when there is something to say)."""
-    if not plan.notes:
-        return
-    annotations = Annotations.of(scope)
-    for note in plan.notes:
-        if note.level == "info":
-            annotations.add_info(note.message)
-        else:
-            annotations.add_warning_v2(note.id, note.message)

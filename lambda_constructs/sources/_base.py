@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from aws_cdk import Annotations, Duration
@@ -17,6 +18,8 @@ from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans.common import AlarmPlan
+from lambda_constructs.core.plans.schedule import RuleTargetPlan, plan_rule_target
 
 if TYPE_CHECKING:
     pass
@@ -139,6 +142,7 @@ def rule_to_alias(
     retry_attempts: int,
     max_event_age: Duration,
     topic: sns.ITopic | None,
+    plan: RuleTargetPlan | None = None,
     **rule_props: object,
 ) -> tuple[events.Rule, sqs.Queue, list[cloudwatch.Alarm]]:
     """An EventBridge rule targeting ``function``'s ``live`` alias, with its failure path and alarms.
@@ -147,9 +151,15 @@ def rule_to_alias(
     target retries ``retry_attempts`` times for at most ``max_event_age``, then sends the event to
     an encrypted target dead-letter queue; or Lambda accepted it and the function failed all its
     retries: the function's own async onFailure destination (hence ``Invocation.ASYNC``).
+    ``plan``: the construct's :class:`~lambda_constructs.core.plans.schedule.RuleTargetPlan`
+    (default: planned here).
     """
+    if plan is None:
+        plan = plan_rule_target(
+            _cdk.path_of(scope), _cdk.alarm_prefix(scope), retry_attempts, seconds_or_none(max_event_age)
+        )
     dlq = _cdk.secure_queue(scope, "DeadLetterQueue")
-    _cdk.acknowledge_dead_letter_target(dlq, "the rule target's dead-letter queue")
+    _cdk.acknowledge_all(dlq, list(plan.dead_letter_queue_acknowledgements))
     rule = events.Rule(
         scope,
         "Rule",
@@ -164,27 +174,40 @@ def rule_to_alias(
         ],
         **rule_props,  # type: ignore[arg-type]
     )
-    path = scope.node.path
+    failed_invocations, dlq_depth = plan.alarms
     failed = cloudwatch.Metric(
         namespace="AWS/Events",
-        metric_name="FailedInvocations",
+        metric_name=failed_invocations.metric,
         dimensions_map={"RuleName": rule.rule_name},
         period=_cdk.ALARM_PERIOD,
-        statistic="Sum",
+        statistic=failed_invocations.statistic,
     )
     alarms = function.add_alarms(
-        _cdk.make_alarm(
-            scope,
-            "FailedInvocationsAlarm",
-            metric=failed,
-            threshold=1,
-            topic=topic,
-            description=f"{path}: EventBridge failed to invoke the function; "
-            "after retries the event goes to the rule's dead-letter queue.",
-        ),
-        _cdk.queue_depth_alarm(scope, "DeadLetterQueueAlarm", dlq, f"{path} rule dead-letter queue", topic),
+        _cdk.build_alarm(scope, failed_invocations, failed, topic),
+        _cdk.build_alarm(scope, dlq_depth, queue_metric(dlq, dlq_depth), topic),
     )
     return rule, dlq, alarms
+
+
+def seconds_or_none(duration: object) -> int | None:
+    """A checked Duration in whole seconds, None for a deploy-time token."""
+    if _cdk.milliseconds(typing.cast(Duration, duration)) is None:
+        return None
+    return _cdk.seconds(typing.cast(Duration, duration))
+
+
+def queue_metric(queue: sqs.IQueue | None, alarm: AlarmPlan) -> cloudwatch.IMetric:
+    """The queue metric an alarm of a plan reads (age of the oldest message, or messages visible)."""
+    assert queue is not None
+    read = {
+        "ApproximateAgeOfOldestMessage": queue.metric_approximate_age_of_oldest_message,
+        "ApproximateNumberOfMessagesVisible": queue.metric_approximate_number_of_messages_visible,
+    }[alarm.metric]
+    period = _cdk.ALARM_PERIOD if alarm.period_s == 300 else _cdk.duration_seconds(alarm.period_s)
+    return read(period=period, statistic=alarm.statistic)
+
+
+annotate = _cdk.annotate
 
 
 def sequence_problem(prop: str, value: object, check: type | tuple[type, ...], expected: str) -> Problem | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -15,12 +15,16 @@ from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import common as plans_common
+from lambda_constructs.core.plans import queue as queues
+from lambda_constructs.core.plans.function import Reading
+from lambda_constructs.core.plans.queue import QueuePlan
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
 
-DEFAULT_BATCH_SIZE = 10
+DEFAULT_BATCH_SIZE = queues.DEFAULT_BATCH_SIZE
 _SQS_DEFAULT_RETENTION = Duration.days(4)  # SQS's default, stated explicitly
-DEFAULT_MAX_RECEIVE_COUNT = 5  # AWS recommends at least 5 for a Lambda source queue (with-sqs)
+DEFAULT_MAX_RECEIVE_COUNT = queues.DEFAULT_MAX_RECEIVE_COUNT  # AWS recommends at least 5 (with-sqs)
 
 
 class QueueConsumer(Construct):
@@ -68,122 +72,142 @@ class QueueConsumer(Construct):
         max_message_age: Duration | None = None,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
-        is_fifo = _is_fifo(queue, fifo)
-        derived: dict[str, int] = {}
+        planned: list[QueuePlan] = []
 
         def check(problems: Problems) -> None:
-            derived.update(
-                check_queue_options(
-                    problems,
-                    function,
-                    queue=queue,
-                    fifo=fifo,
-                    batch_size=batch_size,
-                    max_batching_window=max_batching_window,
-                    max_receive_count=max_receive_count,
-                    max_concurrency=max_concurrency,
-                    max_message_age=max_message_age,
-                    alarm_topic=alarm_topic,
-                )
+            derived = check_queue_options(
+                problems,
+                function,
+                queue=queue,
+                fifo=fifo,
+                batch_size=batch_size,
+                max_batching_window=max_batching_window,
+                max_receive_count=max_receive_count,
+                max_concurrency=max_concurrency,
+                max_message_age=max_message_age,
+                alarm_topic=alarm_topic,
             )
+            if not problems:
+                planned.append(
+                    _plan(
+                        scope,
+                        problems.path,
+                        typing.cast(FunctionTarget, function),
+                        queue,
+                        fifo,
+                        derived,
+                        batch_size=batch_size,
+                        max_receive_count=max_receive_count,
+                        max_concurrency=max_concurrency,
+                        max_message_age=max_message_age,
+                    )
+                )
 
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self._build(planned[0], function, queue, max_batching_window, alarm_topic)
+
+    def _build(
+        self,
+        plan: QueuePlan,
+        function: FunctionTarget,
+        queue: sqs.IQueue | None,
+        max_batching_window: Duration | None,
+        alarm_topic: sns.ITopic | None,
+    ) -> None:
+        self.plan: QueuePlan = plan
         self.function = function
-        self.visibility_timeout = Duration.seconds(derived["visibility"])
+        self.visibility_timeout = _cdk.duration_seconds(plan.visibility_timeout_s)
         self.dead_letter_queue: sqs.IQueue | None
         self.queue: sqs.IQueue
-        self.queue, self.dead_letter_queue = self._build_queues(queue, is_fifo, max_receive_count)
+        self.queue, self.dead_letter_queue = self._build_queues(queue, plan)
         self.event_source_mapping = lambda_.EventSourceMapping(
             self,
             "EventSourceMapping",
             target=function.alias,
             event_source_arn=self.queue.queue_arn,
-            batch_size=batch_size,
+            batch_size=plan.batch_size,
             max_batching_window=max_batching_window,
             report_batch_item_failures=True,
-            max_concurrency=max_concurrency,
+            max_concurrency=plan.max_concurrency,
         )
         self.queue.grant_consume_messages(function.alias)
-        _cdk.acknowledge_all(
-            self,
-            [
-                (
-                    "Serverless-LambdaEventSourceMappingDestination",
-                    "SQS event source mappings do not support OnFailure destinations; the source queue's redrive "
-                    "policy to its dead-letter queue is the failure path.",
-                ),
-                *self._dlq_acks,
-            ],
-        )
-        _source.warn_invocation(self, function, Invocation.QUEUE, "queue")
-        reserved = getattr(function, "reserved_concurrency", None)
-        if max_concurrency is not None and reserved is not None and max_concurrency > reserved:
-            Annotations.of(self).add_warning_v2(
-                "lambda-constructs:max-concurrency-above-reserved",
-                f"max_concurrency={max_concurrency} exceeds the function's reserved_concurrency={reserved}: the "
-                "mapping would be throttled and messages returned to the queue; keep max_concurrency <= reserved.",
-            )
-        if max_receive_count < limits.SQS_MAX_RECEIVE_RECOMMENDED:
-            Annotations.of(self).add_warning_v2(
-                "lambda-constructs:max-receive-count",
-                f"max_receive_count={max_receive_count}: AWS recommends at least 5 for a Lambda source queue, "
-                "so throttled batches are not dead-lettered.",
-            )
+        _cdk.acknowledge_all(self, list(plan.acknowledgements))
+        _source.annotate(self, plan.notes)
         topic = _source.alarm_topic(function, alarm_topic)
-        path = _cdk.path_of(self)
-        age_s = _cdk.seconds(max_message_age) if max_message_age is not None else derived["visibility"]
+        metrics = {"queue": self.queue, "dead_letter_queue": self.dead_letter_queue}
         alarms = [
-            _cdk.make_alarm(
-                self,
-                "OldestMessageAlarm",
-                metric=self.queue.metric_approximate_age_of_oldest_message(
-                    period=_cdk.ALARM_PERIOD, statistic="Maximum"
-                ),
-                threshold=age_s,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                topic=topic,
-                description=f"{path}: the oldest message is older than {age_s} s (one visibility "
-                "cycle): the consumer is not keeping up, or messages keep failing.",
-            )
+            _cdk.build_alarm(self, alarm, _source.queue_metric(metrics[alarm.source], alarm), topic)
+            for alarm in plan.alarms
         ]
-        if self.dead_letter_queue is not None:
-            alarms.append(
-                _cdk.queue_depth_alarm(
-                    self, "DeadLetterQueueAlarm", self.dead_letter_queue, f"{path} dead-letter queue", topic
-                )
-            )
         self.alarms: list[cloudwatch.Alarm] = function.add_alarms(*alarms)
 
-    def _build_queues(
-        self, queue: sqs.IQueue | None, fifo: bool, max_receive_count: int
-    ) -> tuple[sqs.IQueue, sqs.IQueue | None]:
-        self._dlq_acks = _cdk.dead_letter_target_acks("The DeadLetterQueue (the source queue's dead-letter queue)")
+    def _build_queues(self, queue: sqs.IQueue | None, plan: QueuePlan) -> tuple[sqs.IQueue, sqs.IQueue | None]:
         if queue is None:
-            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=fifo)
+            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=plan.fifo)
             source = _cdk.secure_queue(
                 self,
                 "Queue",
-                fifo=fifo,
+                fifo=plan.fifo,
                 visibility_timeout=self.visibility_timeout,
                 retention=_SQS_DEFAULT_RETENTION,
-                dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=max_receive_count),
+                dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=plan.max_receive_count),
             )
             return source, dlq
-        if isinstance(queue, sqs.Queue):
-            if queue.dead_letter_queue is not None:
-                return queue, queue.dead_letter_queue.queue
-            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=queue.fifo is True)
+        if plan.queue == "app-with-dlq":
+            return queue, typing.cast(sqs.Queue, queue).dead_letter_queue.queue  # type: ignore[union-attr]
+        if plan.queue == "app-without-dlq":
+            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=plan.fifo)
             cfn: sqs.CfnQueue = queue.node.default_child  # type: ignore[assignment]
-            cfn.redrive_policy = {"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": max_receive_count}
+            cfn.redrive_policy = {"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": plan.max_receive_count}
             return queue, dlq
-        Annotations.of(self).add_warning_v2(
-            "lambda-constructs:imported-queue",
-            f"{queue.node.path}: an imported queue's visibility timeout and redrive policy cannot be checked; "
-            f"make sure the visibility timeout is >= {_cdk.seconds(self.visibility_timeout)} s and it has a DLQ.",
-        )
         return queue, None
+
+
+def _plan(
+    scope: Construct,
+    path: str,
+    function: FunctionTarget,
+    queue: object,
+    fifo: object,
+    derived: dict[str, int],
+    *,
+    batch_size: int,
+    max_receive_count: int,
+    max_concurrency: int | None,
+    max_message_age: Duration | None,
+) -> QueuePlan:
+    """The plan of a QueueConsumer whose options were checked (``derived``: visibility and window)."""
+    kind: queues.QueueKind = "new"
+    queue_path = ""
+    if queue is not None:
+        if isinstance(queue, sqs.Queue):
+            kind = "app-with-dlq" if queue.dead_letter_queue is not None else "app-without-dlq"
+        else:
+            kind, queue_path = "imported", typing.cast(sqs.IQueue, queue).node.path
+    _stack, stack_name, stack_path = _cdk.stack_info(scope)
+    function_plan = getattr(function, "plan", None)
+    invocation = function.invocation
+    return queues.plan_queue(
+        queues.QueueRequest(
+            path=path,
+            alarm_prefix=plans_common.alarm_prefix(stack_name, stack_path, path),
+            queue=kind,
+            fifo=_is_fifo(queue, fifo),
+            visibility_timeout_s=derived["visibility"],
+            batching_window_s=derived["window"],
+            batch_size=batch_size,
+            max_receive_count=max_receive_count,
+            max_concurrency=max_concurrency,
+            max_message_age_s=_cdk.seconds(max_message_age) if max_message_age is not None else None,
+            function_path=function.node.path if invocation is not Invocation.QUEUE else "",
+            function_invocation=invocation,
+            function_reserved_concurrency=getattr(function, "reserved_concurrency", None),
+            function_owns_role=bool(getattr(function_plan, "owns_role", False)),
+            queue_path=queue_path,
+        )
+    )
 
 
 def _is_fifo(queue: object, fifo: object) -> bool:
@@ -214,78 +238,41 @@ def check_queue_options(
     if not _source.check_function(problems, function):
         return {}
     target = typing.cast(FunctionTarget, function)
-    if not isinstance(fifo, bool):
-        problems.add(Problem("fifo", _cdk.short(fifo), "True or False"))
-    problems.add(_source.topic_problem(alarm_topic))
-    window_s = _check_window(problems, max_batching_window)
-    if is_fifo and max_batching_window is not None:
-        problems.add(
-            Problem(
-                "max_batching_window",
-                f"{window_s} s" if window_s is not None else "set",
-                "None for a FIFO queue",
-                "Lambda does not support a batching window on FIFO queues (Using Lambda with Amazon SQS)",
-            )
-        )
-    batch_max = limits.SQS_BATCH_MAX_FIFO if is_fifo else limits.SQS_BATCH_MAX_STANDARD
-    problems.add(
-        limits.check_int_range(
-            "batch_size",
-            batch_size,
-            limits.Range(1, batch_max),
-            "FIFO queues allow at most 10" if is_fifo else "",
-        )
+    visibility, window = queues.queue_problems(
+        problems,
+        fifo=fifo,
+        is_fifo=is_fifo,
+        topic_problem=_source.topic_problem(alarm_topic),
+        window=_window(max_batching_window),
+        batch_size=batch_size,
+        max_receive_count=max_receive_count,
+        max_concurrency=max_concurrency,
+        max_message_age=(
+            None
+            if max_message_age is None
+            else Reading(problem=_cdk.duration_problem("max_message_age", max_message_age))
+        ),
+        queue_problem=(
+            Problem("queue", queue, "an aws_sqs.IQueue or None")
+            if queue is not None and not _cdk.implements(queue, "queue_arn")
+            else None
+        ),
+        timeout_s=target.timeout_seconds,
     )
-    if (
-        isinstance(batch_size, int)
-        and batch_size > limits.SQS_BATCH_MAX_WITHOUT_WINDOW
-        and (max_batching_window is None or window_s == 0)  # an invalid window is its own problem
-        and not is_fifo
-    ):
-        problems.add(
-            Problem(
-                "batch_size",
-                batch_size,
-                "<= 10 without a batching window",
-                "set max_batching_window to at least 1 second",
-            )
-        )
-    problems.add(
-        limits.check_int_range(
-            "max_receive_count",
-            max_receive_count,
-            limits.Range(limits.SQS_MAX_RECEIVE_MIN, limits.SQS_MAX_RECEIVE_MAX),
-        )
-    )
-    problems.add(
-        limits.check_int_range(
-            "max_concurrency",
-            max_concurrency,
-            limits.Range(limits.SQS_MAX_CONCURRENCY_MIN, limits.SQS_MAX_CONCURRENCY_MAX),
-        )
-    )
-    if max_message_age is not None:
-        problems.add(_cdk.duration_problem("max_message_age", max_message_age))
-    if queue is not None and not _cdk.implements(queue, "queue_arn"):
-        problems.add(Problem("queue", queue, "an aws_sqs.IQueue or None"))
-    visibility = limits.sqs_visibility_timeout_s(target.timeout_seconds, window_s or 0)
-    derived = {"visibility": visibility, "window": window_s or 0}
-    problems.add(limits.sqs_visibility_problem(target.timeout_seconds, window_s or 0))
     if isinstance(queue, sqs.Queue):
-        problems.add(_queue_visibility_problem(queue, visibility, target.timeout_seconds, derived["window"]))
+        problems.add(_queue_visibility_problem(queue, visibility, target.timeout_seconds, window))
         problems.add(_dlq_retention_problem(queue))
+    return {"visibility": visibility, "window": window}
 
-    return derived
 
-
-def _check_window(problems: Problems, window: object) -> int | None:
+def _window(window: object) -> Reading | None:
+    """The batching window read once: whole seconds 0..300, or its problem (a token window counts as 0)."""
     if window is None:
         return None
     problem = _cdk.duration_range_problem("max_batching_window", window, 0, limits.BATCHING_WINDOW_MAX_S)
-    problems.add(problem)
     if problem or typing.cast(Duration, window).is_unresolved():
-        return None
-    return _cdk.seconds(typing.cast(Duration, window))
+        return Reading(problem=problem)
+    return Reading(_cdk.seconds(typing.cast(Duration, window)))
 
 
 def _retention_s(queue: sqs.Queue) -> float | None:

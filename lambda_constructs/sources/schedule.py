@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import typing
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -14,10 +13,13 @@ from constructs import Construct
 from lambda_constructs import _cdk
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import common as plans_common
+from lambda_constructs.core.plans import schedule as schedules
+from lambda_constructs.core.plans.schedule import SchedulePlan
 from lambda_constructs.sources import _base
 from lambda_constructs.sources._base import FunctionTarget
 
-DEFAULT_RETRY_ATTEMPTS = 2
+DEFAULT_RETRY_ATTEMPTS = schedules.DEFAULT_RETRY_ATTEMPTS
 DEFAULT_MAX_EVENT_AGE = Duration.hours(1)
 ASYNC_WHY = (
     "EventBridge invokes asynchronously; ProductionFunction(..., invocation=Invocation.ASYNC) adds the onFailure "
@@ -65,6 +67,8 @@ class ScheduledFunction(Construct):
         enabled: bool = True,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
+        planned: list[SchedulePlan] = []
+
         def check(problems: Problems) -> None:
             _base.check_function(problems, function, requires=Invocation.ASYNC, why=ASYNC_WHY)
             if not isinstance(schedule, events.Schedule):
@@ -79,10 +83,25 @@ class ScheduledFunction(Construct):
                 retry_attempts=retry_attempts,
                 max_event_age=max_event_age,
             )
+            if problems:
+                return
+            _stack, stack_name, stack_path = _cdk.stack_info(scope)
+            planned.append(
+                schedules.plan_schedule(
+                    problems.path,
+                    plans_common.alarm_prefix(stack_name, stack_path, problems.path),
+                    expression=schedule.expression_string,
+                    enabled=enabled,
+                    function_path=typing.cast(FunctionTarget, function).node.path,
+                    retry_attempts=retry_attempts,
+                    max_event_age_s=_base.seconds_or_none(max_event_age),
+                )
+            )
 
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self.plan: SchedulePlan = planned[0]
         self.function = function
         self.rule: events.Rule
         self.alarms: list[cloudwatch.Alarm]
@@ -93,101 +112,12 @@ class ScheduledFunction(Construct):
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
             topic=_base.alarm_topic(function, alarm_topic),
+            plan=self.plan.target,
             schedule=schedule,
             enabled=enabled,
-            description=f"Schedule for {function.node.path} (live alias)",
+            description=self.plan.description,
         )
 
 
-# ------------------------------------------------------------------ schedule expressions (pure)
-
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\((.*)\)$")
-_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
-# (name, low, high, names) for the six EventBridge cron fields
-_FIELDS = (
-    ("minutes", 0, 59, ()),
-    ("hours", 0, 23, ()),
-    ("day-of-month", 1, 31, ()),
-    ("month", 1, 12, _MONTHS),
-    ("day-of-week", 1, 7, _DAYS),
-    ("year", 1970, 2199, ()),
-)
-
-
-def schedule_problem(expression: str) -> Problem | None:
-    """A problem unless ``expression`` is a valid EventBridge ``rate(...)`` or six-field ``cron(...)``.
-
-    Rules from the Amazon EventBridge user guide ("Schedule expressions for rules"): rate value a
-    positive whole number, unit minute(s)/hour(s)/day(s) with the singular only for 1; cron has six
-    fields (minutes hours day-of-month month day-of-week year) and exactly one of day-of-month /
-    day-of-week is ``?``.
-    """
-    if _cdk.is_token(expression):
-        return None
-    rate = _RATE.match(expression)
-    if expression.startswith("rate("):
-        if not rate or int(rate.group(1)) < 1:
-            return Problem("schedule", expression, "rate(N unit) with N >= 1 and unit minute(s) | hour(s) | day(s)")
-        value, unit = int(rate.group(1)), rate.group(2)
-        if (value == 1) != (not unit.endswith("s")):
-            return Problem(
-                "schedule",
-                expression,
-                f"rate({value} {unit.rstrip('s') + ('' if value == 1 else 's')})",
-                "EventBridge wants the singular unit for 1 and the plural otherwise",
-            )
-        return None
-    cron = _CRON.match(expression)
-    if not cron:
-        return Problem("schedule", expression, "rate(...) or cron(...)")
-    fields = cron.group(1).split()
-    if len(fields) != 6:
-        return Problem(
-            "schedule",
-            expression,
-            "cron with six fields: minutes hours day-of-month month day-of-week year",
-            f"got {len(fields)} fields; EventBridge has no seconds field and needs the year (use *)",
-        )
-    for (name, low, high, names), field in zip(_FIELDS, fields, strict=True):
-        if not _cron_field_ok(field, low, high, names, name):
-            return Problem(
-                "schedule",
-                expression,
-                f"{name} in {low}..{high} (with , - * / and the allowed wildcards)",
-                f"field {name}={field!r} is out of range or malformed",
-            )
-    if (fields[2] == "?") == (fields[4] == "?"):
-        return Problem(
-            "schedule",
-            expression,
-            "exactly one of day-of-month and day-of-week as '?'",
-            "EventBridge cannot take both (or neither)",
-        )
-    return None
-
-
-def _cron_field_ok(field: str, low: int, high: int, names: Sequence[str], name: str) -> bool:
-    if field == "?":
-        return name in ("day-of-month", "day-of-week")
-    if name == "day-of-month" and re.fullmatch(r"(L|LW|\d{1,2}W)", field):
-        return field in ("L", "LW") or low <= int(field[:-1]) <= high
-    if name == "day-of-week" and re.fullmatch(r"(\d|[A-Z]{3})(#[1-5]|L)", field):
-        return _value_ok(re.split(r"[#L]", field)[0], low, high, names)
-    for part in field.split(","):
-        base, _, step = part.partition("/")
-        if step and (not step.isdigit() or int(step) < 1):
-            return False
-        if base == "*":
-            continue
-        ends = base.split("-")
-        if len(ends) > 2 or not all(_value_ok(e, low, high, names) for e in ends):
-            return False
-    return True
-
-
-def _value_ok(value: str, low: int, high: int, names: Sequence[str]) -> bool:
-    if value.upper() in names:
-        return True
-    return value.isdigit() and low <= int(value) <= high
+# the schedule expression rules live in the pure plan module; these names stay importable from here
+schedule_problem = schedules.schedule_problem

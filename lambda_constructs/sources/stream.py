@@ -17,12 +17,16 @@ from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import common as plans_common
+from lambda_constructs.core.plans import stream as streams
+from lambda_constructs.core.plans.function import Reading
+from lambda_constructs.core.plans.stream import StreamPlan
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
 
-DEFAULT_BATCH_SIZE = 100
+DEFAULT_BATCH_SIZE = streams.DEFAULT_BATCH_SIZE
 DEFAULT_MAX_RECORD_AGE = Duration.days(1)
-DEFAULT_RETRY_ATTEMPTS = 10  # bounded; bisecting does not consume retries (see the class docstring)
+DEFAULT_RETRY_ATTEMPTS = streams.DEFAULT_RETRY_ATTEMPTS  # bounded; bisecting does not consume retries (see below)
 DEFAULT_ITERATOR_AGE_ALARM = Duration.minutes(5)
 
 
@@ -79,74 +83,66 @@ class StreamConsumer(Construct):
         iterator_age_threshold: Duration | None = None,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
+        planned: list[StreamPlan] = []
+
         def check(problems: Problems) -> None:
             if not _source.check_function(problems, function):
                 return
             self._check_source(problems, stream, table, starting_position)
             problems.add(_base_topic(alarm_topic))
-            at_timestamp = starting_position is lambda_.StartingPosition.AT_TIMESTAMP
-            if at_timestamp and starting_position_timestamp is None:
-                problems.add(
-                    Problem(
-                        "starting_position_timestamp",
-                        None,
-                        "a Unix time in seconds with starting_position=AT_TIMESTAMP",
-                        "Lambda needs the time to start reading from",
-                    )
-                )
-            elif starting_position_timestamp is not None:
-                problems.add(
-                    limits.check_range(
-                        "starting_position_timestamp",
-                        starting_position_timestamp,
-                        limits.Range(0, 253_402_300_799, "s (Unix time)"),
-                    )
-                    if at_timestamp
-                    else Problem(
-                        "starting_position_timestamp",
-                        starting_position_timestamp,
-                        "None unless starting_position=AT_TIMESTAMP",
-                    )
-                )
-            problems.add(
-                limits.check_int_range(
-                    "batch_size", batch_size, limits.Range(limits.STREAM_BATCH_MIN, limits.STREAM_BATCH_MAX)
-                )
+            age = _reading(
+                "max_record_age", max_record_age, limits.STREAM_RECORD_AGE_MIN_S, limits.STREAM_RECORD_AGE_MAX_S
             )
-            problems.add(
-                limits.check_int_range(
-                    "retry_attempts",
-                    retry_attempts,
-                    limits.Range(limits.STREAM_RETRY_MIN, limits.STREAM_RETRY_MAX),
-                    "-1 (retry until the record expires) is refused: a poison record would block the shard",
-                )
-            )
-            problems.add(
-                _cdk.duration_range_problem(
-                    "max_record_age", max_record_age, limits.STREAM_RECORD_AGE_MIN_S, limits.STREAM_RECORD_AGE_MAX_S
-                )
-            )
-            problems.add(
-                limits.check_int_range(
-                    "parallelization_factor",
-                    parallelization_factor,
-                    limits.Range(limits.STREAM_PARALLELIZATION_MIN, limits.STREAM_PARALLELIZATION_MAX),
-                )
-            )
-            if max_batching_window is not None:
-                problems.add(
-                    _cdk.duration_range_problem(
-                        "max_batching_window", max_batching_window, 0, limits.BATCHING_WINDOW_MAX_S
-                    )
-                )
+            threshold = None
             if iterator_age_threshold is not None:
-                problems.add(_cdk.duration_problem("iterator_age_threshold", iterator_age_threshold))
-            if not isinstance(bisect_batch_on_error, bool):
-                problems.add(Problem("bisect_batch_on_error", bisect_batch_on_error, "True or False"))
+                problem = _cdk.duration_problem("iterator_age_threshold", iterator_age_threshold, concrete=True)
+                threshold = Reading(
+                    problem=problem,
+                    value=None if problem else _cdk.milliseconds(typing.cast(Duration, iterator_age_threshold)),
+                )
+            streams.stream_problems(
+                problems,
+                at_timestamp=starting_position is lambda_.StartingPosition.AT_TIMESTAMP,
+                starting_position_timestamp=starting_position_timestamp,
+                batch_size=batch_size,
+                retry_attempts=retry_attempts,
+                max_record_age=age,
+                parallelization_factor=parallelization_factor,
+                window=(
+                    None
+                    if max_batching_window is None
+                    else _reading("max_batching_window", max_batching_window, 0, limits.BATCHING_WINDOW_MAX_S)
+                ),
+                iterator_age_threshold=threshold,
+                bisect_batch_on_error=bisect_batch_on_error,
+            )
+            if problems:
+                return
+            target = typing.cast(FunctionTarget, function)
+            _stack, stack_name, stack_path = _cdk.stack_info(scope)
+            invocation = target.invocation
+            planned.append(
+                streams.plan_stream(
+                    streams.StreamRequest(
+                        path=problems.path,
+                        alarm_prefix=plans_common.alarm_prefix(stack_name, stack_path, problems.path),
+                        batch_size=batch_size,
+                        bisect_batch_on_error=bisect_batch_on_error,
+                        retry_attempts=retry_attempts,
+                        max_record_age_s=None if age.value is None else int(age.value),
+                        parallelization_factor=parallelization_factor,
+                        iterator_age_threshold_ms=threshold.value if threshold is not None else None,
+                        function_path=target.node.path if invocation is not Invocation.STREAM else "",
+                        function_invocation=invocation,
+                        function_owns_role=bool(getattr(getattr(function, "plan", None), "owns_role", False)),
+                    )
+                )
+            )
 
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        plan = self.plan = planned[0]
         self.function = function
         self.on_failure_queue = _cdk.secure_queue(self, "OnFailureQueue")
         _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the stream mapping's on-failure destination")
@@ -158,11 +154,11 @@ class StreamConsumer(Construct):
             event_source_arn=source_arn,
             starting_position=starting_position,
             starting_position_timestamp=starting_position_timestamp,
-            batch_size=batch_size,
-            bisect_batch_on_error=bisect_batch_on_error,
+            batch_size=plan.batch_size,
+            bisect_batch_on_error=plan.bisect_batch_on_error,
             max_record_age=max_record_age,
-            retry_attempts=retry_attempts,
-            parallelization_factor=parallelization_factor,
+            retry_attempts=plan.retry_attempts,
+            parallelization_factor=plan.parallelization_factor,
             max_batching_window=max_batching_window,
             report_batch_item_failures=True,
             on_failure=sources.SqsDlq(self.on_failure_queue),
@@ -171,27 +167,18 @@ class StreamConsumer(Construct):
             stream.grant_read(function.alias)
         else:
             table.grant_stream_read(function.alias)  # type: ignore[union-attr]
-        self._advise(function, batch_size, bisect_batch_on_error, retry_attempts)
+        _source.annotate(self, plan.notes)
         topic = _source.alarm_topic(function, alarm_topic)
-        threshold = iterator_age_threshold or min(
-            DEFAULT_ITERATOR_AGE_ALARM,
-            Duration.seconds(_cdk.seconds(max_record_age) // 2),
-            key=lambda d: d.to_seconds(),
-        )
+        iterator_age, queue_depth = plan.alarms
+        period = _cdk.ALARM_PERIOD
         self.alarms: list[cloudwatch.Alarm] = function.add_alarms(
-            _cdk.make_alarm(
+            _cdk.build_alarm(
                 self,
-                "IteratorAgeAlarm",
-                metric=function.alias.metric("IteratorAge", period=_cdk.ALARM_PERIOD, statistic="Maximum"),
-                threshold=threshold.to_milliseconds(integral=False),
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                topic=topic,
-                description=f"{self.node.path}: the newest record waited over {_cdk.seconds(threshold)} s: the "
-                "consumer is falling behind; records older than max_record_age go to the failure queue.",
+                iterator_age,
+                function.alias.metric(iterator_age.metric, period=period, statistic=iterator_age.statistic),
+                topic,
             ),
-            _cdk.queue_depth_alarm(
-                self, "OnFailureQueueAlarm", self.on_failure_queue, f"{self.node.path} on-failure queue", topic
-            ),
+            _cdk.build_alarm(self, queue_depth, _source.queue_metric(self.on_failure_queue, queue_depth), topic),
         )
 
     @staticmethod
@@ -225,9 +212,6 @@ class StreamConsumer(Construct):
         if not isinstance(starting_position, lambda_.StartingPosition):
             problems.add(Problem("starting_position", starting_position, "an aws_lambda.StartingPosition"))
 
-    def _advise(self, function: FunctionTarget, batch_size: int, bisect: bool, retries: int) -> None:
-        _source.warn_invocation(self, function, Invocation.STREAM, "stream")
-
 
 def _has_no_stream(table: object) -> bool:
     """A Table or TableV2 made in this app without a stream (TableV2 returns a token ARN even then)."""
@@ -241,3 +225,11 @@ def _has_no_stream(table: object) -> bool:
 
 
 _base_topic = _source.topic_problem
+
+
+def _reading(prop: str, value: object, low_s: float, high_s: float) -> Reading:
+    """A Duration read once: whole seconds within ``low_s..high_s``, its problem, or None for a token."""
+    problem = _cdk.duration_range_problem(prop, value, low_s, high_s)
+    if problem is not None or _cdk.milliseconds(typing.cast(Duration, value)) is None:
+        return Reading(problem=problem)
+    return Reading(_cdk.seconds(typing.cast(Duration, value)))

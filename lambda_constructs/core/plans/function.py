@@ -155,6 +155,7 @@ class FunctionPlan:
     invocation: Invocation
     memory: Memory
     timeout: TimeoutPlan
+    owns_role: bool  # its own execution role (grants to it add statements, not resources)
     sizing: Sizing | None
     provisioned_concurrency: ProvisionedConcurrency | None
     alias_provisioned_executions: int | None  # the alias's static value (None with a Deployment: scaling owns it)
@@ -620,6 +621,7 @@ def plan_from_checked(request: FunctionRequest, checked: tuple[Any, ...], *, pac
         invocation=invocation,
         memory=memory,
         timeout=timeout,
+        owns_role=not request.role_given,
         sizing=sizing,
         provisioned_concurrency=pc,
         alias_provisioned_executions=pc.min_capacity if pc is not None and request.deployment is None else None,

@@ -1,0 +1,178 @@
+"""The plan of a StreamConsumer: a bounded failure path and an IteratorAge alarm before records expire.
+
+:func:`stream_problems` is the pure half of the validation (the construct reads the Durations and
+checks the stream or table); :func:`plan_stream` makes every decision: the mapping's settings, the
+alarm thresholds, the notes and the resource count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lambda_constructs.core import limits
+from lambda_constructs.core.config import Invocation
+from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans.common import AlarmPlan, Note, alarm_name, queue_depth_alarm
+from lambda_constructs.core.plans.function import Reading
+
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_MAX_RECORD_AGE_S = 24 * 3600
+DEFAULT_RETRY_ATTEMPTS = 10  # bounded; bisecting does not consume retries (see StreamConsumer)
+DEFAULT_ITERATOR_AGE_ALARM_S = 5 * 60
+UNIX_TIME_MAX_S = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """Every decision and derived number of one StreamConsumer."""
+
+    path: str
+    batch_size: int
+    bisect_batch_on_error: bool
+    retry_attempts: int
+    max_record_age_s: int | None  # None: a deploy-time token
+    parallelization_factor: int
+    iterator_age_threshold_ms: float  # given, else min(5 minutes, half of max_record_age)
+    alarms: tuple[AlarmPlan, ...]
+    notes: tuple[Note, ...]
+    resource_count: int | None
+
+
+def stream_problems(
+    problems: Problems,
+    *,
+    at_timestamp: bool,
+    starting_position_timestamp: object,
+    batch_size: object,
+    retry_attempts: object,
+    max_record_age: Reading,
+    parallelization_factor: object,
+    window: Reading | None,
+    iterator_age_threshold: Reading | None,
+    bisect_batch_on_error: object,
+) -> None:
+    """The stream options' checks in the order the error lists them (after the function, source and topic)."""
+    if at_timestamp and starting_position_timestamp is None:
+        problems.add(
+            Problem(
+                "starting_position_timestamp",
+                None,
+                "a Unix time in seconds with starting_position=AT_TIMESTAMP",
+                "Lambda needs the time to start reading from",
+            )
+        )
+    elif starting_position_timestamp is not None:
+        problems.add(
+            limits.check_range(
+                "starting_position_timestamp",
+                starting_position_timestamp,
+                limits.Range(0, UNIX_TIME_MAX_S, "s (Unix time)"),
+            )
+            if at_timestamp
+            else Problem(
+                "starting_position_timestamp",
+                starting_position_timestamp,
+                "None unless starting_position=AT_TIMESTAMP",
+            )
+        )
+    problems.add(
+        limits.check_int_range("batch_size", batch_size, limits.Range(limits.STREAM_BATCH_MIN, limits.STREAM_BATCH_MAX))
+    )
+    problems.add(
+        limits.check_int_range(
+            "retry_attempts",
+            retry_attempts,
+            limits.Range(limits.STREAM_RETRY_MIN, limits.STREAM_RETRY_MAX),
+            "-1 (retry until the record expires) is refused: a poison record would block the shard",
+        )
+    )
+    problems.add(max_record_age.problem)
+    problems.add(
+        limits.check_int_range(
+            "parallelization_factor",
+            parallelization_factor,
+            limits.Range(limits.STREAM_PARALLELIZATION_MIN, limits.STREAM_PARALLELIZATION_MAX),
+        )
+    )
+    if window is not None:
+        problems.add(window.problem)
+    if iterator_age_threshold is not None:
+        problems.add(iterator_age_threshold.problem)
+    if not isinstance(bisect_batch_on_error, bool):
+        problems.add(Problem("bisect_batch_on_error", bisect_batch_on_error, "True or False"))
+    if (
+        not problems
+        and max_record_age.value is None
+        and (iterator_age_threshold is None or iterator_age_threshold.value is None)
+    ):
+        problems.add(
+            Problem(
+                "max_record_age",
+                "a deploy-time token",
+                "a concrete Duration, or iterator_age_threshold=",
+                "the IteratorAge alarm threshold is derived from it at synthesis",
+            )
+        )
+
+
+@dataclass(frozen=True)
+class StreamRequest:
+    """A StreamConsumer's checked props as plain facts."""
+
+    path: str
+    alarm_prefix: str
+    batch_size: int = DEFAULT_BATCH_SIZE
+    bisect_batch_on_error: bool = True
+    retry_attempts: int = DEFAULT_RETRY_ATTEMPTS
+    max_record_age_s: int | None = DEFAULT_MAX_RECORD_AGE_S
+    parallelization_factor: int = 1
+    iterator_age_threshold_ms: float | None = None
+    function_path: str = ""
+    function_invocation: Invocation = Invocation.STREAM
+    function_owns_role: bool = True
+
+
+def plan_stream(request: StreamRequest) -> StreamPlan:
+    r = request
+    if r.iterator_age_threshold_ms is not None:
+        threshold_ms: float = r.iterator_age_threshold_ms
+    else:
+        assert r.max_record_age_s is not None  # stream_problems refused a token age without a threshold
+        threshold_ms = min(DEFAULT_ITERATOR_AGE_ALARM_S, r.max_record_age_s // 2) * 1000
+    alarms = (
+        AlarmPlan(
+            id="IteratorAgeAlarm",
+            name=alarm_name(r.alarm_prefix, "IteratorAgeAlarm"),
+            description=f"{r.path}: the newest record waited over {int(threshold_ms // 1000)} s: the "
+            "consumer is falling behind; records older than max_record_age go to the failure queue.",
+            source="alias",
+            metric="IteratorAge",
+            statistic="Maximum",
+            threshold=threshold_ms,
+            comparison="GREATER_THAN_THRESHOLD",
+        ),
+        queue_depth_alarm("OnFailureQueueAlarm", r.alarm_prefix, f"{r.path} on-failure queue", "on_failure_queue"),
+    )
+    notes = []
+    if r.function_invocation is not Invocation.STREAM:
+        notes.append(
+            Note(
+                "warning",
+                "lambda-constructs:stream-invocation",
+                f"{r.function_path} is declared invocation={r.function_invocation.name}; a stream consumer "
+                f"should use Invocation.{Invocation.STREAM.name}.",
+            )
+        )
+    return StreamPlan(
+        path=r.path,
+        batch_size=r.batch_size,
+        bisect_batch_on_error=r.bisect_batch_on_error,
+        retry_attempts=r.retry_attempts,
+        max_record_age_s=r.max_record_age_s,
+        parallelization_factor=r.parallelization_factor,
+        iterator_age_threshold_ms=threshold_ms,
+        alarms=alarms,
+        notes=tuple(notes),
+        # the on-failure queue and its TLS-only policy, the mapping, two alarms
+        resource_count=5 if r.function_owns_role else None,
+    )
