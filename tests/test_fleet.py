@@ -212,3 +212,72 @@ def test_a_grown_recorded_bundle_moves_with_a_warning_and_nothing_else_moves(tmp
     second, stack = build({"A": 3, "B": 6, "C": 3})  # B grew: Stack1 would hold 12
     assert second.placement == {"A": "Stack1", "B": "Stack2", "C": "Stack1"}
     Annotations.from_stack(stack).has_warning("/S/F", Match.string_like_regexp("B is recorded in Stack1"))
+
+
+def test_planned_bundles_are_sized_without_walking_their_trees(tmp_path: Path) -> None:
+    """A bundle of planned constructs is sized by their plans; the templates hold exactly that many."""
+    made = _app(tmp_path, [f"W{i:02d}" for i in range(7)])
+    fleet: FunctionFleet = made["fleet"]
+    fn: ProductionFunction = made["built"]["W00"]
+    consumer = fleet.stack_of("W00").node.find_child("W00Queue")
+    assert fn.plan.resource_count + consumer.plan.resource_count == WORKER_RESOURCES
+    made["app"].synth()
+    nested = {k.rsplit("/", 1)[-1]: v for k, v in stack_sizes(load_templates(tmp_path / "out")).items() if "/" in k}
+    assert sorted(nested.values()) == sorted(fleet.resource_counts.values()) == [16, 96]
+
+
+def test_metadata_is_written_once_when_the_bundle_is_built(tmp_path: Path) -> None:
+    """Inside a bundle the record waits for the consumer's alarms: one write, and the count includes them."""
+    made = _app(tmp_path, ["W00"])
+    fn: ProductionFunction = made["built"]["W00"]
+    assert fn._metadata_written and fn._metadata["alarms"] == 5  # 3 of the function + 2 of its queue
+    template = cdk.assertions.Template.from_stack(made["fleet"].stack_of("W00"))
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    assert function["Metadata"]["lambda-constructs"]["alarms"] == 5
+
+
+def test_a_build_that_fails_leaves_no_record_unwritten(tmp_path: Path) -> None:
+    app = cdk.App()
+    fleet = FunctionFleet(cdk.Stack(app, "F"), "Workers", placement_file=tmp_path / "p.json")
+    built: list[ProductionFunction] = []
+
+    def broken(scope: Construct, id: str) -> None:
+        built.append(ProductionFunction(scope, id, code=_INLINE, handler="a.h", p99=cdk.Duration.seconds(1)))
+        raise RuntimeError("the user's build failed")
+
+    with pytest.raises(RuntimeError, match="the user's build failed"):
+        fleet.add("W00", broken)
+    assert built[0]._metadata_written
+
+
+_INLINE = lambda_.Code.from_inline("def h(e, c):\n    return e\n")
+
+
+def test_a_planned_construct_changed_directly_is_recounted_at_synthesis(tmp_path: Path) -> None:
+    """fn.alias.add_function_url() bypasses the plan: synthesis counts that stack again and records the real size."""
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    fleet = FunctionFleet(cdk.Stack(app, "F"), "Workers", placement_file=tmp_path / "p.json")
+
+    def worker(scope: Construct, id: str) -> None:
+        fn = ProductionFunction(scope, id, code=_INLINE, handler="a.h", p99=cdk.Duration.seconds(1))
+        fn.alias.add_function_url(auth_type=lambda_.FunctionUrlAuthType.AWS_IAM)  # one resource the plan cannot see
+
+    fleet.add("W00", worker)
+    planned = fleet.resource_counts["Stack1"]
+    app.synth()
+    assert fleet.resource_counts["Stack1"] == planned + 1
+    record = json.loads((tmp_path / "p.json").read_text())
+    assert record["fleets"]["F/Workers|450"]["resources"]["W00"] == planned + 1
+
+
+def test_the_function_url_method_makes_the_fleet_count_the_bundle(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    fleet = FunctionFleet(cdk.Stack(app, "F"), "Workers", placement_file=tmp_path / "p.json")
+
+    def worker(scope: Construct, id: str) -> None:
+        ProductionFunction(scope, id, code=_INLINE, handler="a.h", p99=cdk.Duration.seconds(1)).add_function_url()
+
+    fleet.add("W00", worker)
+    app.synth()
+    template = json.loads(next((tmp_path / "out").glob("*Stack1*.template.json")).read_text())
+    assert fleet.resource_counts["Stack1"] == len(template["Resources"])

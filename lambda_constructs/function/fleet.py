@@ -19,17 +19,19 @@ import contextlib
 import json
 import os
 import tempfile
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import jsii
 from aws_cdk import CfnElement, NestedStack
-from constructs import Construct, IValidation
+from constructs import Construct, IConstruct, IValidation
 
 from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
+from lambda_constructs.function import _bundle
 
 T = TypeVar("T")
 DEFAULT_MAX_RESOURCES = 450  # headroom under CloudFormation's 500 for outputs/parameters the references add
@@ -93,6 +95,8 @@ class FunctionFleet(Construct):
         self._sizes: dict[str, int] = sizes  # bundle id -> resources it had when last placed
         self._stacks: dict[str, NestedStack] = {}
         self._children: dict[str, int] = {}  # nested stack id -> its number of children after the last bundle
+        self._bundle_children: dict[str, list[str]] = {}  # bundle id -> the ids of the children it made
+        self._planned_stacks: set[str] = set()  # stacks holding a bundle sized by its plans (checked at synthesis)
         self.resource_counts: dict[str, int] = {}  # nested stack id -> resources placed in it
         self._ids: set[str] = set()
         self._estimate = 0  # largest bundle seen: how much room a new one needs
@@ -245,23 +249,74 @@ class FunctionFleet(Construct):
         return stack
 
     def _build_in(self, stack_id: str, build: Callable[[Construct, str], T], id: str) -> tuple[T, int, list[str]]:
-        """Run ``build`` in the stack; returns its result, the resources it added and the children it made."""
+        """Run ``build`` in the stack; returns its result, the resources it added and the children it made.
+
+        When every child the bundle made is one of the library's planned constructs, its size is the sum
+        of their plans' resource counts (no walk of their trees through jsii); otherwise each child's tree
+        is counted. Synthesis checks the planned stacks' totals (:meth:`_check_planned_counts`).
+        """
         stack = self._stack(stack_id)
         node = _cdk.node_of(stack)
         before = self._children.get(stack_id)
         if before is None:  # children keep their insertion order: the new ones come last
             before = len(node.children)
-        result = build(stack, id)
+        bundle = _bundle.open_bundle(stack)
+        try:
+            result = build(stack, id)
+        finally:
+            _bundle.close_bundle(bundle)  # the deferred metadata records are written here, once
         children = node.children
         self._children[stack_id] = len(children)  # the next bundle's "before": one listing per bundle, not two
         added = children[before:]
-        count = sum(
-            1
-            for child in added
-            for c in _cdk.node_of(child).find_all()
-            if isinstance(c, CfnElement) and _is_resource(c)
-        )
-        return result, count, [_cdk.id_of(c) for c in added]
+        ids = [_cdk.id_of(c) for c in added]
+        planned = [bundle.counts.get(i) for i in ids]
+        if added and all(count is not None for count in planned):
+            count = sum(typing.cast("list[int]", planned))
+            self._planned_stacks.add(stack_id)
+        else:
+            count = sum(_resources(child) for child in added)
+        self._bundle_children[id] = ids
+        return result, count, ids
+
+    def _check_planned_counts(self) -> list[str]:
+        """At synthesis: a stack whose bundles were sized by their plans holds what was counted.
+
+        Something may have added resources to a planned construct after it was built (``fn.alias.
+        add_function_url()`` inside ``build``): then that stack's bundles are counted one by one, their
+        recorded sizes corrected, and a stack past the limit reported (an error above CloudFormation's 500).
+        """
+        errors: list[str] = []
+        for stack_id in sorted(self._planned_stacks, key=_stack_number):
+            stack = self._stacks.get(stack_id)
+            if stack is None or _resources(stack) == self.resource_counts.get(stack_id, 0):
+                continue
+            node = _cdk.node_of(stack)
+            total = 0
+            for bundle_id, placed in self._placement.items():
+                if placed != stack_id or bundle_id not in self._ids:
+                    continue
+                size = sum(_resources(node.find_child(child)) for child in self._bundle_children.get(bundle_id, []))
+                self._sizes[bundle_id] = size
+                total += size
+            self.resource_counts[stack_id] = total
+            if total > CFN_MAX_RESOURCES:
+                errors.append(
+                    f"{_cdk.path_of(self)}/{stack_id} holds {total} resources, more than CloudFormation's "
+                    f"{CFN_MAX_RESOURCES}: a bundle added resources to its constructs after they were built "
+                    "(through .alias / .function directly); use the construct's own methods (fn.add_function_url(), "
+                    "fn.add_event_source(), ...) so the fleet can place it"
+                )
+            elif total > self.max_resources_per_stack:
+                from aws_cdk import Annotations
+
+                Annotations.of(self).add_warning_v2(
+                    "lambda-constructs:fleet-stack-over-limit",
+                    f"{stack_id} holds {total} resources (> max_resources_per_stack={self.max_resources_per_stack}): "
+                    "a bundle added resources to its constructs after they were built (through .alias / .function "
+                    "directly); use the construct's own methods so the fleet can place it.",
+                )
+        self._planned_stacks.clear()
+        return errors
 
     def _remove(self, stack_id: str, added: list[str]) -> None:
         """Take back what one ``build`` added (a refused bundle leaves nothing in the tree)."""
@@ -321,6 +376,11 @@ def _is_resource(element: CfnElement) -> bool:
     return type(element).__name__ not in ("CfnOutput", "CfnParameter", "CfnCondition", "CfnMapping", "CfnRule")
 
 
+def _resources(construct: IConstruct) -> int:
+    """The CloudFormation resources in ``construct``'s tree (one jsii call for the walk)."""
+    return sum(1 for c in _cdk.node_of(construct).find_all() if isinstance(c, CfnElement) and _is_resource(c))
+
+
 def _stack_number(stack_id: str) -> int:
     digits = stack_id.removeprefix("Stack")
     return int(digits) if digits.isdigit() else 0
@@ -334,11 +394,12 @@ class _SavePlacement:
         self._fleet = fleet
 
     def validate(self) -> list[str]:
+        errors = self._fleet._check_planned_counts()  # before saving: the recorded sizes are then right
         try:
             self._fleet.save_placement()
         except OSError as error:
-            return [f"cannot write the placement record {self._fleet._placement_path}: {error}"]
-        return []
+            return [*errors, f"cannot write the placement record {self._fleet._placement_path}: {error}"]
+        return errors
 
 
 def _read_record(path: Path, key: str) -> tuple[dict[str, str], dict[str, int]]:

@@ -29,6 +29,7 @@ from lambda_constructs.core.plans.function import ALIAS_NAME as ALIAS_NAME
 from lambda_constructs.core.plans.function import METADATA_KEY as METADATA_KEY
 from lambda_constructs.core.plans.function import FunctionPlan
 from lambda_constructs.core.sizing import DEFAULT_TIMEOUT_MULTIPLIER, Memory, Sizing, timeout_seconds_from_p99_ms
+from lambda_constructs.function import _bundle
 from lambda_constructs.function import code as code_info
 from lambda_constructs.function._checks import EPHEMERAL_MAX_MB as EPHEMERAL_MAX_MB
 from lambda_constructs.function._checks import EPHEMERAL_MIN_MB as EPHEMERAL_MIN_MB
@@ -191,6 +192,7 @@ class ProductionFunction(Construct):
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
         self._build(plan, facts, props)
+        _bundle.note(self, scope, id, plan.resource_count)  # inside a FunctionFleet bundle: its size, from the plan
 
     # ------------------------------------------------------------------ building (one pass, from the plan)
 
@@ -214,13 +216,18 @@ class ProductionFunction(Construct):
         if p["log_removal_policy"] is not None:
             self.log_group.apply_removal_policy(p["log_removal_policy"])
         role = p["role"]
-        self._role: iam.IRole = role or self._build_role()
         # the function logs only to its own group: grant exactly that, to our role or the one given
-        self._role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
-            )
+        logging = iam.PolicyStatement(
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[self.log_group.log_group_arn]
         )
+        self._role: iam.IRole
+        if role is None:
+            own = self._build_role()
+            own.add_to_policy(logging)  # the same statement as add_to_principal_policy, no result struct to read
+            self._role = own
+        else:
+            self._role = role
+            role.add_to_principal_policy(logging)
         self.function: lambda_.Function = self._build_function(plan, facts, p)
         self._cfn: lambda_.CfnFunction = self.function.node.default_child  # type: ignore[assignment]
         self.version: lambda_.Version = self.function.current_version
@@ -244,9 +251,15 @@ class ProductionFunction(Construct):
         self.deployment_group: codedeploy.LambdaDeploymentGroup | None = (
             build_deployment_group(self, deployment, plan.deployment_alarms) if deployment is not None else None
         )
-        # written once, after the deployment's alarms: the record counts every alarm the plan knows of
+        # written once, after the deployment's alarms: the record counts every alarm the plan knows of; inside a
+        # FunctionFleet bundle when the bundle is built, so the alarms its event sources add are counted too
         self._metadata: dict[str, Any] = dict(plan.metadata)
-        self._cfn.add_metadata(METADATA_KEY, self._metadata)
+        self._metadata_written = False
+        bundle = _bundle.current()
+        if bundle is None:
+            self._write_metadata()
+        else:
+            bundle.deferred.append(self._write_metadata)
         _cdk.annotate(self, plan.notes)
         _cdk.acknowledge_all(self, list(plan.acknowledgements))
 
@@ -404,11 +417,17 @@ class ProductionFunction(Construct):
         metadata = getattr(self, "_metadata", None)
         if metadata is not None:  # the template records how many alarms watch the function
             metadata["alarms"] = len(self.alarms)
-            self._cfn.add_metadata(METADATA_KEY, metadata)
+            if self._metadata_written:  # else the deferred write (end of the fleet bundle) counts them
+                self._cfn.add_metadata(METADATA_KEY, metadata)
         return list(alarms)
+
+    def _write_metadata(self) -> None:
+        self._metadata_written = True
+        self._cfn.add_metadata(METADATA_KEY, self._metadata)
 
     def dashboard(self, id: str = "Dashboard") -> ServiceDashboard:
         """A ServiceDashboard of this one function (for a whole service, use ServiceDashboard)."""
+        _bundle.unknown(self)  # may add resources its plan did not count
         from lambda_constructs.function.dashboard import ServiceDashboard
 
         return ServiceDashboard(self, id, functions=[self])
@@ -481,23 +500,28 @@ class ProductionFunction(Construct):
 
     def add_event_source(self, source: lambda_.IEventSource) -> None:
         """Attach an event source to the ``live`` alias (never $LATEST)."""
+        _bundle.unknown(self)  # may add resources its plan did not count
         self.alias.add_event_source(source)
 
     def add_event_source_mapping(self, id: str, options: Any = None, **kwargs: Any) -> lambda_.EventSourceMapping:
         """An event source mapping on the ``live`` alias."""
+        _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.add_event_source_mapping(id, **_struct_kwargs(options, kwargs))
 
     def add_function_url(self, options: Any = None, **kwargs: Any) -> lambda_.FunctionUrl:
         """A Function URL on the ``live`` alias (AWS_IAM unless you pass auth_type)."""
+        _bundle.unknown(self)  # may add resources its plan did not count
         kwargs = _struct_kwargs(options, kwargs)
         kwargs.setdefault("auth_type", lambda_.FunctionUrlAuthType.AWS_IAM)
         return self.alias.add_function_url(**kwargs)
 
     def add_permission(self, id: str, permission: Any = None, **kwargs: Any) -> None:
         """A resource-based permission on the ``live`` alias."""
+        _bundle.unknown(self)  # may add resources its plan did not count
         self.alias.add_permission(id, **_struct_kwargs(permission, kwargs))
 
     def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        _bundle.unknown(self)  # may add resources its plan did not count
         self.function.add_to_role_policy(statement)
 
     def configure_async_invoke(self, options: Any = None, **kwargs: Any) -> None:
@@ -519,18 +543,23 @@ class ProductionFunction(Construct):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the ``live`` alias."""
+        _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.grant_invoke(grantee)
 
     def grant_invoke_composite_principal(self, composite_principal: iam.CompositePrincipal) -> list[iam.Grant]:
+        _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.grant_invoke_composite_principal(composite_principal)
 
     def grant_invoke_latest_version(self, grantee: iam.IGrantable) -> iam.Grant:
+        _bundle.unknown(self)  # may add resources its plan did not count
         return self.function.grant_invoke_latest_version(grantee)
 
     def grant_invoke_url(self, grantee: iam.IGrantable) -> iam.Grant:
+        _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.grant_invoke_url(grantee)
 
     def grant_invoke_version(self, grantee: iam.IGrantable, version: lambda_.IVersion) -> iam.Grant:
+        _bundle.unknown(self)  # may add resources its plan did not count
         return self.function.grant_invoke_version(grantee, version)
 
     def metric(self, metric_name: str, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:

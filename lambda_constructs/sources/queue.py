@@ -19,6 +19,7 @@ from lambda_constructs.core.plans import common as plans_common
 from lambda_constructs.core.plans import queue as queues
 from lambda_constructs.core.plans.function import Reading
 from lambda_constructs.core.plans.queue import QueuePlan
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
 
@@ -107,6 +108,7 @@ class QueueConsumer(Construct):
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
         self._build(planned[0], function, queue, max_batching_window, alarm_topic)
+        _bundle.note(self, scope, id, planned[0].resource_count)
 
     def _build(
         self,

@@ -16,6 +16,7 @@ from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.core.plans import common as plans_common
 from lambda_constructs.core.plans import schedule as schedules
 from lambda_constructs.core.plans.schedule import SchedulePlan
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base
 from lambda_constructs.sources._base import FunctionTarget
 
@@ -117,6 +118,7 @@ class ScheduledFunction(Construct):
             enabled=enabled,
             description=self.plan.description,
         )
+        _bundle.note(self, scope, id, self.plan.resource_count)
 
 
 # the schedule expression rules live in the pure plan module; these names stay importable from here

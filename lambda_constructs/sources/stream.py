@@ -21,6 +21,7 @@ from lambda_constructs.core.plans import common as plans_common
 from lambda_constructs.core.plans import stream as streams
 from lambda_constructs.core.plans.function import Reading
 from lambda_constructs.core.plans.stream import StreamPlan
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
 
@@ -180,6 +181,7 @@ class StreamConsumer(Construct):
             ),
             _cdk.build_alarm(self, queue_depth, _source.queue_metric(self.on_failure_queue, queue_depth), topic),
         )
+        _bundle.note(self, scope, id, plan.resource_count)
 
     @staticmethod
     def _check_source(problems: Problems, stream: object, table: object, starting_position: object) -> None:
