@@ -26,14 +26,20 @@ if TYPE_CHECKING:
     from lambda_constructs.function.powertools import Powertools
     from lambda_constructs.function.production_function import LATEST_PYTHON, ProductionFunction, timeout_from_p99
     from lambda_constructs.sources._base import FunctionTarget
+    from lambda_constructs.sources.appsync import AppSyncDataSource
+    from lambda_constructs.sources.cognito import CognitoTriggers
     from lambda_constructs.sources.eventbridge import EventConsumer
     from lambda_constructs.sources.http import HttpEndpoint
+    from lambda_constructs.sources.kafka import KafkaConsumer
+    from lambda_constructs.sources.load_balancer import LoadBalancerTarget
     from lambda_constructs.sources.queue import QueueConsumer
     from lambda_constructs.sources.rest import RestEndpoint
     from lambda_constructs.sources.s3 import S3Consumer
     from lambda_constructs.sources.schedule import ScheduledFunction
     from lambda_constructs.sources.stream import StreamConsumer
     from lambda_constructs.sources.topic import TopicConsumer
+    from lambda_constructs.sources.websocket import WebSocketEndpoint
+    from lambda_constructs.sources.workflow import WorkflowTask
 
 _LAZY = {
     "LATEST_PYTHON": "function.production_function",
@@ -51,6 +57,12 @@ _LAZY = {
     "S3Consumer": "sources.s3",
     "TopicConsumer": "sources.topic",
     "EventConsumer": "sources.eventbridge",
+    "LoadBalancerTarget": "sources.load_balancer",
+    "WebSocketEndpoint": "sources.websocket",
+    "AppSyncDataSource": "sources.appsync",
+    "CognitoTriggers": "sources.cognito",
+    "WorkflowTask": "sources.workflow",
+    "KafkaConsumer": "sources.kafka",
     "EdgeFunction": "function.edge",
     "FunctionFleet": "function.fleet",
     "FunctionTarget": "sources._base",
@@ -75,6 +87,8 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "LATEST_PYTHON",
+    "AppSyncDataSource",
+    "CognitoTriggers",
     "ConfigurationError",
     "Deployment",
     "EdgeFunction",
@@ -83,6 +97,8 @@ __all__ = [
     "FunctionTarget",
     "HttpEndpoint",
     "Invocation",
+    "KafkaConsumer",
+    "LoadBalancerTarget",
     "Memory",
     "Powertools",
     "Problem",
@@ -98,6 +114,8 @@ __all__ = [
     "Sizing",
     "StreamConsumer",
     "TopicConsumer",
+    "WebSocketEndpoint",
+    "WorkflowTask",
     "enable_checks",
     "timeout_from_p99",
     "timeout_seconds_from_p99_ms",

@@ -20,13 +20,22 @@ class Invocation(enum.Enum):
     - ``ASYNC``: Lambda queues the event (S3, SNS, EventBridge). An SQS failure queue is wired
       as the onFailure destination, because without one failed events are dropped ("Lambda in Production").
     - ``QUEUE``: an SQS event source mapping polls; failures go to the queue's redrive DLQ.
-    - ``STREAM``: Kinesis / DynamoDB Streams; failures go to the mapping's on-failure destination.
+    - ``STREAM``: Kinesis / DynamoDB Streams / Kafka (Amazon MSK or self-managed): a poll-based log;
+      failures go to the mapping's on-failure destination.
+    - ``WORKFLOW``: a machine waits for the answer (a Step Functions task, a CodeDeploy hook, a
+      CloudFormation custom resource, a Cognito trigger). Synchronous, so there is no event to
+      dead-letter, but nobody is waiting on a page load: no provisioned concurrency by default
+      (about $9 a month per 1 GB function kept warm). The caller owns the retries: Step Functions
+      retries what its ``Retry`` field says ("Handle Lambda service exceptions", AWS Step Functions
+      developer guide), CodeDeploy fails the deployment, CloudFormation fails the stack operation,
+      Cognito retries three times within its 5 s limit.
     """
 
     SYNC = "sync"
     ASYNC = "async"
     QUEUE = "queue"
     STREAM = "stream"
+    WORKFLOW = "workflow"
 
 
 class _Default(enum.Enum):

@@ -47,6 +47,30 @@ REST_API_INTEGRATION_TIMEOUT_S = 29
 # has no published ceiling, so the library stops at Lambda's own 900 s maximum.
 REST_API_INTEGRATION_TIMEOUT_MAX_S = 900
 
+# --- Synchronous callers other than HTTP (each cited in docs/defaults.md and the construct's page) ---
+# "Quotas for configuring and running a WebSocket in API Gateway": integration timeout 50 ms - 29 s, not raisable
+WEBSOCKET_INTEGRATION_TIMEOUT_S = 29
+WEBSOCKET_ROUTES_MAX = 300
+# "Customizing user pool workflows with Lambda triggers" (Amazon Cognito): a trigger must answer within 5 s
+COGNITO_TRIGGER_TIMEOUT_S = 5
+# "AWS AppSync endpoints and quotas": request execution time for queries, mutations and subscriptions 30 s
+APPSYNC_REQUEST_TIMEOUT_S = 30
+# "Use Lambda functions as targets of an Application Load Balancer": 1 MB request body and response JSON
+ALB_LAMBDA_PAYLOAD_MAX_BYTES = 1024 * 1024
+ALB_DEFAULT_IDLE_TIMEOUT_S = 60  # the load balancer attribute idle_timeout.timeout_seconds, AWS's default
+ALB_RULE_PRIORITY_MIN, ALB_RULE_PRIORITY_MAX = 1, 50_000
+ALB_RULE_CONDITIONS_MAX = 5
+
+# --- Event source mappings: filters, provisioned mode, tumbling windows, Kafka ---
+# "Control which events Lambda sends to your function": 5 filters per mapping, up to 10 with a quota increase
+FILTERS_DEFAULT_QUOTA, FILTERS_MAX = 5, 10
+FILTER_PATTERN_MAX_CHARS = 4096  # AWS::Lambda::EventSourceMapping Filter.Pattern
+TUMBLING_WINDOW_MAX_S = 900
+# ProvisionedPollerConfig (AWS Lambda API reference): SQS 2..200 minimum and 2..2,000 maximum pollers,
+# Kafka 1..200 and 1..2,000
+SQS_POLLERS_MIN, SQS_MIN_POLLERS_MAX, SQS_MAX_POLLERS_MAX = 2, 200, 2_000
+KAFKA_POLLERS_MIN, KAFKA_MIN_POLLERS_MAX, KAFKA_MAX_POLLERS_MAX = 1, 200, 2_000
+
 # --- EventBridge target retry policy (AWS::Events::Rule RetryPolicy) ---
 EVENTS_RETRY_MIN, EVENTS_RETRY_MAX = 0, 185
 EVENTS_EVENT_AGE_MIN_S, EVENTS_EVENT_AGE_MAX_S = 60, 86_400

@@ -216,8 +216,8 @@ def describe_function(
         if isinstance(counted, int) and not isinstance(counted, bool)
         else len(referencing(template, "AWS::CloudWatch::Alarm", logical_id))
     )
-    if report.failure_path == "none" and meta.get("invocation") == "sync":
-        report.failure_path = "caller (sync)"
+    if report.failure_path == "none" and meta.get("invocation") in ("sync", "workflow"):
+        report.failure_path = f"caller ({meta['invocation']})"
     if invocations is not None:
         _estimate(report, invocations, prices)
     return report

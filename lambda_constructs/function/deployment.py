@@ -195,7 +195,7 @@ def _hook(hook: Hook | None) -> lambda_.IFunction | None:
             Annotations.of(as_construct(hook)).add_warning_v2(
                 "lambda-constructs:hook-provisioned-concurrency",
                 "this function is a CodeDeploy traffic hook: it runs a few times per deploy and needs no provisioned "
-                "concurrency; pass provisioned_concurrency=None (or invocation=Invocation.ASYNC).",
+                "concurrency; declare it invocation=Invocation.WORKFLOW (or pass provisioned_concurrency=None).",
             )
         return hook.alias
     return hook

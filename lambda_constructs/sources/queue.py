@@ -21,6 +21,7 @@ from lambda_constructs.core.plans.function import Reading
 from lambda_constructs.core.plans.queue import QueuePlan
 from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base as _source
+from lambda_constructs.sources import _mapping
 from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_BATCH_SIZE = queues.DEFAULT_BATCH_SIZE
@@ -56,6 +57,14 @@ class QueueConsumer(Construct):
         max_message_age: alarm threshold for ApproximateAgeOfOldestMessage; default the visibility
             timeout (a message older than one full visibility cycle is not being worked off).
         alarm_topic: default the function's topic.
+        filters: event filtering, a list of patterns as ``aws_lambda.FilterCriteria.filter`` takes them
+            (or its results); syntax and the 5-filter quota checked. A message that matches no filter is
+            deleted from the queue ("Control which events Lambda sends to your function").
+        report_batch_item_failures: default True (the handler returns ``batchItemFailures``).
+        provisioned_poller_config: ``aws_lambda.ProvisionedPollerConfig``: provisioned mode, 2..200
+            minimum and 2..2,000 maximum pollers; cannot be combined with ``max_concurrency`` (the two are
+            mutually exclusive: "Configuring scaling behavior for SQS event source mappings").
+        metrics_config: ``aws_lambda.MetricsConfig(metrics=[MetricType.EVENT_COUNT, ...])``.
     """
 
     def __init__(
@@ -72,6 +81,10 @@ class QueueConsumer(Construct):
         fifo: bool = False,
         max_message_age: Duration | None = None,
         alarm_topic: sns.ITopic | None = None,
+        filters: typing.Sequence[typing.Mapping[str, typing.Any]] | None = None,
+        report_batch_item_failures: bool = True,
+        provisioned_poller_config: lambda_.ProvisionedPollerConfig | None = None,
+        metrics_config: lambda_.MetricsConfig | None = None,
     ) -> None:
         planned: list[QueuePlan] = []
 
@@ -87,6 +100,14 @@ class QueueConsumer(Construct):
                 max_concurrency=max_concurrency,
                 max_message_age=max_message_age,
                 alarm_topic=alarm_topic,
+            )
+            _check_mapping(
+                problems,
+                filters,
+                report_batch_item_failures,
+                provisioned_poller_config,
+                metrics_config,
+                max_concurrency,
             )
             if not problems:
                 planned.append(
@@ -107,7 +128,14 @@ class QueueConsumer(Construct):
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self._mapping_options = {  # read by _build (after validation: the filters are wrapped only now)
+            "filters": _mapping.filter_criteria(filters),
+            "report_batch_item_failures": report_batch_item_failures,
+            "provisioned_poller_config": provisioned_poller_config,
+            "metrics_config": metrics_config,
+        }
         self._build(planned[0], function, queue, max_batching_window, alarm_topic)
+        _mapping.warn_filters(self, filters, "sqs")
         _bundle.note(self, scope, id, planned[0].resource_count)
 
     def _build(
@@ -131,8 +159,8 @@ class QueueConsumer(Construct):
             event_source_arn=self.queue.queue_arn,
             batch_size=plan.batch_size,
             max_batching_window=max_batching_window,
-            report_batch_item_failures=True,
             max_concurrency=plan.max_concurrency,
+            **getattr(self, "_mapping_options", {"report_batch_item_failures": True}),
         )
         self.queue.grant_consume_messages(function.alias)
         _cdk.acknowledge_all(self, list(plan.acknowledgements))
@@ -318,3 +346,33 @@ def _queue_visibility_problem(queue: sqs.Queue, required_s: int, timeout_s: int,
         f"create the queue with visibility_timeout=Duration.seconds({required_s}) or omit queue= to let "
         "QueueConsumer create it",
     )
+
+
+def _check_mapping(
+    problems: Problems,
+    filters: object,
+    report_batch_item_failures: object,
+    provisioned_poller_config: object,
+    metrics_config: object,
+    max_concurrency: object,
+) -> None:
+    """The mapping options QueueConsumer adds to the shared queue checks (filters, provisioned mode, metrics)."""
+    _mapping.check_mapping_options(
+        problems,
+        "sqs",
+        filters=filters,
+        provisioned_poller_config=provisioned_poller_config,
+        metrics_config=metrics_config,
+    )
+    problems.add(_mapping.bool_problem("report_batch_item_failures", report_batch_item_failures))
+    if provisioned_poller_config is not None and max_concurrency is not None:
+        problems.add(
+            Problem(
+                "max_concurrency",
+                max_concurrency,
+                "None with provisioned_poller_config",
+                "maximum concurrency and provisioned mode are mutually exclusive on an SQS mapping "
+                "('Configuring scaling behavior for SQS event source mappings', AWS Lambda developer guide); "
+                "cap the pollers with provisioned_poller_config.maximum_pollers instead",
+            )
+        )

@@ -23,6 +23,7 @@ from lambda_constructs.core.plans.function import Reading
 from lambda_constructs.core.plans.stream import StreamPlan
 from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base as _source
+from lambda_constructs.sources import _mapping
 from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_BATCH_SIZE = streams.DEFAULT_BATCH_SIZE
@@ -63,6 +64,13 @@ class StreamConsumer(Construct):
         iterator_age_threshold: IteratorAge alarm threshold; default 5 minutes (or half of
             ``max_record_age`` when that is smaller), well before records expire.
         alarm_topic: default the function's topic.
+        filters: event filtering, a list of patterns as ``aws_lambda.FilterCriteria.filter`` takes them
+            (or its results); syntax and the 5-filter quota checked. A record that matches no filter is
+            skipped ("Control which events Lambda sends to your function").
+        tumbling_window: 0..900 s; aggregates state across invocations of a shard ("Using Lambda with
+            Kinesis Data Streams", tumbling windows). Default none.
+        report_batch_item_failures: default True (the handler returns ``batchItemFailures``).
+        metrics_config: ``aws_lambda.MetricsConfig(metrics=[MetricType.EVENT_COUNT, ...])``.
     """
 
     def __init__(
@@ -83,6 +91,10 @@ class StreamConsumer(Construct):
         max_batching_window: Duration | None = None,
         iterator_age_threshold: Duration | None = None,
         alarm_topic: sns.ITopic | None = None,
+        filters: typing.Sequence[typing.Mapping[str, typing.Any]] | None = None,
+        tumbling_window: Duration | None = None,
+        report_batch_item_failures: bool = True,
+        metrics_config: lambda_.MetricsConfig | None = None,
     ) -> None:
         planned: list[StreamPlan] = []
 
@@ -117,6 +129,12 @@ class StreamConsumer(Construct):
                 iterator_age_threshold=threshold,
                 bisect_batch_on_error=bisect_batch_on_error,
             )
+            _mapping.check_mapping_options(problems, "stream", filters=filters, metrics_config=metrics_config)
+            problems.add(_mapping.bool_problem("report_batch_item_failures", report_batch_item_failures))
+            if tumbling_window is not None:
+                problems.add(
+                    _cdk.duration_range_problem("tumbling_window", tumbling_window, 0, limits.TUMBLING_WINDOW_MAX_S)
+                )
             if problems:
                 return
             target = typing.cast(FunctionTarget, function)
@@ -161,9 +179,13 @@ class StreamConsumer(Construct):
             retry_attempts=plan.retry_attempts,
             parallelization_factor=plan.parallelization_factor,
             max_batching_window=max_batching_window,
-            report_batch_item_failures=True,
+            report_batch_item_failures=report_batch_item_failures,
             on_failure=sources.SqsDlq(self.on_failure_queue),
+            filters=_mapping.filter_criteria(filters),
+            tumbling_window=tumbling_window,
+            metrics_config=metrics_config,
         )
+        _mapping.warn_filters(self, filters, "stream")
         if stream is not None:
             stream.grant_read(function.alias)
         else:

@@ -69,6 +69,8 @@ NO_DLQ_REASON = {
     Invocation.SYNC: "Invoked synchronously: the caller receives the error; there is no event to dead-letter.",
     Invocation.QUEUE: "Invoked by an SQS event source mapping: the source queue's redrive DLQ is the failure path.",
     Invocation.STREAM: "Invoked by a stream event source mapping: its on-failure destination is the failure path.",
+    Invocation.WORKFLOW: "Invoked synchronously by a machine (a workflow task, a hook): the caller receives the error "
+    "and owns the retries; there is no event to dead-letter.",
 }
 XRAY_ACK: Acknowledgement = (
     "AwsSolutions-IAM5[Resource::*]",
@@ -581,6 +583,7 @@ def plan_from_checked(request: FunctionRequest, checked: tuple[Any, ...], *, pac
     else:
         failure_path = {
             Invocation.SYNC: "caller",
+            Invocation.WORKFLOW: "caller",
             Invocation.QUEUE: "source-redrive",
             Invocation.STREAM: "source-on-failure",
         }[invocation]  # type: ignore[assignment]
