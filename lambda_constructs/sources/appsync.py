@@ -54,9 +54,10 @@ class AppSyncDataSource(Construct):
         description: str | None = None,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
-        source_name = name if name is not None else re.sub(r"[^_0-9A-Za-z]", "", str(id)) or "LambdaDataSource"
-        if source_name[0].isdigit():
-            source_name = f"_{source_name}"
+        source_name = name
+        if source_name is None:
+            source_name = re.sub(r"[^_0-9A-Za-z]", "", str(id)) or "LambdaDataSource"
+            source_name = f"_{source_name}" if source_name[0].isdigit() else source_name
 
         def check(problems: Problems) -> None:
             if not _source.check_function(problems, function):
