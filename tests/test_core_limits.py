@@ -104,7 +104,7 @@ def test_defaults_are_the_documented_figures() -> None:
         10,
     )
     assert (limits.ASYNC_RETRY_MAX, limits.ASYNC_EVENT_AGE_MIN_S, limits.ASYNC_EVENT_AGE_MAX_S) == (2, 60, 21_600)
-    assert [i.value for i in Invocation] == ["sync", "async", "queue", "stream"]
+    assert [i.value for i in Invocation] == ["sync", "async", "queue", "stream", "workflow"]
 
 
 def test_problems_collect_and_raise_together() -> None:

@@ -33,7 +33,7 @@ from lambda_constructs.core.plans.function import (
     validate_function,
 )
 from lambda_constructs.function import code as code_info
-from lambda_constructs.function import options
+from lambda_constructs.function import modes, options
 from lambda_constructs.function.deployment import Deployment
 from lambda_constructs.function.powertools import Powertools
 
@@ -67,8 +67,8 @@ def plan_production_function(
     code, runtime, architecture, invocation = p["code"], p["runtime"], p["architecture"], p["invocation"]
     provisioned = p["provisioned_concurrency"]
     snap_start = p["snap_start"]
-    if snap_start is not None and provisioned is DEFAULT:
-        provisioned = None  # SnapStart is then the cold-start strategy (the plan notes it)
+    if (snap_start is not None or p["tenancy_config"] is not None) and provisioned is DEFAULT:
+        provisioned = None  # SnapStart / tenant isolation: no provisioned concurrency (the plan notes it)
     image = code_info.is_image(code)
     arm64 = architecture is None or architecture is _arm64()
     runtime_name = _runtime_name(runtime, image)
@@ -109,6 +109,7 @@ def plan_production_function(
             on_failure=p["on_failure"] is not None,
             on_success=p["on_success"] is not None,
             snap_start=snap_start is not None,
+            tenancy=p["tenancy_config"] is not None,
             role_given=p["role"] is not None,
             vpc=p["vpc"] is not None,
             security_groups_given=p["security_groups"] is not None,
@@ -152,6 +153,7 @@ def plan_production_function(
             )
         )
         problems.add(code_info.package_size_problem(package_bytes))
+        problems.extend(modes.durable_problems(p["durable_config"]))
         if problems or checked is None:
             return
         # the alarm names' prefix: the stack's name and the path under it (read once per stack)

@@ -109,6 +109,7 @@ def build_deployment_group(
     ``alarms``: the rollback alarms of the function's plan (default: planned here, from the function).
     """
     scope = as_construct(function)
+    object.__setattr__(function, "_lc_deployment", deployment)  # a ScheduledFunction warns on a canary
     config: codedeploy.ILambdaDeploymentConfig
     if deployment.kind == "all_at_once":
         config = codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
@@ -149,6 +150,19 @@ def build_deployment_group(
 
 
 _CODEDEPLOY_POLICY = "AWSCodeDeployRoleForLambdaLimited"
+
+
+def warn_rare_traffic(scope: Any, deployment: Deployment, why: str) -> None:
+    """A canary or linear shift on a function that runs rarely never sees traffic during the shift.
+
+    CodeDeploy sends ``percent`` of the invocations in each ``minutes`` window to the new version; a
+    function invoked once a day gets none there, so the rollback alarms cannot fire and the deploy
+    "succeeds" untested. Use ``Deployment.all_at_once(pre_traffic_hook=...)`` with a hook that invokes
+    the new version with a representative event, or no Deployment at all.
+    """
+    Annotations.of(scope).add_warning_v2(
+        "lambda-constructs:canary-without-traffic", plans.rare_traffic_message(deployment.kind, why)
+    )
 
 
 ROLLBACK_PERIOD = Duration.minutes(1)

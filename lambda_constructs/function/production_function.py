@@ -179,7 +179,7 @@ class ProductionFunction(Construct):
         dead_letter_queue_enabled: bool | None = None,
         dead_letter_topic: sns.ITopic | None = None,
         runtime_management_mode: lambda_.RuntimeManagementMode | None = None,
-        recursive_loop: lambda_.RecursiveLoop | None = None,
+        recursive_loop: lambda_.RecursiveLoop | None = lambda_.RecursiveLoop.TERMINATE,
         initial_policy: Sequence[iam.PolicyStatement] | None = None,
         current_version_options: lambda_.VersionOptions | None = None,
         profiling: bool | None = None,
@@ -199,6 +199,7 @@ class ProductionFunction(Construct):
     def _build(self, plan: FunctionPlan, facts: Facts, p: Mapping[str, Any]) -> None:
         self.plan: FunctionPlan = plan
         self.invocation: Invocation = plan.invocation
+        object.__setattr__(self, "_lc_tenancy", p["tenancy_config"] is not None)  # read by the sources, no jsii
         self.memory: Memory = plan.memory
         self.memory_size: int = plan.memory.size_mb
         self._timeout_seconds = plan.timeout_seconds

@@ -54,10 +54,13 @@ class FunctionTarget(Protocol):
     def add_alarms(self, *alarms: cloudwatch.Alarm) -> list[cloudwatch.Alarm]: ...
 
 
-def check_function(problems: Problems, function: object, *, requires: Invocation | None = None, why: str = "") -> bool:
+def check_function(
+    problems: Problems, function: object, *, requires: Invocation | None = None, why: str = "", tenant_ok: bool = False
+) -> bool:
     """Record a problem unless ``function`` offers :class:`FunctionTarget`; True when it does.
 
     With ``requires``, the function must be declared with that invocation kind (``why`` says why).
+    A tenant-isolated function is refused unless ``tenant_ok`` (API Gateway only: function/modes.py).
     """
     from lambda_constructs.function.production_function import ProductionFunction
 
@@ -80,6 +83,10 @@ def check_function(problems: Problems, function: object, *, requires: Invocation
                 why or f"declare the function with invocation=Invocation.{requires.name}",
             )
         )
+    if not tenant_ok:
+        from lambda_constructs.function import modes
+
+        problems.add(modes.tenancy_source_problem(function, "this source"))
     return True
 
 

@@ -91,6 +91,10 @@ class HttpEndpoint(Construct):
         authorizer: HTTP API route authorizer; default ``HttpIamAuthorizer()``. Pass a JWT
             (``HttpJwtAuthorizer``) or Lambda authorizer, or ``HttpNoneAuthorizer()`` for a public API.
         auth_type: Function URL auth; default ``AWS_IAM``.
+        invoke_mode: Function URL only: ``InvokeMode.RESPONSE_STREAM`` streams the response as the handler
+            writes it (beyond the 6 MB buffered limit, first byte sooner); default ``BUFFERED``
+            (Lambda's default). Streaming handlers are native on the Node.js runtimes; other runtimes need
+            a custom runtime or the Lambda Web Adapter, so they get a warning.
         throttle_rate_limit: HTTP API default route, requests/s; default 1,000.
         throttle_burst_limit: HTTP API default route burst; default 500.
         client_error_threshold: 4xx per 5 minutes that alarms; default 100.
@@ -98,7 +102,7 @@ class HttpEndpoint(Construct):
         alarm_topic: default the function's topic.
     """
 
-    def __init__(
+    def __init__(  # noqa: C901 - one flat validation closure per kind, as ProductionFunction's
         self,
         scope: Construct,
         id: str,
@@ -109,6 +113,7 @@ class HttpEndpoint(Construct):
         cors: apigwv2.CorsPreflightOptions | None = None,
         authorizer: apigwv2.IHttpRouteAuthorizer | None = None,
         auth_type: lambda_.FunctionUrlAuthType | None = None,
+        invoke_mode: lambda_.InvokeMode | None = None,
         throttle_rate_limit: int = DEFAULT_THROTTLE_RATE,
         throttle_burst_limit: int = DEFAULT_THROTTLE_BURST,
         client_error_threshold: int = DEFAULT_CLIENT_ERROR_THRESHOLD,
@@ -118,7 +123,7 @@ class HttpEndpoint(Construct):
         def check(problems: Problems) -> None:
             if kind not in KINDS:
                 problems.add(Problem("kind", _cdk.short(kind), " | ".join(f"'{k}'" for k in KINDS)))
-            if not _source.check_function(problems, function):
+            if not _source.check_function(problems, function, tenant_ok=kind == "http_api"):
                 return
             problems.add(_source.topic_problem(alarm_topic))
             if kind == "http_api":
@@ -139,6 +144,15 @@ class HttpEndpoint(Construct):
                     problems.add(
                         Problem("auth_type", _cdk.short(auth_type), "None for kind='http_api' (use authorizer=)")
                     )
+                if invoke_mode is not None:
+                    problems.add(
+                        Problem(
+                            "invoke_mode",
+                            _cdk.short(invoke_mode),
+                            "None for kind='http_api'",
+                            "API Gateway buffers the whole response; response streaming needs kind='function_url'",
+                        )
+                    )
                 problems.extend(route_problems("routes", routes))
                 if cors is not None and not isinstance(cors, apigwv2.CorsPreflightOptions):
                     problems.add(Problem("cors", _cdk.short(cors), "an apigwv2.CorsPreflightOptions"))
@@ -152,6 +166,8 @@ class HttpEndpoint(Construct):
                     problems.add(Problem("routes", _cdk.short(routes), "the default for kind='function_url'"))
                 if auth_type is not None and not isinstance(auth_type, lambda_.FunctionUrlAuthType):
                     problems.add(Problem("auth_type", _cdk.short(auth_type), "an aws_lambda.FunctionUrlAuthType"))
+                if invoke_mode is not None and not isinstance(invoke_mode, lambda_.InvokeMode):
+                    problems.add(Problem("invoke_mode", _cdk.short(invoke_mode), "an aws_lambda.InvokeMode"))
                 _source.once_per_function(problems, function, "function_url", "Function URL")
             problems.add(
                 limits.check_int_range(
@@ -182,8 +198,10 @@ class HttpEndpoint(Construct):
         self.access_log_group: logs.LogGroup | None = None
         if kind == "function_url":
             self.function_url = function.alias.add_function_url(
-                auth_type=auth_type or lambda_.FunctionUrlAuthType.AWS_IAM
+                auth_type=auth_type or lambda_.FunctionUrlAuthType.AWS_IAM, invoke_mode=invoke_mode
             )
+            if invoke_mode is lambda_.InvokeMode.RESPONSE_STREAM:
+                _warn_streaming_runtime(self, function)
             _source.remember(function, "function_url", path)
             self.url: str = self.function_url.url
         else:
@@ -228,3 +246,19 @@ class HttpEndpoint(Construct):
         )
         self.http_api = api
         return api.api_endpoint
+
+
+def _warn_streaming_runtime(scope: Construct, function: FunctionTarget) -> None:
+    """Response streaming is native on the Node.js managed runtimes only (AWS Lambda developer guide,
+    "Response streaming for Lambda functions"); elsewhere the handler needs a custom runtime or an adapter."""
+    from aws_cdk import Annotations
+
+    runtime = getattr(getattr(function, "function", None), "runtime", None)
+    name = getattr(runtime, "name", "")
+    if name and not name.startswith("nodejs"):
+        Annotations.of(scope).add_warning_v2(
+            "lambda-constructs:response-stream-runtime",
+            f"invoke_mode=RESPONSE_STREAM on {name}: Lambda streams responses natively on the Node.js runtimes only; "
+            "on this runtime the handler needs a custom runtime or the Lambda Web Adapter, or callers get a buffered "
+            "or failed response.",
+        )

@@ -78,7 +78,7 @@ class RestEndpoint(Construct):
         timeout_ms: list[float] = []
 
         def check(problems: Problems) -> None:
-            if not _base.check_function(problems, function):
+            if not _base.check_function(problems, function, tenant_ok=True):
                 return
             problems.add(_base.topic_problem(alarm_topic))
             problems.extend(

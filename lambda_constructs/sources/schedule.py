@@ -119,6 +119,11 @@ class ScheduledFunction(Construct):
             description=self.plan.description,
         )
         _bundle.note(self, scope, id, self.plan.resource_count)
+        deployment = getattr(function, "_lc_deployment", None)
+        if deployment is not None and deployment.kind != "all_at_once":
+            from lambda_constructs.function.deployment import warn_rare_traffic
+
+            warn_rare_traffic(self, deployment, "it runs on a schedule")
 
 
 # the schedule expression rules live in the pure plan module; these names stay importable from here

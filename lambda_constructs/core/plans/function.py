@@ -123,6 +123,7 @@ class FunctionRequest:
     on_failure: bool = False
     on_success: bool = False
     snap_start: bool = False
+    tenancy: bool = False  # tenancy_config given (tenant isolation mode)
     role_given: bool = False
     vpc: bool = False
     security_groups_given: bool = False
@@ -351,6 +352,9 @@ def validate_function(problems: Problems, request: FunctionRequest) -> tuple[Any
     provisioned_value = request.provisioned_concurrency
     if request.snap_start and provisioned_value is DEFAULT:
         provisioned_value = None  # SnapStart is then the cold-start strategy (noted in the plan)
+    if request.tenancy and provisioned_value is DEFAULT:
+        provisioned_value = None  # tenant isolation excludes provisioned concurrency (noted in the plan)
+    problems.extend(tenancy_problems(request))
     pc = resolve_provisioned(provisioned_value, invocation)
     if isinstance(pc, Problem):
         problems.add(pc)
@@ -447,8 +451,58 @@ def rollback_alarms(path: str, prefix: str, timeout_seconds: int) -> list[AlarmP
     ]
 
 
+TENANCY_RULE = "tenant isolation (aws_lambda.TenancyConfig; 'Tenant isolation', AWS Lambda developer guide)"
+
+
+def tenancy_problems(request: FunctionRequest) -> list[Problem]:
+    """What tenant isolation excludes (aws-cdk-lib 2.275 aws_lambda.TenancyConfig; "Tenant isolation",
+    https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html): SnapStart, provisioned concurrency."""
+    if not request.tenancy:
+        return []
+    found = []
+    if request.snap_start:
+        found.append(Problem("snap_start", "set", "None with tenancy_config", f"{TENANCY_RULE} excludes SnapStart"))
+    if isinstance(request.provisioned_concurrency, ProvisionedConcurrency):
+        found.append(
+            Problem(
+                "provisioned_concurrency",
+                request.provisioned_concurrency,
+                "None with tenancy_config",
+                f"{TENANCY_RULE} excludes provisioned concurrency: environments are created per tenant on demand",
+            )
+        )
+    return found
+
+
+def rare_traffic_message(kind: str, why: str) -> str:
+    """The warning for a canary / linear Deployment on a function that runs rarely (see docs/operations.md)."""
+    return (
+        f"Deployment.{kind}(...) on a function that runs rarely ({why}): during the traffic shift it almost "
+        "certainly gets no invocation, so its rollback alarms cannot fire. Use "
+        "Deployment.all_at_once(pre_traffic_hook=...) with a hook that invokes the new version with a test event "
+        "(see docs/operations.md)."
+    )
+
+
 def _notes(request: FunctionRequest, timeout: TimeoutPlan, sizing: Sizing | None, package_warn_mb: int) -> list[Note]:
     notes = []
+    if request.tenancy and request.provisioned_concurrency is DEFAULT and request.invocation is Invocation.SYNC:
+        notes.append(
+            Note(
+                "info",
+                "",
+                "tenancy_config is set, so the default provisioned concurrency is off: tenant isolation creates "
+                "execution environments per tenant on demand and excludes provisioned concurrency.",
+            )
+        )
+    if request.deployment in ("canary", "linear") and request.invocation is Invocation.WORKFLOW:
+        notes.append(
+            Note(
+                "warning",
+                "lambda-constructs:canary-without-traffic",
+                rare_traffic_message(request.deployment, "it is declared Invocation.WORKFLOW: called by a machine"),
+            )
+        )
     if timeout.source == "fixed":
         notes.append(
             Note(
