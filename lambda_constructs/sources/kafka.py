@@ -85,7 +85,10 @@ class KafkaConsumer(Construct):
         batch_size: 1..10,000, default 100.
         max_batching_window: 0..300 s, default none (Lambda's 500 ms).
         provisioned_poller_config: ``aws_lambda.ProvisionedPollerConfig``: 1..200 minimum, 1..2,000 maximum pollers.
-        retry_attempts / max_record_age / bisect_batch_on_error / report_batch_item_failures: provisioned mode only.
+        retry_attempts: provisioned mode only; 0..10,000, default 10.
+        max_record_age: provisioned mode only; 60 s..7 days, default 1 day.
+        bisect_batch_on_error: provisioned mode only; default True.
+        report_batch_item_failures: provisioned mode only; default True.
         filters: event filtering, patterns as ``aws_lambda.FilterCriteria.filter`` takes them; 5 per mapping.
         metrics_config: ``aws_lambda.MetricsConfig``; EVENT_COUNT, ERROR_COUNT and KAFKA_METRICS.
         offset_lag_threshold: OffsetLag alarm in records; default 10 full batches (1,000 at batch_size 100).

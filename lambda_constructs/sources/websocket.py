@@ -60,15 +60,17 @@ class WebSocketEndpoint(Construct):
       IntegrationError, ExecutionError, ClientError and p99 IntegrationLatency.
 
     Args:
-        connect / disconnect / default: the functions for the three predefined routes (each optional;
-            at least one route in all).
+        connect: the ``$connect`` function (optional; at least one route in all).
+        disconnect: the ``$disconnect`` function.
+        default: the ``$default`` function (messages no custom route matches).
         routes: custom route keys to functions, e.g. ``{"sendMessage": send_fn}``.
         authorizer: the ``$connect`` authorizer; default ``WebSocketIamAuthorizer()``.
         public: True leaves ``$connect`` unauthorized (a public chat); default False.
         stage_name: default ``"live"``.
         route_selection_expression: default ``"$request.body.action"``.
         callback_url_variable: the environment variable name; default ``WEBSOCKET_CALLBACK_URL``.
-        throttle_rate_limit / throttle_burst_limit: stage default route throttling; 1,000 / 500.
+        throttle_rate_limit: stage default route throttling, requests/s; default 1,000.
+        throttle_burst_limit: stage default route burst; default 500.
         client_error_threshold: ClientError per 5 minutes that alarms; default 100.
         alarm_topic: default the first function's topic.
     """

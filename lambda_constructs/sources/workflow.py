@@ -57,9 +57,13 @@ class WorkflowTask(Construct):
     Args:
         function: a ProductionFunction, normally ``Invocation.WORKFLOW``.
         payload: ``sfn.TaskInput``; default the state input.
-        result_path / result_selector / output_path: as ``LambdaInvoke`` takes them.
+        result_path: as ``LambdaInvoke`` takes it.
+        result_selector: as ``LambdaInvoke`` takes it.
+        output_path: as ``LambdaInvoke`` takes it.
         payload_response_only: default True.
-        interval / max_attempts / backoff_rate: the service-error retrier; 1..3600 s, 1..20, 1..10.
+        interval: the service-error retrier's first wait, 1..3600 s; default 2 s.
+        max_attempts: its attempts, 1..20; default 6.
+        backoff_rate: its backoff, 1..10; default 2.
         express: the task runs in an Express workflow (5 minutes at most): a function timeout of
             300 s or more is refused.
         state_name: default the construct id.
