@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Example service: orders API, async notifier, queue worker, nightly cleanup, order-events stream.
+"""Example service: orders API, async notifier, queue worker, nightly cleanup, order-events stream,
+live order updates over WebSocket, a storefront behind a load balancer, a checkout workflow, payment
+events from Kafka.
 
 Run ``make synth`` to synthesize it into cdk.out/ (no AWS account needed).
 """
@@ -12,17 +14,23 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_ssm as ssm
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from lambda_constructs import (
     EventConsumer,
     HttpEndpoint,
     Invocation,
+    KafkaConsumer,
+    LoadBalancerTarget,
     Memory,
     Powertools,
     ProductionDefaults,
@@ -34,6 +42,8 @@ from lambda_constructs import (
     ServiceDashboard,
     StreamConsumer,
     TopicConsumer,
+    WebSocketEndpoint,
+    WorkflowTask,
 )
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -291,6 +301,112 @@ class OrdersService(cdk.Stack):
             ),
         )
 
+        # Live order updates over WebSocket: one function serves every route and answers through the
+        # callback URL in its environment; IAM on $connect; a timeout of 29 s or more would be refused.
+        self.order_updates = ProductionFunction(
+            self,
+            "OrderUpdates",
+            code=handler_code("order_updates"),
+            handler="app.handler",
+            p99=cdk.Duration.millis(150),
+            alarm_topic=alarms,
+        )
+        self.updates_api = WebSocketEndpoint(
+            self,
+            "OrderUpdatesApi",
+            connect=self.order_updates,
+            disconnect=self.order_updates,
+            default=self.order_updates,
+            routes={"subscribe": self.order_updates},
+        )
+
+        # Storefront pages behind the platform team's shared Application Load Balancer: the service adds
+        # a listener rule and a Lambda target group; the listener's ARN is published in SSM.
+        listener = elbv2.ApplicationListener.from_application_listener_attributes(
+            self,
+            "SharedListener",
+            listener_arn=ssm.StringParameter.value_for_string_parameter(self, "/platform/alb/https-listener-arn"),
+            security_group=ec2.SecurityGroup.from_security_group_id(
+                self, "SharedAlbSg", self.node.try_get_context("sharedAlbSecurityGroupId") or "sg-0a1b2c3d4e5f60718"
+            ),
+        )
+        self.storefront = ProductionFunction(
+            self,
+            "Storefront",
+            code=handler_code("storefront"),
+            handler="app.handler",
+            p99=cdk.Duration.millis(250),
+            alarm_topic=alarms,
+        )
+        self.storefront_rule = LoadBalancerTarget(
+            self,
+            "StorefrontRule",
+            function=self.storefront,
+            listener=listener,
+            priority=10,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/shop/*"])],
+        )
+
+        # Checkout workflow: validate then charge, each a Lambda step with the service-error retries.
+        # Called by Step Functions, not by a waiting user: Invocation.WORKFLOW (no provisioned concurrency).
+        self.validate_order = ProductionFunction(
+            self,
+            "ValidateOrder",
+            code=handler_code("checkout"),
+            handler="app.validate",
+            p99=cdk.Duration.millis(100),
+            invocation=Invocation.WORKFLOW,
+            alarm_topic=alarms,
+        )
+        self.charge_order = ProductionFunction(
+            self,
+            "ChargeOrder",
+            code=handler_code("checkout"),
+            handler="app.charge",
+            p99=cdk.Duration.millis(900),
+            invocation=Invocation.WORKFLOW,
+            alarm_topic=alarms,
+        )
+        validate = WorkflowTask(self, "Validate", function=self.validate_order)
+        charge = WorkflowTask(self, "Charge", function=self.charge_order)
+        self.checkout = sfn.StateMachine(
+            self,
+            "Checkout",
+            definition_body=sfn.DefinitionBody.from_chainable(validate.next(charge.task)),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=logs.LogGroup(self, "CheckoutLogs", retention=logs.RetentionDays.ONE_MONTH),
+                level=sfn.LogLevel.ALL,
+            ),
+        )
+        cdk.Validations.of(self.checkout.role).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="Step Functions' X-Ray (PutTraceSegments) and log delivery (CreateLogDelivery, ...) actions "
+                "support no resource-level scoping; aws-cdk-lib grants them for tracing and logging.",
+            )
+        )
+
+        # Payment events from the platform's Amazon MSK cluster (its ARN published in SSM).
+        self.payment_events = ProductionFunction(
+            self,
+            "PaymentEvents",
+            code=handler_code("payment_events"),
+            handler="app.handler",
+            p99=cdk.Duration.millis(400),
+            invocation=Invocation.STREAM,
+            alarm_topic=alarms,
+        )
+        self.payments_feed = KafkaConsumer(
+            self,
+            "PaymentsFeed",
+            function=self.payment_events,
+            topic="payments",
+            cluster_arn=ssm.StringParameter.value_for_string_parameter(self, "/platform/msk/payments-cluster-arn"),
+            consumer_group_id="orders-payment-events",
+            filters=[{"value": {"status": ["CAPTURED", "REFUNDED"]}}],
+        )
+
         # One dashboard for the service: traffic, duration vs timeout, PC utilization, cold vs warm.
         ServiceDashboard(
             self,
@@ -304,6 +420,11 @@ class OrdersService(cdk.Stack):
                 self.thumbnailer,
                 self.ledger_sync,
                 self.billing,
+                self.order_updates,
+                self.storefront,
+                self.validate_order,
+                self.charge_order,
+                self.payment_events,
             ],
         )
 

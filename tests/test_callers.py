@@ -497,3 +497,26 @@ def test_workflow_task_refuses_a_long_step_in_an_express_workflow_and_warns_on_s
     assert Annotations.from_stack(stack).find_warning(
         "/F/T", Match.string_like_regexp("should use Invocation.WORKFLOW")
     )
+
+
+def test_alb_rule_on_an_imported_listener_alarms_by_its_load_balancer() -> None:
+    stack = app_stack("Shared")
+    listener = elbv2.ApplicationListener.from_application_listener_attributes(
+        stack,
+        "Listener",
+        listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
+        security_group=ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0a1b2c3d4e5f60718"),
+    )
+    target = LoadBalancerTarget(
+        stack,
+        "T",
+        function=fn(stack, "F"),
+        listener=listener,
+        priority=3,
+        conditions=[elbv2.ListenerCondition.host_headers(["shop.example.com"])],
+    )
+    tpl = Template.from_stack(stack)
+    assert only(tpl, "AWS::ElasticLoadBalancingV2::ListenerRule")["ListenerArn"].endswith("f2f7dc8efc522ab2")
+    five = by_path(tpl, "AWS::CloudWatch::Alarm", "T/Target5xxAlarm")
+    assert {d["Name"]: d["Value"] for d in five["Dimensions"]}["LoadBalancer"] == "app/shared/50dc6c495c0c9188"
+    assert len(target.alarms) == 3

@@ -98,6 +98,7 @@ def test_every_acknowledgement_carries_a_specific_reason(example_app: cdk.App) -
     assert rules <= {
         "AwsSolutions-IAM4",  # only AWSLambdaVPCAccessExecutionRole, which aws-cdk-lib attaches to VPC functions
         "AwsSolutions-IAM5",
+        "AwsSolutions-APIG4",  # WebSocket routes other than $connect: authorization happens on $connect only
         "AwsSolutions-SQS3",
         "Serverless-SQSRedrivePolicy",
         "Serverless-LambdaDLQ",

@@ -353,3 +353,33 @@ def test_kafka_on_a_sync_function_warns() -> None:
     KafkaConsumer(stack, "C", function=fn(stack, "F", Invocation.SYNC), topic="orders", cluster_arn=CLUSTER)
     assert Annotations.from_stack(stack).find_warning("/W/C", Match.string_like_regexp("should use Invocation.STREAM"))
     assert only(Template.from_stack(stack), "AWS::SQS::Queue")["SqsManagedSseEnabled"] is True
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        (
+            {
+                "Topics": ["orders"],
+                "StartingPosition": "LATEST",
+                "DestinationConfig": {"OnFailure": {"Destination": "q"}},
+            },
+            True,
+        ),
+        ({"Topics": ["orders"], "StartingPosition": "LATEST"}, False),
+        (
+            {
+                "Topics": ["orders"],
+                "StartingPosition": "LATEST",
+                "ProvisionedPollerConfig": {"MinimumPollers": 1},
+                "DestinationConfig": {"OnFailure": {"Destination": "q"}},
+            },
+            False,  # provisioned mode has the retry controls: they must be bounded and bisect on
+        ),
+    ],
+)
+def test_rule_pack_stream_failure_path_on_kafka(props: dict[str, Any], expected: bool) -> None:
+    from lambda_constructs.checks.rules import stream_failure_path
+
+    template = {"Resources": {"M": {"Type": "AWS::Lambda::EventSourceMapping", "Properties": props}}}
+    assert stream_failure_path(template, "M") is expected

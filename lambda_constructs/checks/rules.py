@@ -202,6 +202,11 @@ def stream_failure_path(template: Template, mapping_id: str) -> bool | None:
     if not _is_stream(template, mapping_id):
         return None
     p = props(_resource(template, mapping_id))
+    on_failure = bool((p.get("DestinationConfig") or {}).get("OnFailure"))
+    if p.get("Topics") and not p.get("ProvisionedPollerConfig"):
+        # Kafka outside provisioned mode has no retry controls; with an OnFailure destination Lambda stops
+        # after 10 retries ("Configuring error handling controls for Kafka event sources")
+        return on_failure
     bounded = all(
         isinstance(p.get(key), int) and p.get(key) != -1
         for key in ("MaximumRetryAttempts", "MaximumRecordAgeInSeconds")

@@ -68,7 +68,7 @@ class LoadBalancerTarget(Construct):
             if not _source.check_function(problems, function):
                 return
             problems.add(_source.topic_problem(alarm_topic))
-            if not _cdk.implements(listener, "listener_arn"):
+            if not _is_listener(listener):
                 problems.add(
                     Problem("listener", _cdk.short(listener), "an aws_elasticloadbalancingv2.IApplicationListener")
                 )
@@ -164,7 +164,7 @@ class LoadBalancerTarget(Construct):
 
 def _check_same_stack(problems: Problems, function: FunctionTarget, listener: object) -> None:
     """The target group and the function must be in the same account and Region (same page)."""
-    if not _cdk.implements(listener, "listener_arn"):
+    if not _is_listener(listener):
         return
     fn_stack, lb_stack = Stack.of(function.alias), Stack.of(typing.cast(Construct, listener))
     for what in ("account", "region"):
@@ -178,6 +178,13 @@ def _check_same_stack(problems: Problems, function: FunctionTarget, listener: ob
                     "a Lambda target must be in the same account and Region as its load balancer",
                 )
             )
+
+
+def _is_listener(listener: object) -> bool:
+    """An ApplicationListener, or an imported one (a jsii interface proxy: its type has no attributes)."""
+    if _cdk.implements(listener, "listener_arn"):
+        return True
+    return type(listener).__name__ == "InterfaceDynamicProxy" and hasattr(listener, "listener_arn")
 
 
 def _idle_timeout_s(listener: object) -> int | None:

@@ -6,6 +6,7 @@ import re
 import typing
 from collections.abc import Mapping
 
+from aws_cdk import CfnElement, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -222,6 +223,7 @@ class WebSocketEndpoint(Construct):
             if lambda_fn is not None and hasattr(lambda_fn, "add_environment"):
                 lambda_fn.add_environment(callback_url_variable, self.callback_url)
             self.stage.grant_management_api_access(fn.alias)
+            self._acknowledge_grant(fn)
             _source.warn_invocation(self, fn, Invocation.SYNC, "WebSocket")
         _cdk.acknowledge_all(
             self.web_socket_api,
@@ -234,6 +236,22 @@ class WebSocketEndpoint(Construct):
             ],
         )
         self.alarms: list[cloudwatch.Alarm] = self._alarms(first, functions, client_error_threshold, alarm_topic)
+
+    def _acknowledge_grant(self, fn: FunctionTarget) -> None:
+        """cdk-nag's IAM5 on the ``@connections/*`` grant: the connection ids are only known at run time."""
+        role = getattr(fn, "role", None)
+        cfn = self.web_socket_api.node.default_child
+        if role is None or cfn is None:
+            return
+        stack = Stack.of(self)
+        api_id = stack.resolve(stack.get_logical_id(typing.cast(CfnElement, cfn)))
+        _cdk.acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+            f"<{api_id}>/{self.stage.stage_name}/*/@connections/*]",
+            "execute-api:ManageConnections on this API's stage only: a handler posts to connection ids that exist "
+            "only at run time, so the @connections path ends in a wildcard.",
+        )
 
     def _alarms(
         self,
