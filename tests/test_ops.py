@@ -268,15 +268,12 @@ def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureF
         "Thumbnailer",
         "LedgerSync",
         "Billing",
-<<<<<<< HEAD
         "ReportExport",  # a plain aws_lambda.Function, given the library's defaults by ProductionDefaults
-=======
         "OrderUpdates",
         "Storefront",
         "ValidateOrder",
         "ChargeOrder",
         "PaymentEvents",
->>>>>>> 0d7b34c (app.py: WebSocket order updates, storefront on the shared ALB listener, checkout Step Functions workflow, payment events from MSK (snapshot regenerated); rule pack: Kafka outside provisioned mode needs only an on-failure destination; WebSocket grant acknowledged)
     }  # aws-cdk-lib's BucketNotificationsHandler and VPC custom resource are left out
     assert rows["ReportExport"].split()[2:6] == ["512", "MB", "arm64", "10"]
     assert "2..20@0.7" in rows["OrdersApi"] and "p99 120 ms" in rows["OrdersApi"]
