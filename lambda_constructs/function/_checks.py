@@ -128,7 +128,8 @@ def plan_production_function(
             problems.extend(_deployment_problems(deployment))
         if powertools is not None:
             if isinstance(powertools, Powertools):
-                problems.extend(powertools.problems(runtime_name))
+                region = _cdk.stack_of(scope).region
+                problems.extend(powertools.problems(runtime_name, region=None if _cdk.is_token(region) else region))
             else:
                 problems.add(Problem("powertools", powertools, "a Powertools(service=...)"))
         problems.extend(

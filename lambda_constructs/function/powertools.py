@@ -1,8 +1,18 @@
 """Powertools for AWS Lambda as one parameter: the official public layer and its environment.
 
-The layer ARNs are the ones Powertools publishes in every commercial region under its own AWS
-accounts (Powertools for AWS Lambda (Python), "Install: Lambda Layer"; Powertools for AWS Lambda
-(TypeScript), "Lambda layers"). The region and partition come from the stack, never hard-coded.
+By default the layer ARN is resolved **at deploy time** from the public SSM parameter Powertools
+publishes in every commercial region, so a stack never pins a stale layer:
+
+- Python: ``/aws/service/powertools/python/{x86_64|arm64}/python3.X/{latest|VERSION}``
+  (Powertools for AWS Lambda (Python), "Installation", "Using SSM Parameter Store");
+- TypeScript (Node.js): ``/aws/service/powertools/typescript/generic/all/{latest|VERSION}``
+  (Powertools for AWS Lambda (TypeScript), "Lambda layers", "Lookup Layer ARN via AWS SSM Parameter Store").
+
+``version="3.23.0"`` resolves that release's parameter instead of ``latest``; ``layer_version=N`` pins a
+layer version ARN with no SSM lookup. Powertools publishes its SSM parameters in commercial regions
+only; in AWS China (cn-north-1) and AWS GovCloud (US) it publishes layers under other accounts, so
+there a ``layer_version`` is required; ISO and European Sovereign Cloud partitions get no layer and are
+refused. Java and .NET Powertools publish no SSM parameter for a layer.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from lambda_constructs.core.errors import Problem
 
 # Python: arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{python_version}-{arch}:{version}
 PYTHON_ACCOUNT = "017000801446"
-PYTHON_LAYER_VERSION = 27
+PYTHON_LAYER_VERSION = 27  # the version this release was tested with, for layer_version=None in docs
 PYTHON_VERSIONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 # TypeScript (Node.js): one layer for both architectures
 NODE_ACCOUNT = "094274105915"
@@ -22,6 +32,30 @@ NODE_LAYER_VERSION = 44
 NODE_VERSIONS = ("18", "20", "22", "24")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _SERVICE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+SSM_PREFIX = "/aws/service/powertools"
+# Layer accounts outside the commercial partition, per region, as Powertools documents them (Python
+# "Installation": AWS China regions / AWS GovCloud regions; TypeScript "Lambda layers": the same accounts)
+REGIONAL_ACCOUNTS = {
+    "cn-north-1": "498634801083",
+    "us-gov-east-1": "165087284144",
+    "us-gov-west-1": "165093116878",
+}
+# region prefix -> partition (AWS General Reference, "AWS partitions"); the default is "aws"
+_PARTITIONS = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("eusc-", "aws-eusc"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The partition of a region name (``aws`` for a commercial region)."""
+    return next((partition for prefix, partition in _PARTITIONS if region.startswith(prefix)), "aws")
 
 
 @dataclass(frozen=True)
@@ -37,16 +71,20 @@ class Powertools:
         service: the service name in every log line, metric and trace (1..128 of A-Z a-z 0-9 _ . -).
         metrics_namespace: CloudWatch namespace for custom metrics; default ``service``.
         log_level: default ``"INFO"``.
-        layer_version: pin another published layer version; default the version this release
-            was tested with (Python 27, TypeScript 44).
+        version: a Powertools release (``"3.23.0"``) resolved from its public SSM parameter at deploy
+            time; default ``None`` = the ``latest`` parameter, so each deploy takes the current layer.
+        layer_version: pin a layer version number instead (no SSM lookup), e.g. 27; required in AWS
+            China and AWS GovCloud (US), where Powertools publishes no SSM parameter.
     """
 
     service: str
     metrics_namespace: str | None = None
     log_level: str = "INFO"
     layer_version: int | None = None
+    version: str | None = None
 
-    def problems(self, runtime_name: str, prop: str = "powertools") -> list[Problem]:
+    def problems(self, runtime_name: str, prop: str = "powertools", *, region: str | None = None) -> list[Problem]:
+        """Every problem with these settings for ``runtime_name`` in ``region`` (None: decided at deploy time)."""
         found = []
         if not isinstance(self.service, str) or not _SERVICE.match(self.service):
             found.append(Problem(f"{prop}.service", self.service, "1..128 characters of A-Z a-z 0-9 _ . -"))
@@ -60,6 +98,19 @@ class Powertools:
             isinstance(self.layer_version, bool) or not isinstance(self.layer_version, int) or self.layer_version < 1
         ):
             found.append(Problem(f"{prop}.layer_version", self.layer_version, "a whole number >= 1"))
+        if self.version is not None and (not isinstance(self.version, str) or not _VERSION.match(self.version)):
+            found.append(Problem(f"{prop}.version", self.version, "a Powertools release such as '3.23.0'"))
+        if self.version is not None and self.layer_version is not None:
+            found.append(
+                Problem(
+                    f"{prop}.layer_version",
+                    self.layer_version,
+                    "not together with version=",
+                    "version= resolves a release from SSM, layer_version= pins an ARN: choose one",
+                )
+            )
+        if region is not None:
+            found.extend(self._region_problems(region, prop))
         if _family(runtime_name) is None:
             found.append(
                 Problem(
@@ -72,19 +123,57 @@ class Powertools:
             )
         return found
 
+    def _region_problems(self, region: str, prop: str) -> list[Problem]:
+        partition = partition_of(region)
+        if partition == "aws":
+            return []
+        if partition in ("aws-cn", "aws-us-gov") and region in REGIONAL_ACCOUNTS:
+            if self.layer_version is None:
+                return [
+                    Problem(
+                        f"{prop}.layer_version",
+                        None,
+                        f"a pinned layer version in {region} ({partition})",
+                        "Powertools publishes its SSM parameters in commercial regions only; pin the layer "
+                        "version it lists for this region (Powertools docs, Lambda layers)",
+                    )
+                ]
+            return []
+        return [
+            Problem(
+                "region",
+                region,
+                "a region where Powertools publishes a layer: commercial regions, cn-north-1, us-gov-east-1, "
+                "us-gov-west-1",
+                f"Powertools publishes no layer in {partition}: bundle Powertools with your code and drop powertools=",
+            )
+        ]
+
+    def ssm_parameter(self, runtime_name: str, arm64: bool) -> str | None:
+        """The public SSM parameter naming the layer ARN, or None when ``layer_version`` pins it."""
+        if self.layer_version is not None:
+            return None
+        release = self.version or "latest"
+        if _family(runtime_name) == "python":
+            return f"{SSM_PREFIX}/python/{'arm64' if arm64 else 'x86_64'}/{runtime_name}/{release}"
+        return f"{SSM_PREFIX}/typescript/generic/all/{release}"
+
     def layer_arn(self, runtime_name: str, arm64: bool, region: str, partition: str) -> str:
-        """The public layer version ARN for ``runtime_name`` on arm64 / x86_64 in ``region``."""
+        """The public layer version ARN for ``runtime_name`` on arm64 / x86_64 in ``region``, pinned at
+        ``layer_version`` (the tested version when none is given). Regions outside the commercial
+        partition use the account Powertools publishes there."""
+        account = REGIONAL_ACCOUNTS.get(region)
         family = _family(runtime_name)
         if family == "python":
             version = runtime_name.removeprefix("python").replace(".", "")
             arch = "arm64" if arm64 else "x86_64"
             name = f"AWSLambdaPowertoolsPythonV3-python{version}-{arch}"
             return (
-                f"arn:{partition}:lambda:{region}:{PYTHON_ACCOUNT}:layer:{name}:"
+                f"arn:{partition}:lambda:{region}:{account or PYTHON_ACCOUNT}:layer:{name}:"
                 f"{self.layer_version or PYTHON_LAYER_VERSION}"
             )
         return (
-            f"arn:{partition}:lambda:{region}:{NODE_ACCOUNT}:layer:AWSLambdaPowertoolsTypeScriptV2:"
+            f"arn:{partition}:lambda:{region}:{account or NODE_ACCOUNT}:layer:AWSLambdaPowertoolsTypeScriptV2:"
             f"{self.layer_version or NODE_LAYER_VERSION}"
         )
 

@@ -278,13 +278,15 @@ class ProductionFunction(Construct):
         layer_list = list(p["layers"] or [])
         if powertools is not None:
             stack = _cdk.stack_of(self)
-            layer_list.append(
-                lambda_.LayerVersion.from_layer_version_arn(
-                    self,
-                    "PowertoolsLayer",
-                    powertools.layer_arn(facts.runtime_name, facts.arm64, stack.region, stack.partition),
-                )
+            parameter = powertools.ssm_parameter(facts.runtime_name, facts.arm64)
+            from aws_cdk import aws_ssm as ssm  # only for Powertools (startup of other apps stays lean)
+
+            arn = (  # the public SSM parameter, resolved by CloudFormation at every deploy; else a pinned ARN
+                ssm.StringParameter.value_for_string_parameter(self, parameter)
+                if parameter is not None
+                else powertools.layer_arn(facts.runtime_name, facts.arm64, stack.region, stack.partition)
             )
+            layer_list.append(lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn))
         json_logs = logging_format in (None, lambda_.LoggingFormat.JSON)
         function_cls = lambda_.DockerImageFunction if isinstance(code, lambda_.DockerImageCode) else lambda_.Function
         image_args: dict[str, Any] = (
