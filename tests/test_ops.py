@@ -19,7 +19,7 @@ from botocore.stub import ANY, Stubber
 from lambda_constructs import Sizing
 from lambda_constructs.cli import main
 from lambda_constructs.cli.ops import MeasureError, _stat, measure, right_size
-from lambda_constructs.core.pricing import duration_cost_per_million, monthly_cost
+from lambda_constructs.core.pricing import PLATFORM_LOG_BYTES, duration_cost_per_million, monthly_cost
 from lambda_constructs.core.sizing import Memory
 from tests.conftest import cli_context
 
@@ -256,6 +256,7 @@ def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureF
         "visibility",
         "alarms",
         "$/month",
+        "traffic",
     ]
     assert {line.split()[0] for line in lines[2:]} == {"OrdersService"}
     rows = {line.split()[1].split("/")[0]: line for line in lines[2:]}
@@ -283,7 +284,7 @@ def test_report_table_has_every_function(assembly: Path, capsys: pytest.CaptureF
     assert "caller (sync)" in rows["OrdersApi"]
     assert "caller (workflow)" in rows["ValidateOrder"] and " live   -  " in rows["ValidateOrder"]  # no PC
     assert "stream onFailure" in rows["PaymentEvents"]
-    assert rows["OrdersApi"].split()[-2] == "7"  # 4 function alarms + 3 HTTP API alarms
+    assert rows["OrdersApi"].split()[-3] == "7"  # 4 function alarms + 3 HTTP API alarms
 
 
 def test_report_cost_estimate_json(assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -295,18 +296,28 @@ def test_report_cost_estimate_json(assembly: Path, capsys: pytest.CaptureFixture
     assert stack["stack"] == "OrdersService" and 100 < stack["resources"] <= stack["limit"] == 500
     api = rows["OrdersApi"]
     expected = monthly_cost(memory_mb=1024, duration_ms=120, invocations=10_000_000, provisioned_min=2)
-    # 7 alarms (4 function + 3 HTTP API) at $0.10 a month each (Amazon CloudWatch pricing)
+    # 7 alarms (4 function + 3 HTTP API) at $0.10 a month each (Amazon CloudWatch pricing); JSON logs:
+    # Lambda's own records, 749 bytes an invocation, at $0.50 per GB ingested
+    logs = 10_000_000 * PLATFORM_LOG_BYTES["JSON"] / 1024**3 * 0.50
     assert api["alarm_count"] == 7
-    assert api["monthly_cost_usd"] == round(expected.total + 0.70, 2)
+    assert api["monthly_cost_usd"] == round(expected.total + 0.70 + logs, 2)
     assert api["extra"]["cost"] == {
         "duration": round(expected.duration, 2),
         "requests": 2.0,
         "provisioned": round(expected.provisioned, 2),
+        "ephemeral_storage": 0.0,
+        "snapstart": 0.0,
         "alarms": 0.70,
+        "log_ingestion": round(logs, 2),
     }
+    assert api["extra"]["cost_basis"]["invocations"] == "assumed (--invocations-per-month)"
+    assert api["extra"]["prices"]["region"] == "us-east-1"
     worker = rows["OrderWorker"]
     assert worker["monthly_cost_usd"] == round(
-        monthly_cost(memory_mb=1024, duration_ms=2000, invocations=10_000_000).total + worker["alarm_count"] * 0.10, 2
+        monthly_cost(memory_mb=1024, duration_ms=2000, invocations=10_000_000).total
+        + worker["alarm_count"] * 0.10
+        + logs,
+        2,
     )
 
 
@@ -314,7 +325,7 @@ def test_report_markdown_and_price_overrides(
     assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prices = tmp_path / "prices.json"
-    prices.write_text(json.dumps({"requests_per_million": 1.0, "arm64": {"duration_gb_s": 0}}))
+    prices.write_text(json.dumps({"requests_per_million": 1.0, "arm64": {"duration_gb_s": 0}, "log_ingestion_gb": 0}))
     assert (
         main(
             [
@@ -333,8 +344,9 @@ def test_report_markdown_and_price_overrides(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("| stack | function | memory |") and out[1].startswith("|---|")
     notifier = next(line for line in out if line.startswith("| OrdersService | Notifier"))
-    alarms = int(notifier.split("|")[-3])
-    assert notifier.endswith(f"| {1.00 + alarms * 0.10:.2f} |")  # duration free, 1M requests at $1.00, alarms
+    alarms = int(notifier.split("|")[-4])
+    # duration and logs free, 1M requests at $1.00, alarms; the traffic figure was assumed
+    assert notifier.endswith(f"| {1.00 + alarms * 0.10:.2f} | assumed |")
     prices.write_text(json.dumps({"arm": {}}))
     assert main(["report", str(assembly), "--prices", str(prices)]) == 2
     assert "unknown price keys ['arm']" in capsys.readouterr().err

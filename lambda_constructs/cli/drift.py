@@ -88,7 +88,7 @@ def run(args: argparse.Namespace, user_error: type[Exception]) -> str:
         measured = _measure_all(functions, args, user_error)
         pairs = [(fn, measured.get(id(fn))) for fn, _ in functions]
     else:
-        pairs, unmatched = match(functions, _load_dir(Path(args.sizing), user_error))
+        pairs, unmatched = match(functions, load_sizing_dir(Path(args.sizing), user_error))
     rows = []
     for (fn, resource), (_, sizing) in zip(functions, pairs, strict=True):
         if sizing is None:
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace, user_error: type[Exception]) -> str:
     return output
 
 
-def _load_dir(directory: Path, user_error: type[Exception]) -> list[Any]:
+def load_sizing_dir(directory: Path, user_error: type[Exception]) -> list[Any]:
     from lambda_constructs.core.sizing import Sizing
 
     if not directory.is_dir():

@@ -71,6 +71,7 @@ def _report(args: argparse.Namespace) -> Result:
         format_table,
         load_templates,
         report_data,
+        stack_regions,
         stack_sizes,
     )
 
@@ -86,16 +87,17 @@ def _report(args: argparse.Namespace) -> Result:
             raise UserError(f"{args.prices}: {exc}") from None
     try:
         templates = load_templates(args.assembly)
-        reports = build_report(
-            args.assembly, invocations=args.invocations_per_month, prices=prices, templates=templates
-        )
+        reports = build_report(args.assembly, templates=templates)
         sizes = stack_sizes(templates)
+        regions = stack_regions(args.assembly)
     except AssemblyUnreadable as exc:  # I/O
         raise CommandFailed(str(exc)) from None
     except AssemblyError as exc:  # its content: not a cloud assembly
         raise UserError(str(exc)) from None
     if not reports:
         raise UserError(f"{args.assembly} has no Lambda functions (stacks: {', '.join(sizes) or 'none'})")
+    if args.invocations_per_month is not None or args.sizing:
+        _price(args, reports, templates, regions, prices if args.prices else None)
     data = report_data(reports, sizes)
     if args.format == "json":
         return Result(json.dumps(data, indent=2, sort_keys=True), data)
@@ -103,6 +105,40 @@ def _report(args: argparse.Namespace) -> Result:
         return Result(format_markdown(reports) + "\n\n" + format_stacks(sizes, markdown=True), data)
     width = terminal_width()
     return Result(format_table(reports, width=width) + "\n\n" + format_stacks(sizes), data)
+
+
+def _price(args: argparse.Namespace, reports: list[Any], templates: Any, regions: Any, prices: Any) -> None:
+    """Monthly cost per function: its measured traffic (--sizing) or --invocations-per-month, its region."""
+    from pathlib import Path
+
+    from lambda_constructs.cli.cost import PriceListError, price_reports
+    from lambda_constructs.cli.drift import load_sizing_dir
+
+    sizings = load_sizing_dir(Path(args.sizing), UserError) if args.sizing else []
+    client = None
+    if args.price_list:
+        try:
+            import boto3
+        except ImportError:
+            raise UserError("--price-list needs boto3: pip install 'lambda-constructs[ops]'") from None
+        client = boto3.client("pricing", region_name="us-east-1")  # the Price List API's endpoint
+    try:
+        price_reports(
+            reports,
+            templates,
+            regions,
+            sizings=sizings,
+            invocations=args.invocations_per_month,
+            prices=prices,
+            region=args.region,
+            price_list=client,
+        )
+    except PriceListError as exc:
+        raise UserError(str(exc)) from None
+    except Exception as exc:
+        if client is not None and type(exc).__module__.startswith("botocore"):
+            raise UserError(f"Price List API: {exc}") from None
+        raise
 
 
 def _right_size(args: argparse.Namespace) -> Result:
@@ -252,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--invocations-per-month",
-        type=_positive_float,
+        type=_non_negative_float,
         default=None,
         metavar="N",
         help="estimate monthly cost for N invocations of each function: duration at the p99 on the function's "
@@ -264,6 +300,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help='override the price table, e.g. {"arm64": {"duration_gb_s": 0.0000133334}, "requests_per_million": 0.2} '
         "(default: us-east-1 list prices, lambda_constructs/core/pricing.py)",
+    )
+    report.add_argument(
+        "--sizing",
+        metavar="SIZING_DIR",
+        default=None,
+        help="price each function from its own measured traffic (sizing files written by measure); "
+        "--invocations-per-month is then the figure for functions without one",
+    )
+    report.add_argument(
+        "--region",
+        default=None,
+        help="price every function in this region (default: each stack's region from the manifest, else us-east-1)",
+    )
+    report.add_argument(
+        "--price-list",
+        action="store_true",
+        help="read the region's duration, request and provisioned prices from the AWS Price List API "
+        "(ops extra, credentials with pricing:GetProducts)",
     )
     report.set_defaults(run=_report)
 
@@ -344,6 +398,13 @@ def _positive_float(text: str) -> float:
     if not math.isfinite(value) or not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
     return value
+
+
+def _non_negative_float(text: str) -> float:
+    """A count that may be 0 (an idle service: what it costs with no traffic at all)."""
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return _positive_float(text)
 
 
 def _days(text: str) -> float:

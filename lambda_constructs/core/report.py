@@ -13,7 +13,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices, monthly_cost
+from lambda_constructs.core.pricing import (
+    DEFAULT_PRICES,
+    FREE_EPHEMERAL_MB,
+    PLATFORM_LOG_BYTES,
+    Prices,
+    Usage,
+    cost_components,
+)
+from lambda_constructs.core.sizing import Sizing
 
 Template = Mapping[str, Any]
 # resources per template ("AWS CloudFormation quotas": Resources, 500)
@@ -80,6 +88,17 @@ def load_templates(assembly_dir: str | Path) -> dict[str, Template]:
                 raise AssemblyError(f"{manifest_path}: assembly artifact {name!r} names no directoryName")
             templates.update(load_templates(root / directory))
     return templates
+
+
+def stack_regions(assembly_dir: str | Path) -> dict[str, str | None]:
+    """Stack artifact name -> its region from the manifest (``aws://ACCOUNT/REGION``), None when agnostic."""
+    manifest = _read_json(Path(assembly_dir) / "manifest.json")
+    found: dict[str, str | None] = {}
+    for name, artifact in (manifest.get("artifacts", {}) if isinstance(manifest, dict) else {}).items():
+        if isinstance(artifact, dict) and artifact.get("type") == "aws:cloudformation:stack":
+            region = str(artifact.get("environment", "")).rsplit("/", 1)[-1]
+            found[name] = None if region in ("", "unknown-region") or "${" in region else region
+    return found
 
 
 def _read_json(file: Path) -> Any:
@@ -219,7 +238,7 @@ def describe_function(
     if report.failure_path == "none" and meta.get("invocation") in ("sync", "workflow"):
         report.failure_path = f"caller ({meta['invocation']})"
     if invocations is not None:
-        _estimate(report, invocations, prices)
+        estimate(report, res, prices=prices, invocations=invocations)
     return report
 
 
@@ -294,7 +313,19 @@ def _sqs_visibility(template: Template, function_id: str) -> int | None:
     return None
 
 
-def _estimate(report: FunctionReport, invocations: float, prices: Prices) -> None:
+ASSUMED_COLD_START_RATE = 0.01  # for a SnapStart restore estimate without a measured rate: 1 % of invocations
+
+
+def estimate(
+    report: FunctionReport,
+    resource: Mapping[str, Any] | None,
+    *,
+    prices: Prices = DEFAULT_PRICES,
+    invocations: float | None = None,
+    sizing: Sizing | None = None,
+) -> None:
+    """Fill in ``report``'s monthly cost from its own traffic (``sizing``, measured) or ``invocations``
+    (assumed), saying for each figure whether it was measured, assumed or read from the template."""
     if (
         not isinstance(report.memory_mb, int)
         or not isinstance(report.timeout_s, int)
@@ -302,27 +333,51 @@ def _estimate(report: FunctionReport, invocations: float, prices: Prices) -> Non
     ):
         report.cost_basis = "not estimated: memory, timeout or architecture is decided at deploy time"
         return
-    if isinstance(report.p99_ms, int | float):
-        duration, basis = report.p99_ms, "p99"
+    basis: dict[str, str] = {}
+    if sizing is not None and sizing.invocations_per_month is not None:
+        monthly, basis["invocations"] = sizing.invocations_per_month, "measured"
+    elif invocations is not None:
+        monthly, basis["invocations"] = invocations, "assumed (--invocations-per-month)"
     else:
-        duration, basis = report.timeout_s * 1000 / 3, "timeout/3 (no p99 recorded)"
-    cost = monthly_cost(
+        report.cost_basis = "not estimated: no invocations (measure records them; or --invocations-per-month)"
+        return
+    if sizing is not None and sizing.average_duration_ms is not None:
+        duration, report.cost_basis = sizing.average_duration_ms, "measured average duration"
+        basis["duration"] = "measured (average)"
+    elif isinstance(report.p99_ms, int | float):
+        duration, report.cost_basis = report.p99_ms, "p99"
+        basis["duration"] = "assumed: the recorded p99 (an upper bound)"
+    else:
+        duration, report.cost_basis = report.timeout_s * 1000 / 3, "timeout/3 (no p99 recorded)"
+        basis["duration"] = "assumed: timeout / 3"
+    p = props(resource) if resource is not None else {}
+    ephemeral = _number((p.get("EphemeralStorage") or {}).get("Size", FREE_EPHEMERAL_MB))
+    snap_start = (p.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions" and not str(
+        p.get("Runtime", "")
+    ).startswith("java")  # SnapStart for Java managed runtimes is not charged (AWS Lambda pricing)
+    cold = sizing.cold_start_rate if sizing is not None and sizing.cold_start_rate is not None else None
+    if snap_start:
+        basis["cold_start_rate"] = "measured" if cold is not None else f"assumed {ASSUMED_COLD_START_RATE:.0%}"
+    log_format = str((p.get("LoggingConfig") or {}).get("LogFormat", "Text"))
+    basis["memory, provisioned, storage, alarms, log format"] = "template"
+    basis["logs"] = "Lambda's own records per invocation; the application's lines are not included"
+    usage = Usage(
         memory_mb=report.memory_mb,
-        duration_ms=duration,
-        invocations=invocations,
         architecture=report.architecture,
-        provisioned_min=report.provisioned_min or 0,
-        prices=prices,
+        invocations=monthly,
+        duration_ms=duration,
+        provisioned_min=report.provisioned_min if isinstance(report.provisioned_min, int | float) else 0,
+        ephemeral_mb=ephemeral if isinstance(ephemeral, int) else FREE_EPHEMERAL_MB,
+        snap_start=snap_start,
+        cold_start_rate=cold if cold is not None else ASSUMED_COLD_START_RATE,
+        alarms=report.alarm_count,
+        log_format=log_format if log_format in PLATFORM_LOG_BYTES else "Text",
     )
-    alarms = report.alarm_count * prices.alarm_per_month
-    report.monthly_cost_usd = round(cost.total + alarms, 2)
-    report.cost_basis = basis
-    report.extra["cost"] = {
-        "duration": round(cost.duration, 2),
-        "requests": round(cost.requests, 2),
-        "provisioned": round(cost.provisioned, 2),
-        "alarms": round(alarms, 2),
-    }
+    components = cost_components(usage, prices)
+    report.monthly_cost_usd = round(sum(components.values()), 2)
+    report.extra["cost"] = {k: round(v, 2) for k, v in components.items()}
+    report.extra["cost_basis"] = basis
+    report.extra["prices"] = {"region": prices.region, "basis": prices.basis}
 
 
 # aws-cdk-lib's framework functions: singletons and custom-resource providers it adds for its own
@@ -393,6 +448,7 @@ COLUMNS = [
     ("sqs visibility", lambda r: f"{r.sqs_visibility_s} s" if r.sqs_visibility_s is not None else "-"),
     ("alarms", lambda r: str(r.alarm_count)),
     ("$/month", lambda r: f"{r.monthly_cost_usd:.2f}" if r.monthly_cost_usd is not None else "-"),
+    ("traffic", lambda r: str(r.extra.get("cost_basis", {}).get("invocations", "-")).split(" ")[0]),
 ]
 
 
