@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 from typing import Any
 
@@ -76,12 +75,10 @@ def _default(value: str | griffe.Expr | None, pkg: griffe.Module) -> str | griff
         value = target.value
         if isinstance(value, str):
             break
-    text = str(value)
-    try:
-        ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text  # an expression (RetentionDays.ONE_MONTH, Duration.days(14)): shown whole
-    return text
+    if isinstance(value, griffe.ExprCall):  # Duration.seconds(limits.X): the constant's value inside the call
+        arguments = [str(_default(a, pkg)) if isinstance(a, griffe.Expr) else a for a in value.arguments]
+        return f"{value.function}({', '.join(arguments)})"
+    return str(value)  # a literal, or an expression shown whole (RetentionDays.ONE_MONTH, Invocation.SYNC)
 
 
 def _without_sentinel(expr: griffe.Expr) -> griffe.Expr:

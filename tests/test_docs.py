@@ -39,6 +39,7 @@ def test_the_api_reference_shows_defaults_as_users_write_them(site: Path) -> Non
     text = _text((site / "reference" / "index.html").read_text())
     assert re.findall(r"\b_Default\b|\bDEFAULT_[A-Z_]+\b", text) == []  # no private names
     assert "Invocation.SYNC" in text and "multiplier=3" in text.replace(" ", "")
+    assert "Duration.seconds(29)" in text  # a constant inside a call, too
 
 
 def test_dark_mode_edit_links_and_versions(site: Path) -> None:
