@@ -40,6 +40,7 @@ def test_the_api_reference_shows_defaults_as_users_write_them(site: Path) -> Non
     assert re.findall(r"\b_Default\b|\bDEFAULT_[A-Z_]+\b", text) == []  # no private names
     assert "Invocation.SYNC" in text and "multiplier=3" in text.replace(" ", "")
     assert "Duration.seconds(29)" in text  # a constant inside a call, too
+    assert "_base" not in text  # FunctionTarget is documented where users import it from
 
 
 def test_dark_mode_edit_links_and_versions(site: Path) -> None:
