@@ -228,7 +228,9 @@ def _write(directory: Path, name: str, **values: Any) -> None:
     (directory / f"{name}.json").write_text(json.dumps(data))
 
 
-def test_drift_cli_exits_1_with_a_table(assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_drift_cli_exits_1_with_a_table(
+    assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     sizing = tmp_path / "sizing"
     # Api: timeout 1 s (3 x 300 ms); now p99 850 ms, cold starts 2 % -> 6 %, 95 % of memory used
     _write(
@@ -255,6 +257,10 @@ def test_drift_cli_exits_1_with_a_table(assembly: Path, tmp_path: Path, capsys: 
         ("Export", "timeout_oversized"),
     }
     assert "fix:" in out and "Export: timeout_oversized: lower the timeout to 3 x p99 = 6 s" in out
+    monkeypatch.setenv("COLUMNS", "70")  # a terminal 70 columns wide: the same findings, within it
+    assert main(["drift", str(assembly), str(sizing)]) == 1
+    narrow = capsys.readouterr().out
+    assert max(len(line) for line in narrow.splitlines()) <= 70 and "timeout_oversized" in narrow
 
 
 def test_drift_cli_json_and_exit_0(assembly: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -97,7 +97,9 @@ def run(args: argparse.Namespace, user_error: type[Exception]) -> str:
         meta = (resource.get("Metadata") or {}).get("lambda-constructs", {})
         baseline = meta.get("sizing") if isinstance(meta, dict) and isinstance(meta.get("sizing"), dict) else None
         rows.append(judge(fn, sizing, baseline, thresholds))
-    output = format_json(rows, unmatched, thresholds) if args.json else format_table(rows, unmatched)
+    from lambda_constructs.core.table import terminal_width
+
+    output = format_json(rows, unmatched, thresholds) if args.json else format_table(rows, unmatched, terminal_width())
     if any(r.findings for r in rows):
         raise DriftFound(output)
     return output

@@ -23,7 +23,6 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +31,18 @@ from typing import Any
 from lambda_constructs.cli.errors import EXIT_FAILURE, EXIT_USAGE, CommandFailed, UserError
 from lambda_constructs.core.errors import ConfigurationError
 from lambda_constructs.core.sizing import STRATEGIES
+from lambda_constructs.core.table import terminal_width
 
-__all__ = ["EXIT_FAILURE", "EXIT_USAGE", "CommandFailed", "Result", "UserError", "build_parser", "main"]
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_USAGE",
+    "CommandFailed",
+    "Result",
+    "UserError",
+    "build_parser",
+    "main",
+    "terminal_width",
+]
 
 MAX_DAYS = 455  # CloudWatch metric retention: 15 months
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -51,13 +60,6 @@ class Result:
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def terminal_width() -> int | None:
-    """The terminal's columns when stdout is one (or ``$COLUMNS`` is set); None when piped: no wrapping."""
-    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
-        return shutil.get_terminal_size().columns
-    return None
 
 
 def _report(args: argparse.Namespace) -> Result:

@@ -338,7 +338,12 @@ def _generated(fn: FunctionReport, name: str) -> bool:
 # --------------------------------------------------------------------------- output
 
 
-def format_table(rows: Sequence[DriftRow], unmatched: Sequence[Sizing] = ()) -> str:
+def format_table(rows: Sequence[DriftRow], unmatched: Sequence[Sizing] = (), width: int | None = None) -> str:
+    """The findings as a table (fits ``width``, a terminal's columns, when given), then the fixes."""
+    import textwrap
+
+    from lambda_constructs.core.table import render
+
     header = ("stack", "function", "status", "check", "measured", "configured", "threshold")
     body: list[tuple[str, ...]] = []
     for row in rows:
@@ -347,15 +352,15 @@ def format_table(rows: Sequence[DriftRow], unmatched: Sequence[Sizing] = ()) -> 
                 body.append((row.stack, row.function, row.status, f.check, f.measured, f.configured, f.threshold))
         else:
             body.append((row.stack, row.function, row.status, "-", "-", f"{row.timeout_s} s, {row.memory_mb} MB", "-"))
-    widths = [max(len(x) for x in col) for col in zip(header, *body, strict=False)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in body]
+    lines = render(header, body, width=width).split("\n")
     fixes = [f"{row.function}: {f.check}: {f.fix}" for row in rows for f in row.findings]
     if fixes:
-        lines += ["", "fix:"] + [f"  {fix}" for fix in fixes]
+        lines += ["", "fix:"]
+        for fix in fixes:
+            lines += textwrap.wrap(fix, width, initial_indent="  ", subsequent_indent="    ") if width else [f"  {fix}"]
     if unmatched:
-        lines += ["", "sizing files naming no function in the assembly: " + ", ".join(_label(s) for s in unmatched)]
+        note = "sizing files naming no function in the assembly: " + ", ".join(_label(s) for s in unmatched)
+        lines += ["", *(textwrap.wrap(note, width) if width else [note])]
     return "\n".join(lines)
 
 

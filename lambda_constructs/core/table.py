@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import textwrap
 from collections.abc import Collection, Sequence
 
 GAP = 2
 LONGEST_UNBROKEN = 20  # words up to this long are never broken; longer ones (paths) may be
+
+
+def terminal_width() -> int | None:
+    """The terminal's columns when stdout is one (or ``$COLUMNS`` is set); None when piped: no wrapping."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 def render(
