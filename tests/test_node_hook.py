@@ -32,27 +32,39 @@ def _env(path: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.skipif(
-    OLD_NODE is None or (node_major(OLD_NODE) or MIN_NODE_MAJOR) >= MIN_NODE_MAJOR,
-    reason="needs a Node.js older than 22 on the system PATH (this machine's /usr/bin/node is 20)",
-)
-def test_aws_cdk_imported_first_with_node_20_on_path_gets_the_wheel_node(tmp_path: Path) -> None:
-    # the .pth file exactly as the wheel ships it, processed by site the way start-up processes site-packages
+def _run(tmp_path: Path, with_hook: bool) -> subprocess.CompletedProcess[str]:
+    """APP with no site-packages processing (-S): the library from this checkout, its dependencies from
+    site-packages on sys.path, and, when ``with_hook``, the .pth file exactly as the wheel ships it,
+    processed by site the way interpreter start-up processes site-packages."""
     (tmp_path / "lambda_constructs_node.pth").write_text((ROOT / "lambda_constructs_node.pth").read_text())
-    code = f"import site; site.addsitedir({str(tmp_path)!r})\n" + APP
-    run = subprocess.run(
-        [sys.executable, "-c", code],
+    paths = [str(ROOT), *(p for p in sys.path if p.endswith("site-packages"))]
+    code = f"import sys; sys.path[:0] = {paths!r}\n"
+    if with_hook:
+        code += f"import site; site.addsitedir({str(tmp_path)!r})\n"
+    return subprocess.run(
+        [sys.executable, "-S", "-c", code + APP],
         env=_env(str(Path(OLD_NODE or "").parent)),
         capture_output=True,
         text=True,
         timeout=120,
         cwd=tmp_path,
     )
+
+
+@pytest.mark.skipif(
+    OLD_NODE is None or (node_major(OLD_NODE) or MIN_NODE_MAJOR) >= MIN_NODE_MAJOR,
+    reason="needs a Node.js older than 22 on the system PATH (this machine's /usr/bin/node is 20)",
+)
+def test_aws_cdk_imported_first_with_node_20_on_path_gets_the_wheel_node(tmp_path: Path) -> None:
+    run = _run(tmp_path, with_hook=True)
     assert run.returncode == 0, run.stderr
     assert "end-of-life" not in run.stderr and "!!" not in run.stderr, run.stderr
     resources, node = run.stdout.split()
     assert resources == "2"  # the queue and its TLS-only policy
     assert node == wheel_node() and (node_major(node) or 0) >= MIN_NODE_MAJOR
+    # the control: the same program without the hook runs PATH's Node.js 20 and gets jsii's banner
+    control = _run(tmp_path, with_hook=False)
+    assert "end-of-life" in control.stderr and control.stdout.split()[1] == "None", control.stderr[-500:]
 
 
 def test_the_hook_only_acts_on_jsii_and_removes_itself() -> None:
