@@ -1,7 +1,8 @@
 """lambda-constructs: AWS CDK v2 constructs for production Lambda functions.
 
 The right configuration is the default and the wrong one is refused at construction time
-with a :class:`ConfigurationError`. Start with :class:`ProductionFunction`.
+with a [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError]. Start with
+[`ProductionFunction`][lambda_constructs.ProductionFunction].
 
 The pure modules (errors, limits, sizing, pricing, report) import no CDK; the constructs are
 loaded on first use, so ``lambda-constructs report`` and the sizing helpers start instantly.

@@ -35,6 +35,26 @@ def _text(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html)
 
 
+def test_the_site_has_no_raw_sphinx_roles(site: Path) -> None:
+    """mkdocstrings renders `[Name][path]` cross-references and backticks; a `:class:` role shows raw."""
+    reference = (site / "reference" / "index.html").read_text()
+    assert RAW_ROLE.findall(_text(reference)) == []
+    for page in site.rglob("*.html"):
+        assert RAW_ROLE.findall(_text(page.read_text())) == [], page
+    # cross-references render as links to the documented object
+    assert 'href="#lambda_constructs.core.errors.ConfigurationError"' in reference
+
+
+def test_the_docstrings_use_no_sphinx_roles() -> None:
+    """The same rule at the source, so a role is refused before the site is built."""
+    found = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for path in sorted((ROOT / "lambda_constructs").rglob("*.py"))
+        for match in RAW_ROLE.finditer(path.read_text())
+    ]
+    assert found == []
+
+
 def test_the_api_reference_shows_defaults_as_users_write_them(site: Path) -> None:
     text = _text((site / "reference" / "index.html").read_text())
     assert re.findall(r"\b_Default\b|\bDEFAULT_[A-Z_]+\b", text) == []  # no private names

@@ -1,12 +1,12 @@
 """Small CDK helpers shared by every construct family, one module per concern.
 
-- :mod:`.tokens`: tokens, durations read once, interface checks, short reprs for messages;
-- :mod:`.paths`: construct paths, nodes and stacks read once;
-- :mod:`.validation`: the one validation path (:func:`validated`, :func:`unique_id`) and its checks;
-- :mod:`.alarms`: alarms with the library's conventions;
-- :mod:`.annotations`: a plan's notes as construct annotations;
-- :mod:`.queues`: the queues the library creates;
-- :mod:`.acknowledgements`: rule-pack acknowledgements, sent to jsii only when cdk-nag reads them.
+- `tokens`: tokens, durations read once, interface checks, short reprs for messages;
+- `paths`: construct paths, nodes and stacks read once;
+- `validation`: the one validation path (`validated()`, `unique_id()`) and its checks;
+- `alarms`: alarms with the library's conventions;
+- `annotations`: a plan's notes as construct annotations;
+- `queues`: the queues the library creates;
+- `acknowledgements`: rule-pack acknowledgements, sent to jsii only when cdk-nag reads them.
 
 Every name is re-exported here, so ``from lambda_constructs import _cdk`` and ``_cdk.<name>`` work as
 before. The modules import each other directly (never through this package), so there is no cycle.

@@ -1,4 +1,4 @@
-"""Rule-pack acknowledgements: sent to jsii only when cdk-nag can read them (see :func:`acknowledge_all`)."""
+"""Rule-pack acknowledgements: sent to jsii only when cdk-nag can read them (see `acknowledge_all()`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from lambda_constructs.core.plans.common import dead_letter_target_acks
 
 
 def acknowledge_dead_letter_target(queue: sqs.IQueue, what: str) -> None:
-    """Acknowledge :func:`dead_letter_target_acks` on ``queue`` itself (``what``: the queue's role)."""
+    """Acknowledge `dead_letter_target_acks()` on ``queue`` itself (``what``: the queue's role)."""
     acknowledge_all(queue, dead_letter_target_acks(f"This queue ({what})"))
 
 

@@ -20,9 +20,9 @@ def validated(scope: Construct, id: str, check: Callable[[Problems], None], *, o
 
     ``scope`` and ``id`` are checked first (a construct scope; a non-empty string id without ``/``),
     then ``check`` collects every problem of the props; an id a sibling already uses is refused when the
-    construct is attached (:func:`unique_id`). A
-    :class:`ConfigurationError` from a pure helper is reported at this path; any other exception
-    from a check (a jsii error on a value of the wrong type) becomes a ConfigurationError too,
+    construct is attached (`unique_id()`). A
+    [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] from a pure helper is reported at this
+    path; any other exception from a check (a jsii error on a value of the wrong type) becomes a ConfigurationError too,
     so no foreign exception escapes and nothing is added to the tree.
     """
     if not isinstance(scope, Construct):

@@ -1,4 +1,4 @@
-"""The rule pack: pure production-readiness rules (:mod:`.rules`) and their cdk-nag 3 pack (:mod:`.pack`).
+"""The rule pack: pure production-readiness rules (`rules`) and their cdk-nag 3 pack (`pack`).
 
 ``rules`` imports no CDK; the pack (and cdk-nag) loads only when ``ProductionReadinessChecks`` or
 ``enable_checks`` is first used.

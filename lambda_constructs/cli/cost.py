@@ -1,6 +1,6 @@
 """Per-function cost for ``lambda-constructs report``: each function's own traffic, each stack's region.
 
-Prices come from the dated table in :mod:`lambda_constructs.core.pricing` (``prices_for(region)``), from
+Prices come from the dated table in `lambda_constructs.core.pricing` (``prices_for(region)``), from
 ``--prices FILE``, or with ``--price-list`` from the AWS Price List API (boto3 ``pricing`` client, the
 ops extra and credentials): the duration, request and provisioned-concurrency figures of the
 function's region; the other figures (ephemeral storage, SnapStart, alarms, logs) stay the table's.

@@ -1,7 +1,7 @@
 """What ``ProductionDefaults`` changes on a function the library did not build: pure decisions.
 
-The injector (:mod:`lambda_constructs.function.defaults`) reads the props a ``aws_lambda.Function``
-is being built with into :class:`FunctionFacts`; :func:`plan_defaults` decides, without CDK, which
+The injector (`lambda_constructs.function.defaults`) reads the props a ``aws_lambda.Function``
+is being built with into `FunctionFacts`; `plan_defaults()` decides, without CDK, which
 props to fill in and why; the injector turns the plan into props and info annotations.
 
 Rules (docs/defaults.md, "ProductionDefaults"):
@@ -56,7 +56,7 @@ class AssetScan:
 def scan_asset(path: str) -> AssetScan:
     """Look through an asset directory (or file) for native binaries and dependency manifests.
 
-    Reads at most :data:`MAX_SCANNED_FILES` files and 4 bytes of each; the result is cached per
+    Reads at most `MAX_SCANNED_FILES` files and 4 bytes of each; the result is cached per
     path, so functions sharing one asset cost one scan.
     """
     root = Path(path)

@@ -1,8 +1,8 @@
 """The drift gate: a function's deployed configuration (from a cdk.out) against a fresh measurement.
 
-Pure Python over the report of :mod:`lambda_constructs.core.report` and :class:`Sizing` objects; used
-by ``lambda-constructs drift``. Each check is one function of (configuration, measurement,
-baseline, thresholds) that returns a :class:`Finding` or None, so each threshold is tested alone.
+Pure Python over the report of `lambda_constructs.core.report` and [`Sizing`][lambda_constructs.core.sizing.Sizing]
+objects; used by ``lambda-constructs drift``. Each check is one function of (configuration, measurement,
+baseline, thresholds) that returns a `Finding` or None, so each threshold is tested alone.
 
 The default thresholds, and why (docs/operations.md, "Drift"):
 
@@ -51,7 +51,8 @@ class Thresholds:
 
     @staticmethod
     def with_overrides(values: Mapping[str, object]) -> Thresholds:
-        """Defaults with ``values`` replacing some; :class:`ConfigurationError` naming an unknown or bad one."""
+        """Defaults with ``values`` replacing some;
+        [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] naming an unknown or bad one."""
         known = {f.name for f in fields(Thresholds)}
         problems = []
         parsed: dict[str, float] = {}

@@ -1,8 +1,9 @@
 """The one exception type the library raises for bad input, and a collector for it.
 
-Pure Python: no CDK imports. Validation helpers elsewhere return :class:`Problem` objects;
-a construct collects every problem it finds, then raises one :class:`ConfigurationError`
-naming its construct path, so a user sees all mistakes at once.
+Pure Python: no CDK imports. Validation helpers elsewhere return [`Problem`][lambda_constructs.core.errors.Problem]
+objects; a construct collects every problem it finds, then raises one
+[`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] naming its construct path, so a user sees all
+mistakes at once.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class ConfigurationError(ValueError):
 
 
 class Problems:
-    """Collects problems for one construct; :meth:`raise_if_any` raises them together."""
+    """Collects problems for one construct; `raise_if_any()` raises them together."""
 
     def __init__(self, path: str) -> None:
         self.path = path

@@ -111,8 +111,8 @@ is_unresolved: Callable[[object], bool] = _never_unresolved
 
 
 def check_range(prop: str, value: object, allowed: Range, hint: str = "") -> Problem | None:
-    """A :class:`Problem` if ``value`` is given and outside ``allowed`` (``None`` is "not set",
-    an unresolved token is "decided at deploy time")."""
+    """A [`Problem`][lambda_constructs.core.errors.Problem] if ``value`` is given and outside ``allowed`` (``None`` is
+    "not set", an unresolved token is "decided at deploy time")."""
     if value is None or is_unresolved(value):
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:  # NaN
@@ -123,7 +123,7 @@ def check_range(prop: str, value: object, allowed: Range, hint: str = "") -> Pro
 
 
 def check_int_range(prop: str, value: object, allowed: Range, hint: str = "") -> Problem | None:
-    """As :func:`check_range`, and the value must be a whole number."""
+    """As `check_range()`, and the value must be a whole number."""
     if value is None or is_unresolved(value):
         return None
     if isinstance(value, bool) or not isinstance(value, int):

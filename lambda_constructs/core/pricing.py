@@ -1,12 +1,12 @@
 """Lambda prices and cost arithmetic, in one table that a user can override.
 
-Pure Python. One table, dated (:data:`PRICES_DATE`): us-east-1 list prices, first duration tier, from
+Pure Python. One table, dated (`PRICES_DATE`): us-east-1 list prices, first duration tier, from
 the AWS Lambda pricing page (https://aws.amazon.com/lambda/pricing/: requests, duration, provisioned
 concurrency, ephemeral storage, SnapStart) and the Amazon CloudWatch pricing page
 (https://aws.amazon.com/cloudwatch/pricing/: a standard-resolution alarm, log ingestion). The arm64
 provisioned-concurrency figures are published per region on the same page and vary.
 
-Other regions: :func:`prices_for` returns the us-east-1 figures **marked as assumed** (the pricing page
+Other regions: `prices_for()` returns the us-east-1 figures **marked as assumed** (the pricing page
 renders regional prices in the browser; they were not verified here). For a region's real figures,
 ``lambda-constructs report --price-list`` reads them from the AWS Price List API, or pass your own
 table with ``--prices``.

@@ -64,7 +64,7 @@ def load_templates(assembly_dir: str | Path) -> dict[str, Template]:
 
     A nested stack is named ``<parent>/<logical id>``. Anything that is not a cloud assembly (a
     manifest that is not an object, an artifact without its template, a template whose Resources is
-    not an object) is an :class:`AssemblyError` naming the file.
+    not an object) is an `AssemblyError` naming the file.
     """
     root = Path(assembly_dir)
     manifest_path = root / "manifest.json"

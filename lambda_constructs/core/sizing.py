@@ -36,8 +36,8 @@ def timeout_seconds_from_p99_ms(p99_ms: float, multiplier: float = DEFAULT_TIMEO
     """``p99_ms x multiplier``, rounded UP to whole seconds, at least 1 s.
 
     Decimal arithmetic, so that 1,000 ms x 3 is exactly 3 s and not 3.0000000000000004.
-    Raises :class:`ConfigurationError` for p99 <= 0, a multiplier outside 1..10, and a
-    result above Lambda's 900 s maximum (with a pointer to Step Functions, "Lambda in Production").
+    Raises [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] for p99 <= 0, a multiplier outside
+    1..10, and a result above Lambda's 900 s maximum (with a pointer to Step Functions, "Lambda in Production").
     """
     found: list[Problem] = []
     if isinstance(p99_ms, bool) or not isinstance(p99_ms, int | float) or not p99_ms > 0:
@@ -239,7 +239,7 @@ def pick_power(
     """Pick a memory size the way Power Tuning's strategies do.
 
     ``cost``: lowest average price, ties broken by duration. ``speed``: lowest average
-    duration, ties broken by price. ``balanced``: lowest :func:`balanced_scores` value, with
+    duration, ties broken by price. ``balanced``: lowest `balanced_scores()` value, with
     ``weight`` in 0..1 (1 = all cost, 0 = all speed; Power Tuning's default 0.5).
     """
     if strategy not in STRATEGIES:
@@ -261,9 +261,11 @@ def pick_power(
 class Memory:
     """How much memory a function gets, and where that number came from.
 
-    Use the factories: :meth:`mb`, :meth:`io_bound`, :meth:`cpu_bound`,
-    :meth:`from_power_tuning`. The value is checked against Lambda's 128..10,240 MB range
-    when a construct uses it, so the error can name the construct path.
+    Use the factories: [`mb()`][lambda_constructs.core.sizing.Memory.mb],
+    [`io_bound()`][lambda_constructs.core.sizing.Memory.io_bound],
+    [`cpu_bound()`][lambda_constructs.core.sizing.Memory.cpu_bound],
+    [`from_power_tuning()`][lambda_constructs.core.sizing.Memory.from_power_tuning]. The value is checked against
+    Lambda's 128..10,240 MB range when a construct uses it, so the error can name the construct path.
     """
 
     size_mb: int
@@ -295,8 +297,8 @@ class Memory:
         """The memory Power Tuning's ``strategy`` would pick from its output ``result``.
 
         ``result`` is the state machine's output (mapping, JSON text or file path) with its
-        ``stats`` list. Raises :class:`ConfigurationError` for an unknown strategy or
-        malformed output; a construct re-raises it with its own path.
+        ``stats`` list. Raises [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] for an unknown
+        strategy or malformed output; a construct re-raises it with its own path.
         """
         points = parse_power_tuning(result)
         chosen = pick_power(points, strategy, weight)
@@ -359,7 +361,8 @@ class Sizing:
 
     @staticmethod
     def from_file(path: str | os.PathLike[str]) -> Sizing:
-        """Load a sizing file; :class:`ConfigurationError` (prop ``sizing``) if it is missing or malformed."""
+        """Load a sizing file; [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] (prop
+        ``sizing``) if it is missing or malformed."""
         data = _load_json(Path(path), "sizing")
         return Sizing.from_dict(data, source=str(path))
 

@@ -1,1 +1,2 @@
-"""The function layer: :class:`ProductionFunction`, its options, safe deployments and dashboards."""
+"""The function layer: [`ProductionFunction`][lambda_constructs.ProductionFunction], its options, safe deployments and
+dashboards."""

@@ -1,6 +1,6 @@
 """The bundle a ``FunctionFleet.add`` is building: what the library's constructs tell the fleet, in Python.
 
-While ``build(scope, id)`` runs, the fleet keeps a :class:`Bundle` open. The library's planned
+While ``build(scope, id)`` runs, the fleet keeps a `Bundle` open. The library's planned
 constructs made directly in the bundle's stack note their plan's resource count there, so the fleet
 need not walk their trees through jsii; a ProductionFunction defers its Metadata record there, so the
 alarms its event sources add are counted before the record is written once (when ``build`` returns).

@@ -1,10 +1,10 @@
 """The checks of a ProductionFunction's props that need aws-cdk-lib types, and its plan from them.
 
-:func:`plan_production_function` is the construct's one validation path: it checks the scope and id,
+`plan_production_function()` is the construct's one validation path: it checks the scope and id,
 reads every CDK value once into plain facts (a Duration into seconds, the code into image / zip and
 its size, the runtime into its name), runs these checks and the pure ones of
-:mod:`lambda_constructs.core.plans.function` in the order the error message lists them, and returns
-the :class:`~lambda_constructs.core.plans.function.FunctionPlan`. Nothing is built before it returns.
+`lambda_constructs.core.plans.function` in the order the error message lists them, and returns
+the `FunctionPlan`. Nothing is built before it returns.
 """
 
 from __future__ import annotations

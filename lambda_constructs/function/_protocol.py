@@ -1,8 +1,8 @@
 """What the function's add-ons (safe deployments, dashboards) need of a ProductionFunction, as a protocol.
 
 ``production_function`` imports ``deployment`` and ``dashboard``; they must not import it back (no
-circular imports, tests/test_import_graph.py). So they take a :class:`LiveFunction` and recognise a
-ProductionFunction by a class attribute (:func:`is_live_function`): exact, and without a jsii round
+circular imports, tests/test_import_graph.py). So they take a `LiveFunction` and recognise a
+ProductionFunction by a class attribute (`is_live_function()`): exact, and without a jsii round
 trip (``hasattr`` on a jsii proxy would read the property through the kernel).
 """
 
@@ -57,7 +57,7 @@ class LiveFunction(Protocol):
 
 
 def is_live_function(value: object) -> TypeGuard[LiveFunction]:
-    """True for a ProductionFunction (or a subclass): its class carries :data:`MARKER`."""
+    """True for a ProductionFunction (or a subclass): its class carries `MARKER`."""
     return getattr(type(value), MARKER, False) is True
 
 

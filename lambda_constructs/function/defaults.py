@@ -6,7 +6,7 @@ aws-cdk-lib's own mechanism, a property injector::
 
 It fills in, on functions built after that line anywhere under ``app`` (raw functions, functions
 inside third-party constructs, aws-cdk-lib's framework functions), only what the caller left unset.
-The decisions are pure (:mod:`lambda_constructs.core.defaults`); this module reads the props and
+The decisions are pure (`lambda_constructs.core.defaults`); this module reads the props and
 builds the values. docs/defaults.md ("ProductionDefaults") has the table and the reasons.
 """
 

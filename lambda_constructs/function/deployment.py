@@ -4,10 +4,10 @@ Provisioned concurrency and weighted aliases: while CodeDeploy shifts traffic, t
 weighted between two versions, and Lambda refuses to change provisioned concurrency on a
 weighted alias ("Alias with weights can not be used with Provisioned Concurrency";
 SAM#1296, terraform#24957). CloudFormation hits that when the alias resource itself carries
-``ProvisionedConcurrencyConfig`` and a deploy changes it. So with a :class:`Deployment`,
-ProductionFunction leaves the alias without a static provisioned-concurrency value and lets
-the Application Auto Scaling target (min capacity = ``ProvisionedConcurrency.min_capacity``)
-own it alone: no stack update ever writes provisioned concurrency on the alias.
+``ProvisionedConcurrencyConfig`` and a deploy changes it. So with a
+[`Deployment`][lambda_constructs.function.deployment.Deployment], ProductionFunction leaves the alias without a static
+provisioned-concurrency value and lets the Application Auto Scaling target (min capacity =
+``ProvisionedConcurrency.min_capacity``) own it alone: no stack update ever writes provisioned concurrency on the alias.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ Hook = Any  # ProductionFunction | lambda_.IFunction (a forward reference jsii c
 class Deployment:
     """How a new version reaches the ``live`` alias. Use the factories.
 
-    - :meth:`canary`: ``percent`` of traffic for ``minutes``, then the rest.
-    - :meth:`linear`: ``percent`` more every ``minutes``.
-    - :meth:`all_at_once`: shift everything, still with alarm-based rollback.
+    - `canary()`: ``percent`` of traffic for ``minutes``, then the rest.
+    - `linear()`: ``percent`` more every ``minutes``.
+    - `all_at_once()`: shift everything, still with alarm-based rollback.
 
     ``pre_traffic_hook`` / ``post_traffic_hook`` are Lambda functions CodeDeploy runs before
     and after shifting (they report back with codedeploy:PutLifecycleEventHookExecutionStatus).
@@ -179,7 +179,7 @@ def rollback_alarms(function: LiveFunction, planned: Sequence[AlarmPlan] | None 
     of the traffic during a canary) and a p99 over three invocations. These alarms read the
     alias's metrics for the version being deployed (``ExecutedVersion``), alarm on 2 of 3 one-minute
     periods, and ignore a percentile computed from too few samples
-    (:func:`lambda_constructs.core.plans.function.rollback_alarms`).
+    (`lambda_constructs.core.plans.function.rollback_alarms()`).
     """
     scope = as_construct(function)
     if planned is None:

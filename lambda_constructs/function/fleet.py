@@ -253,7 +253,7 @@ class FunctionFleet(Construct):
 
         When every child the bundle made is one of the library's planned constructs, its size is the sum
         of their plans' resource counts (no walk of their trees through jsii); otherwise each child's tree
-        is counted. Synthesis checks the planned stacks' totals (:meth:`_check_planned_counts`).
+        is counted. Synthesis checks the planned stacks' totals (`_check_planned_counts()`).
         """
         stack = self._stack(stack_id)
         node = _cdk.node_of(stack)

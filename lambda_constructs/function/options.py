@@ -1,6 +1,6 @@
 """Every property of aws-cdk-lib's ``aws_lambda.FunctionOptions``: forwarded unchanged, or owned.
 
-``FORWARDED`` properties are accepted by :class:`~lambda_constructs.ProductionFunction` under the
+``FORWARDED`` properties are accepted by [`ProductionFunction`][lambda_constructs.ProductionFunction] under the
 same snake_case keyword, type-checked here, and passed to ``aws_lambda.Function`` unchanged.
 ``OWNED`` properties are set by the library through its own parameter, for the reason given.
 A test reads the property list from aws-cdk-lib itself and fails when a new aws-cdk-lib adds one

@@ -55,7 +55,7 @@ def timeout_from_p99(p99: Duration, multiplier: float = DEFAULT_TIMEOUT_MULTIPLI
     """The timeout for a measured ``p99``: p99 x ``multiplier`` rounded UP to whole seconds, >= 1 s.
 
     "A timeout is a contract": set it to roughly 2-3 x the measured p99 ("Lambda in Production").
-    Raises :class:`~lambda_constructs.ConfigurationError` for a
+    Raises [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] for a
     value that is not a Duration, p99 <= 0, or a result above 900 s (the message points at Step
     Functions).
     """
@@ -80,7 +80,7 @@ class ProductionFunction(Construct):
     and invoke ``live`` (provisioned concurrency and safe deployments apply).
 
     Every value is validated at construction; a bad one raises
-    :class:`~lambda_constructs.ConfigurationError` naming this construct's path, the prop,
+    [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] naming this construct's path, the prop,
     the value and the allowed range, before any resource is created.
 
     Every other property of ``aws_lambda.FunctionOptions`` (``vpc``, ``layers``, ``snap_start``,
@@ -95,10 +95,10 @@ class ProductionFunction(Construct):
         runtime: default the latest Python runtime (``LATEST_PYTHON``, Python 3.14).
         p99: the measured p99 duration. The timeout becomes ``timeout_from_p99(p99,
             timeout_multiplier)``. Give exactly one of ``p99``, ``sizing`` or ``timeout``.
-        sizing: a :class:`~lambda_constructs.Sizing` written by ``lambda-constructs measure``.
+        sizing: a [`Sizing`][lambda_constructs.core.sizing.Sizing] written by ``lambda-constructs measure``.
         timeout: a fixed timeout (1..899 s, whole seconds), with a warning: not measured.
         timeout_multiplier: 1..10, default 3 (2-3 x p99).
-        memory: a :class:`~lambda_constructs.Memory` or an int of MB; default 1,024 MB.
+        memory: a [`Memory`][lambda_constructs.core.sizing.Memory] or an int of MB; default 1,024 MB.
         invocation: how callers invoke the function; default ``Invocation.SYNC``.
         provisioned_concurrency: default ``ProvisionedConcurrency()`` for SYNC (off with
             ``snap_start``), none otherwise. ``None`` turns it off.
@@ -116,9 +116,10 @@ class ProductionFunction(Construct):
         logging_format: default JSON (the request id in every line).
         application_log_level_v2: default INFO with JSON logs.
         system_log_level_v2: default INFO with JSON logs (WARN would drop START/REPORT).
-        powertools: a :class:`~lambda_constructs.Powertools`: the public layer and its environment.
+        powertools: a [`Powertools`][lambda_constructs.function.powertools.Powertools]: the public layer and its
+            environment.
         events: event sources, attached to the ``live`` alias.
-        deployment: a :class:`~lambda_constructs.Deployment` (CodeDeploy on ``live``).
+        deployment: a [`Deployment`][lambda_constructs.function.deployment.Deployment] (CodeDeploy on ``live``).
     """
 
     _lc_live_function = True  # what deployment.py and dashboard.py recognise (function/_protocol.py)

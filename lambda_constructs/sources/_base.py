@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class FunctionTarget(Protocol):
-    """What an event source needs from a function. :class:`~lambda_constructs.ProductionFunction` is one.
+    """What an event source needs from a function. [`ProductionFunction`][lambda_constructs.ProductionFunction] is one.
 
     - ``alias``: the ``live`` alias every trigger targets (never $LATEST);
     - ``timeout_seconds``: the function timeout the source's limits derive from;
@@ -57,7 +57,8 @@ class FunctionTarget(Protocol):
 def check_function(
     problems: Problems, function: object, *, requires: Invocation | None = None, why: str = "", tenant_ok: bool = False
 ) -> bool:
-    """Record a problem unless ``function`` offers :class:`FunctionTarget`; True when it does.
+    """Record a problem unless ``function`` offers [`FunctionTarget`][lambda_constructs.FunctionTarget]; True when it
+    does.
 
     With ``requires``, the function must be declared with that invocation kind (``why`` says why).
     A tenant-isolated function is refused unless ``tenant_ok`` (API Gateway only: function/modes.py).
@@ -158,7 +159,7 @@ def rule_to_alias(
     target retries ``retry_attempts`` times for at most ``max_event_age``, then sends the event to
     an encrypted target dead-letter queue; or Lambda accepted it and the function failed all its
     retries: the function's own async onFailure destination (hence ``Invocation.ASYNC``).
-    ``plan``: the construct's :class:`~lambda_constructs.core.plans.schedule.RuleTargetPlan`
+    ``plan``: the construct's `RuleTargetPlan`
     (default: planned here).
     """
     if plan is None:

@@ -23,8 +23,8 @@ _PATTERN_FIELDS = ("account", "detail", "detail_type", "id", "region", "resource
 class EventConsumer(Construct):
     """An EventBridge rule matching ``event_pattern`` on the default or a custom bus -> the ``live`` alias.
 
-    The same failure machinery as :class:`~lambda_constructs.ScheduledFunction`: the target retries
-    ``retry_attempts`` times within ``max_event_age`` and then dead-letters the event to an encrypted
+    The same failure machinery as [`ScheduledFunction`][lambda_constructs.sources.schedule.ScheduledFunction]: the
+    target retries ``retry_attempts`` times within ``max_event_age`` and then dead-letters the event to an encrypted
     queue; what the function itself fails after Lambda's retries goes to its onFailure destination
     (so the function must be ``Invocation.ASYNC``). Alarms: FailedInvocations and the DLQ depth.
 

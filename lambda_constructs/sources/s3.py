@@ -38,7 +38,7 @@ class S3Consumer(Construct):
       ``Invocation.ASYNC``: its onFailure queue (with an alarm) keeps every event that still fails
       after Lambda's two retries ("Lambda in Production": async events without a DLQ vanish).
     - ``via_queue=True``: S3 -> an encrypted SQS queue -> the function, through the same machinery
-      as :class:`~lambda_constructs.QueueConsumer` (visibility 6 x timeout + window, DLQ after 5
+      as [`QueueConsumer`][lambda_constructs.sources.queue.QueueConsumer] (visibility 6 x timeout + window, DLQ after 5
       receives, ReportBatchItemFailures, alarms). The reliable variant for bursts and large fan-in
       (the queue absorbs the burst, concurrency is capped with ``max_concurrency``); the function
       must be ``Invocation.QUEUE``. The queue policy lets only this bucket send.

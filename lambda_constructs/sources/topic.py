@@ -34,7 +34,7 @@ class TopicConsumer(Construct):
     - the subscription has its own dead-letter queue (SNS redrive policy): a message SNS cannot
       deliver to the queue (a policy or KMS mistake) is kept 14 days, with a depth alarm;
     - the queue policy lets only this topic send (aws:SourceArn condition);
-    - the queue side is :class:`~lambda_constructs.QueueConsumer`'s: visibility 6 x timeout +
+    - the queue side is [`QueueConsumer`][lambda_constructs.sources.queue.QueueConsumer]'s: visibility 6 x timeout +
       window, DLQ after 5 receives, ReportBatchItemFailures, alarms.
 
     Args:

@@ -1,8 +1,8 @@
 """The plan of a ProductionFunction: every decision and derived number, before any jsii object exists.
 
-:func:`plan_function` takes plain facts (:class:`FunctionRequest`: the props as given, with each
-CDK value already read into a number or a :class:`~lambda_constructs.Problem`) and returns a frozen
-:class:`FunctionPlan`, or records in ``problems`` why it cannot. It is the construct's one
+`plan_function()` takes plain facts (`FunctionRequest`: the props as given, with each
+CDK value already read into a number or a [`Problem`][lambda_constructs.core.errors.Problem]) and returns a frozen
+`FunctionPlan`, or records in ``problems`` why it cannot. It is the construct's one
 validation path for everything that is not a question of CDK types; ``ProductionFunction`` then
 builds from the plan in one pass. Tests, ``report`` and docs examples can reason about a function
 without synthesizing it.
@@ -101,7 +101,7 @@ class Reading:
 class FunctionRequest:
     """The props of a ProductionFunction as plain facts (the construct reads each CDK value once).
 
-    ``p99`` / ``timeout`` / ``max_event_age`` are :class:`Reading` s (ms, s, s) or None when not
+    ``p99`` / ``timeout`` / ``max_event_age`` are `Reading` s (ms, s, s) or None when not
     given; everything else is the value as given, checked here.
     """
 
@@ -337,7 +337,7 @@ def _timeout(problems: Problems, request: FunctionRequest) -> tuple[TimeoutPlan 
 def validate_function(problems: Problems, request: FunctionRequest) -> tuple[Any, ...] | None:
     """Every pure check of a ProductionFunction's props, in the order its error message lists them.
 
-    Returns what :func:`plan_function` needs (memory, provisioned concurrency, timeout, sizing,
+    Returns what `plan_function()` needs (memory, provisioned concurrency, timeout, sizing,
     environment) when nothing was wrong; the caller may add its own problems after these.
     """
     invocation = request.invocation
@@ -614,7 +614,7 @@ def resource_count(
 def plan_function(problems: Problems, request: FunctionRequest, *, package_warn_mb: int = 10) -> FunctionPlan | None:
     """The plan of one ProductionFunction; None (with ``problems`` recorded) when a prop is invalid.
 
-    The caller adds the problems that depend on CDK types after :func:`validate_function`'s and
+    The caller adds the problems that depend on CDK types after `validate_function()`'s and
     raises them all at once; ``plan_function`` only plans when there were none.
     """
     checked = validate_function(problems, request)
@@ -624,7 +624,7 @@ def plan_function(problems: Problems, request: FunctionRequest, *, package_warn_
 
 
 def plan_from_checked(request: FunctionRequest, checked: tuple[Any, ...], *, package_warn_mb: int) -> FunctionPlan:
-    """The plan once :func:`validate_function` found nothing wrong (it returned ``checked``)."""
+    """The plan once `validate_function()` found nothing wrong (it returned ``checked``)."""
     memory, pc, timeout, sizing, env = checked
     invocation: Invocation = request.invocation  # type: ignore[assignment]
     path, prefix = request.path, request.alarm_prefix

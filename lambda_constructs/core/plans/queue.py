@@ -1,7 +1,7 @@
 """The plan of a QueueConsumer (and of the queue side of S3 and SNS consumers): limits derived from the function.
 
-:func:`queue_problems` is the pure half of the queue options' validation (the construct reads the
-Durations and a given queue's own settings); :func:`plan_queue` makes every decision of a
+`queue_problems()` is the pure half of the queue options' validation (the construct reads the
+Durations and a given queue's own settings); `plan_queue()` makes every decision of a
 QueueConsumer: the visibility timeout (6 x function timeout + batching window), which queues it
 creates, its alarms, acknowledgements, warnings and resource count.
 """
@@ -139,7 +139,7 @@ def queue_problems(
 
 @dataclass(frozen=True)
 class QueueRequest:
-    """A QueueConsumer's props as plain facts (validated by :func:`queue_problems` first)."""
+    """A QueueConsumer's props as plain facts (validated by `queue_problems()` first)."""
 
     path: str
     alarm_prefix: str

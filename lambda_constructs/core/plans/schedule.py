@@ -1,9 +1,9 @@
 """The plan of a ScheduledFunction (and the rule-target part EventConsumer shares), and schedule expressions.
 
-Pure Python: :func:`schedule_problem` validates an EventBridge expression (EventBridge itself only
-rejects a bad one at deploy time); :func:`plan_rule_target` decides the failure path of a rule
+Pure Python: `schedule_problem()` validates an EventBridge expression (EventBridge itself only
+rejects a bad one at deploy time); `plan_rule_target()` decides the failure path of a rule
 targeting a function's ``live`` alias (target retries and event age, an encrypted dead-letter queue,
-two alarms); :func:`plan_schedule` adds the schedule's own decisions.
+two alarms); `plan_schedule()` adds the schedule's own decisions.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The plan of a StreamConsumer: a bounded failure path and an IteratorAge alarm before records expire.
 
-:func:`stream_problems` is the pure half of the validation (the construct reads the Durations and
-checks the stream or table); :func:`plan_stream` makes every decision: the mapping's settings, the
+`stream_problems()` is the pure half of the validation (the construct reads the Durations and
+checks the stream or table); `plan_stream()` makes every decision: the mapping's settings, the
 alarm thresholds, the notes and the resource count.
 """
 
