@@ -450,3 +450,34 @@ def test_old_sizing_files_load_and_new_fields_are_checked() -> None:
         Sizing.from_dict({**old, "cold_start_rate": 1.5})
     with pytest.raises(ConfigurationError, match=r"sizing.max_memory_used_mb=-1 is invalid"):
         Sizing.from_dict({**old, "max_memory_used_mb": -1})
+
+
+def test_cloudwatch_mode_too_little_traffic_is_said_on_stderr_and_json_stays_valid(
+    assembly: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    templates = json.loads((assembly / "Svc.template.json").read_text())["Resources"]
+    ids = sorted(k for k, v in templates.items() if v["Type"] == "AWS::Lambda::Function")
+    clients = {s: _client(s) for s in ("cloudformation", "cloudwatch", "lambda", "logs")}
+    stubs = {s: Stubber(c) for s, c in clients.items()}
+    for logical_id in ids:
+        physical = f"Svc-{logical_id[:12]}-X1"
+        detail = {
+            "StackName": "Svc",
+            "LogicalResourceId": logical_id,
+            "PhysicalResourceId": physical,
+            "ResourceType": "AWS::Lambda::Function",
+            "LastUpdatedTimestamp": NOW,
+            "ResourceStatus": "CREATE_COMPLETE",
+        }
+        stubs["cloudformation"].add_response("describe_stack_resource", {"StackResourceDetail": detail})
+        stubs["lambda"].add_response("get_function_configuration", {"FunctionName": physical, "MemorySize": 128})
+        stubs["cloudwatch"].add_response("get_metric_statistics", _point(Sum=12.0))  # Invocations: too few
+    monkeypatch.setattr(boto3, "client", lambda service, **_: clients[service])
+    for stub in stubs.values():
+        stub.activate()
+    assert main(["drift", str(assembly), "--cloudwatch", "--json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert {f["status"] for f in data["functions"]} == {"not measured"}
+    assert captured.err.count("lambda-constructs drift: not measured: ") == 2
+    assert "12 invocations in the last 14 days" in captured.err

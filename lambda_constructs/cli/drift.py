@@ -9,6 +9,7 @@ crossed (a table, or JSON with ``--json``), 2 for a usage error.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,7 @@ def _measure_all(
             target = f"{name}:{fn.alias}" if fn.alias else name
             sizing = measure(cloudwatch, target, days=args.days, logs=logs, source=log_source(lambda_client, name))
         except MeasureError as exc:
-            print(f"lambda-constructs drift: not measured: {exc}")
+            print(f"lambda-constructs drift: not measured: {exc}", file=sys.stderr)  # stdout stays the table or JSON
             continue
         except (BotoCoreError, ClientError) as exc:
             raise user_error(f"{fn.stack}/{fn.logical_id}: {exc}") from None
