@@ -486,3 +486,10 @@ def test_edge_must_be_in_us_east_1() -> None:
         _edge(_edge_stack("eu-west-1"))
     with pytest.raises(ConfigurationError, match=r"stack.region='unresolved \(env-agnostic stack\)'"):
         _edge(cdk.Stack(cdk.App(), "Agnostic"))
+
+
+def test_event_consumer_plan_resource_count_matches_the_tree(made: dict[str, Any]) -> None:
+    placed = made["placed"]
+    made_resources = sum(1 for c in placed.node.find_all() if isinstance(c, cdk.CfnResource))
+    assert placed.plan.resource_count == made_resources == 6
+    assert [a.id for a in placed.plan.alarms] == [a.node.id for a in placed.alarms]

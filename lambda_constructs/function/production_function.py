@@ -327,21 +327,12 @@ class ProductionFunction(Construct):
             "ProvisionedConcurrencyScaling",
             service_namespace=appscaling.ServiceNamespace.LAMBDA,
             scalable_dimension="lambda:function:ProvisionedConcurrency",
-            resource_id=f"function:{self.function.function_name}:{self.alias.alias_name}",
+            resource_id=f"function:{self.function.function_name}:{ALIAS_NAME}",  # the alias's own name, known
             min_capacity=pc.min_capacity,
             max_capacity=pc.max_capacity,
             # Lambda's service-linked role for Application Auto Scaling, as aws-cdk's own
             # Alias.add_auto_scaling uses: no extra IAM role to create and audit.
-            role=iam.Role.from_role_arn(
-                self,
-                "ScalingRole",
-                Stack.of(self).format_arn(
-                    service="iam",
-                    region="",
-                    resource="role/aws-service-role/lambda.application-autoscaling.amazonaws.com",
-                    resource_name="AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency",
-                ),
-            ),
+            role=iam.Role.from_role_arn(self, "ScalingRole", _scaling_role_arn(_cdk.stack_of(self))),
         )
         target.node.add_dependency(self.alias)  # aws-cdk#7903: the alias must exist first
         target.scale_to_track_metric(
@@ -581,3 +572,17 @@ class ProductionFunction(Construct):
 
     def metric_throttles(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
         return self.alias.metric_throttles(**_struct_kwargs(props, kwargs))
+
+
+def _scaling_role_arn(stack: Stack) -> str:
+    """The ARN of Lambda's service-linked role for Application Auto Scaling in ``stack`` (formatted once per stack)."""
+    arn: str | None = getattr(stack, "_lc_scaling_role_arn", None)
+    if arn is None:
+        arn = stack.format_arn(
+            service="iam",
+            region="",
+            resource="role/aws-service-role/lambda.application-autoscaling.amazonaws.com",
+            resource_name="AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency",
+        )
+        object.__setattr__(stack, "_lc_scaling_role_arn", arn)
+    return arn

@@ -13,6 +13,9 @@ from constructs import Construct
 from lambda_constructs import _cdk
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans.common import alarm_prefix
+from lambda_constructs.core.plans.schedule import RuleTargetPlan, plan_rule_target
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base
 from lambda_constructs.sources._base import FunctionTarget
 from lambda_constructs.sources.schedule import ASYNC_WHY, DEFAULT_MAX_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS
@@ -85,10 +88,22 @@ class EventConsumer(Construct):
                 retry_attempts=retry_attempts,
                 max_event_age=max_event_age,
             )
+            if not problems:
+                _stack, stack_name, stack_path = _cdk.stack_info(scope)
+                planned.append(
+                    plan_rule_target(
+                        problems.path,
+                        alarm_prefix(stack_name, stack_path, problems.path),
+                        retry_attempts,
+                        _base.seconds_or_none(max_event_age),
+                    )
+                )
 
+        planned: list[RuleTargetPlan] = []
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self.plan: RuleTargetPlan = planned[0]
         self.function = function
         self.rule: events.Rule
         self.alarms: list[cloudwatch.Alarm]
@@ -105,7 +120,9 @@ class EventConsumer(Construct):
             event_bus=event_bus,
             enabled=enabled,
             description=description or f"Events for {function.node.path} (live alias)",
+            plan=self.plan,
         )
+        _bundle.note(self, scope, id, self.plan.resource_count)
 
 
 def event_pattern_fields(pattern: object) -> dict[str, object] | None:
