@@ -281,3 +281,49 @@ def test_the_function_url_method_makes_the_fleet_count_the_bundle(tmp_path: Path
     app.synth()
     template = json.loads(next((tmp_path / "out").glob("*Stack1*.template.json")).read_text())
     assert fleet.resource_counts["Stack1"] == len(template["Resources"])
+
+
+def test_a_bundle_that_raises_halfway_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Its children go, the nested stack it opened goes, and the next bundle lands as if it never ran."""
+
+    def fleet_of(path: Path, *, failing: bool) -> FunctionFleet:
+        stack = cdk.Stack(cdk.App(), "S")
+        fleet = FunctionFleet(stack, "F", max_resources_per_stack=10, placement_file=path)
+
+        def topics(count: int) -> Any:
+            return lambda scope, id: [sns.Topic(scope, f"{id}T{n}") for n in range(count)]
+
+        def half_then_raise(scope: Construct, id: str) -> None:
+            sns.Topic(scope, f"{id}Made")  # a valid construct before the error
+            QueueConsumer(scope, f"{id}Bad", function="not a function")  # type: ignore[arg-type]
+
+        fleet.add("A", topics(4))  # Stack1: 4 of 10
+        if failing:
+            with pytest.raises(ConfigurationError, match=r"S/F/Stack1/BHalfBad: function='not a function'"):
+                fleet.add("BHalf", half_then_raise)  # in Stack1, beside A
+        fleet.add("C", topics(4))  # Stack1: 8 of 10
+        if failing:
+            with pytest.raises(ConfigurationError, match=r"S/F/Stack2/BNewBad: function='not a function'"):
+                fleet.add("BNew", half_then_raise)  # opens Stack2, which must go again
+        fleet.add("D", topics(4))  # Stack2, as if BNew never ran
+        return fleet
+
+    failed = fleet_of(tmp_path / "failed.json", failing=True)
+    control = fleet_of(tmp_path / "control.json", failing=False)
+    assert failed.placement == control.placement == {"A": "Stack1", "C": "Stack1", "D": "Stack2"}
+    assert failed.resource_counts == control.resource_counts == {"Stack1": 8, "Stack2": 4}
+    children = [c.node.id for c in failed.stacks["Stack1"].node.children]
+    assert not [c for c in children if c.startswith("B")], children
+    assert sorted(failed.stacks) == ["Stack1", "Stack2"]
+    # retrying the refused id works, and the record never names it
+    failed.add("BHalf", lambda scope, id: sns.Topic(scope, id))
+    failed.save_placement()
+    assert "BNew" not in json.loads((tmp_path / "failed.json").read_text())["fleets"]["S/F|10"]["stacks"]
+
+
+def test_placement_file_with_a_nul_byte_is_refused(tmp_path: Path) -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(
+        ConfigurationError, match=r"^S/F: placement_file='a\\x00b.json' is invalid; allowed: a path without"
+    ):
+        FunctionFleet(stack, "F", placement_file="a\0b.json")

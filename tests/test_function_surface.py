@@ -282,7 +282,7 @@ def _is_alias(value: object, alias: str) -> bool:
 def test_configure_async_invoke_points_at_the_keywords() -> None:
     stack = cdk.Stack(cdk.App(), "S")
     fn = _fn(stack, invocation=Invocation.ASYNC)
-    with pytest.raises(ConfigurationError, match=r"S/Fn: configure_async_invoke=.*on_success="):
+    with pytest.raises(ConfigurationError, match=r"S/Fn: configure_async_invoke\(options\)=.*on_success="):
         fn.configure_async_invoke(retry_attempts=1)
 
 

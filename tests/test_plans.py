@@ -219,10 +219,19 @@ def test_vpc_function_gets_a_security_group_and_the_vpc_role_acknowledgement() -
     assert plan(role_given=True).resource_count == 10
 
 
-def test_alarm_names_are_stack_and_path_cut_to_255() -> None:
+def test_alarm_names_are_stack_and_path_within_255_and_unique() -> None:
     assert alarm_prefix("Stack", "Stack", "Stack/Api/Fn") == "Stack-Api-Fn"
     assert alarm_prefix("Stage-Stack", "Stage/Stack", "Stage/Stack/Api") == "Stage-Stack-Api"
-    assert alarm_name("x" * 250, "ErrorsAlarm") == ("x" * 250 + "-ErrorsAlarm")[:255]
+    # cutting at 255 gave two long paths one name; the cut part is replaced by a hash of the full name
+    import hashlib
+
+    full = "x" * 250 + "A-ErrorsAlarm"
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    assert alarm_name("x" * 250 + "A", "ErrorsAlarm") == "x" * 234 + f"-{digest}-ErrorsAlarm"
+    assert len(alarm_name("x" * 250 + "A", "ErrorsAlarm")) == 255
+    assert alarm_name("x" * 250 + "A", "ErrorsAlarm") != alarm_name("x" * 250 + "B", "ErrorsAlarm")
+    assert alarm_name("x" * 243, "ErrorsAlarm") == "x" * 243 + "-ErrorsAlarm"  # 255 exactly: unchanged
+    assert len(alarm_name("p", "s" * 300)) == 255
     assert plan().alarms[0].name == f"{PREFIX}-ErrorsAlarm"
 
 

@@ -263,3 +263,50 @@ def test_power_tuning_weight_nan_and_all_zero_prices() -> None:
     # the documented difference: Power Tuning would return the first row (NaN scores); the fastest wins here
     assert pick_power(free, "balanced").memory_mb == 1024
     assert math.isfinite(pick_power(free, "cost").average_duration_ms)
+
+
+# ------------------------------------------------------------------ errors name the file (issue 22)
+
+
+def test_a_field_error_in_a_sizing_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "sizing" / "orders.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps(_sizing(p99_ms=0, sample_count=10)))
+    with pytest.raises(ConfigurationError) as info:
+        Sizing.from_file(path)
+    assert [p.prop for p in info.value.problems] == ["sizing.p99_ms", "sizing.sample_count"]
+    assert f"sizing.p99_ms=0 is invalid; allowed: a number > 0. read from {path}" in str(info.value)
+    assert f"read from {path}; a p99 from fewer invocations is noise" in str(info.value)
+
+
+def test_a_field_error_in_a_power_tuning_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "tuning.json"
+    path.write_text(json.dumps({"stats": [{"value": 64, "averagePrice": 1e-7, "averageDuration": 10}]}))
+    with pytest.raises(
+        ConfigurationError,
+        match=rf"power_tuning\.stats\[0\]\.value=64 is invalid; allowed: 128\.\.10240 MB\. read from {path}$",
+    ):
+        Memory.from_power_tuning(path)
+    with pytest.raises(ConfigurationError, match=rf"power_tuning\.stats\[0\]\.value=64 .* read from {path}$"):
+        Memory.from_power_tuning(str(path))
+
+
+def test_a_mapping_names_no_file() -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"power_tuning\.stats\[0\]\.value=64 is invalid; allowed: 128\.\.10240 MB$"
+    ):
+        Memory.from_power_tuning({"stats": [{"value": 64, "averagePrice": 1e-7, "averageDuration": 10}]})
+
+
+@pytest.mark.parametrize(
+    ("load", "prop"),
+    [(Sizing.from_file, "sizing"), (Memory.from_power_tuning, "power_tuning"), (parse_power_tuning, "power_tuning")],
+    ids=["sizing", "memory", "parse"],
+)
+def test_a_nul_byte_in_a_path_is_a_configuration_error(load: object, prop: str) -> None:
+    with pytest.raises(
+        ConfigurationError, match=rf"^{prop}='sizing/a\\x00b.json' is invalid; allowed: a path without a NUL"
+    ):
+        load("sizing/a\0b.json")  # type: ignore[operator]
+    with pytest.raises(ConfigurationError, match=r"a path without a NUL byte"):
+        load(Path("sizing/a\0b.json"))  # type: ignore[operator]

@@ -7,7 +7,7 @@ import typing
 
 from aws_cdk import Duration, Token
 
-from lambda_constructs.core import limits
+from lambda_constructs.core import errors, limits
 
 
 def is_token(value: object) -> bool:
@@ -30,6 +30,7 @@ def is_token(value: object) -> bool:
 
 
 limits.is_unresolved = is_token  # tokens (e.g. CfnParameter values) are checked at deploy time
+errors.is_unresolved = is_token  # and never shown as their placeholder numbers in a message
 
 
 def short(value: object, limit: int = 80) -> object:
@@ -46,6 +47,9 @@ def implements(value: object, attribute: str) -> bool:
     """
     if value is None or isinstance(value, str | bytes | int | float):
         return False
+    delegates = getattr(value, "_delegates", None) if type(value).__name__ == "InterfaceDynamicProxy" else None
+    if delegates:  # an imported resource (LayerVersion.from_layer_version_arn...): jsii's proxy of its interfaces
+        return any(hasattr(type(d), attribute) for d in delegates)
     return hasattr(type(value), attribute) or attribute in getattr(value, "__dict__", {})
 
 

@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass
 
 from lambda_constructs.core import limits
-from lambda_constructs.core.errors import Problem
+from lambda_constructs.core.errors import Problem, concrete_problem
 
 
 class Invocation(enum.Enum):
@@ -65,6 +65,13 @@ class ProvisionedConcurrency:
     target_utilization: float = limits.DEFAULT_TARGET_UTILIZATION
 
     def problems(self, prop: str = "provisioned_concurrency") -> list[Problem]:
+        why = "auto scaling, the reserved-concurrency check and the report use it at synthesis"
+        tokens = [
+            concrete_problem(f"{prop}.{name}", getattr(self, name), why)
+            for name in ("min_capacity", "max_capacity", "target_utilization")
+        ]
+        if any(tokens):
+            return [p for p in tokens if p]
         found = [
             limits.check_int_range(f"{prop}.min_capacity", self.min_capacity, limits.Range(1, 10_000)),
             limits.check_int_range(f"{prop}.max_capacity", self.max_capacity, limits.Range(1, 10_000)),

@@ -8,7 +8,7 @@ mistakes at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -29,10 +29,39 @@ class Problem:
     hint: str = ""
 
     def describe(self) -> str:
-        text = f"{self.prop}={self.value!r} is invalid; allowed: {self.allowed}"
+        text = f"{self.prop}={_shown(self.value)!r} is invalid; allowed: {self.allowed}"
         if self.hint:
             text += f". {self.hint}"
         return text
+
+
+TOKEN = "a deploy-time token"
+
+
+def _never_unresolved(value: object) -> bool:
+    return False
+
+
+# The CDK layer registers its token check here (see _cdk/tokens.py), as it does for limits.is_unresolved
+is_unresolved: Callable[[object], bool] = _never_unresolved
+
+
+def looks_like_token(value: object) -> bool:
+    """A CDK token (a CloudFormation parameter's value, an attribute), as the CDK layer registers it in
+    ``is_unresolved``; always False without CDK. So a message never shows a number token's placeholder
+    (-1.888e+289)."""
+    return not isinstance(value, bool) and isinstance(value, str | float) and is_unresolved(value)
+
+
+def _shown(value: object) -> object:
+    return TOKEN if looks_like_token(value) else value
+
+
+def concrete_problem(prop: str, value: object, why: str) -> Problem | None:
+    """A problem when ``value`` is a deploy-time token but the library derives something from it at synthesis."""
+    if not looks_like_token(value):
+        return None
+    return Problem(prop, TOKEN, "a concrete value (not a CloudFormation parameter or other token)", why)
 
 
 class ConfigurationError(ValueError):

@@ -20,7 +20,7 @@ from aws_cdk import Size
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import DEFAULT, Invocation, ProvisionedConcurrency
 from lambda_constructs.core.errors import Problem, Problems
@@ -33,7 +33,7 @@ from lambda_constructs.core.plans.function import (
     validate_function,
 )
 from lambda_constructs.function import code as code_info
-from lambda_constructs.function import modes, options
+from lambda_constructs.function import methods, modes, options
 from lambda_constructs.function.deployment import Deployment
 from lambda_constructs.function.powertools import Powertools
 
@@ -81,6 +81,7 @@ def plan_production_function(
     def check(problems: Problems) -> None:
         problems.extend(options.forwarded_problems(given))
         problems.add(_cdk.topic_problem(p["alarm_topic"]))
+        problems.add(_keys.key_problem(p["encryption_key"]))
         check_code(problems, code, p["handler"], runtime, image, arm64)
         request = FunctionRequest(
             path=problems.path,
@@ -124,6 +125,8 @@ def plan_production_function(
             arm64=arm64,
         )
         checked = validate_function(problems, request)
+        if checked is not None:  # the constructor's events= get add_event_source's checks
+            problems.extend(q for q in methods.events_problems(p["events"], checked[2].seconds) if q)
         if deployment is not None:
             problems.extend(_deployment_problems(deployment))
         if powertools is not None:
@@ -151,6 +154,7 @@ def plan_production_function(
                 ipv6_allowed_for_dual_stack=p["ipv6_allowed_for_dual_stack"],
                 logging_format=p["logging_format"],
                 levels=(p["application_log_level_v2"], p["system_log_level_v2"]),
+                architecture_name="arm64" if arm64 else "x86_64",
             )
         )
         problems.add(code_info.package_size_problem(package_bytes))
@@ -185,9 +189,25 @@ def check_code(problems: Problems, code: object, handler: object, runtime: objec
         problems.add(code_info.image_platform_problem(code, arm64))
         if handler is not None and handler != lambda_.Handler.FROM_IMAGE:
             problems.add(Problem("handler", handler, "None for a container image (the image's CMD is the handler)"))
-        if runtime is not None and runtime is not lambda_.Runtime.FROM_IMAGE:
-            problems.add(Problem("runtime", getattr(runtime, "name", runtime), "None for a container image"))
+        if runtime is not None and getattr(runtime, "name", runtime) != "FROM_IMAGE":
+            problems.add(
+                Problem(
+                    "runtime",
+                    getattr(runtime, "name", runtime),
+                    "None (or Runtime.FROM_IMAGE) for a container image",
+                    "the image brings its own runtime",
+                )
+            )
         return
+    if isinstance(runtime, lambda_.Runtime) and runtime.name == "FROM_IMAGE":
+        problems.add(
+            Problem(
+                "runtime",
+                "FROM_IMAGE",
+                "a zip runtime such as Runtime.PYTHON_3_14 (FROM_IMAGE is for container images)",
+                "pass code=Code.from_asset_image(...) for an image, or a runtime for zip code",
+            )
+        )
     if not isinstance(handler, str) or not handler.strip() or len(handler) > HANDLER_MAX:
         problems.add(
             Problem(
@@ -246,6 +266,7 @@ def _surface_problems(
     ipv6_allowed_for_dual_stack: object = None,
     logging_format: object = None,
     levels: tuple[object, object],
+    architecture_name: str = "arm64",
 ) -> list[Problem]:
     """The combinations AWS rejects or that fail in production (AWS Lambda developer guide)."""
     found: list[Problem | None] = []
@@ -310,6 +331,7 @@ def _surface_problems(
             )
         )
     for index, layer in enumerate(layer_list):
+        found.append(_layer_architecture_problem(index, layer, architecture_name))
         runtimes = getattr(layer, "compatible_runtimes", None)
         if runtimes and not image and runtime_name not in {r.name for r in runtimes}:
             found.append(
@@ -340,6 +362,28 @@ def _surface_problems(
             )
         )
     return [p for p in found if p]
+
+
+def _layer_architecture_problem(index: int, layer: object, architecture: str) -> Problem | None:
+    """A layer made in this app whose compatible architectures exclude the function's.
+
+    aws-cdk-lib's ``ILayerVersion`` exposes no compatible architectures, but a ``LayerVersion`` made in the
+    app carries them on its ``AWS::Lambda::LayerVersion`` (``CompatibleArchitectures``). An imported layer
+    (``LayerVersion.from_layer_version_arn``) is an ARN only: its architectures cannot be read at synthesis.
+    A layer built for the other architecture deploys, and its native code fails on the first import.
+    """
+    if not isinstance(layer, lambda_.LayerVersion):
+        return None
+    cfn = layer.node.default_child
+    architectures = getattr(cfn, "compatible_architectures", None)
+    if not isinstance(architectures, list) or not architectures or architecture in architectures:
+        return None
+    return Problem(
+        f"layers[{index}]",
+        _cdk.path_of(layer),
+        f"a layer compatible with {architecture} (it lists {', '.join(architectures)})",
+        "build the layer for the function's architecture (compatible_architectures=[...]) or change architecture=",
+    )
 
 
 def _vpc_problems(

@@ -9,12 +9,13 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
 from lambda_constructs.core.sizing import DEFAULT_TIMEOUT_MULTIPLIER, Memory, timeout_seconds_from_p99_ms
@@ -84,6 +85,7 @@ class EdgeFunction(Construct):
         reserved_concurrency: Any = None,
         dead_letter_queue: Any = None,
         snap_start: Any = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         given = {
             "environment": environment,
@@ -175,6 +177,7 @@ class EdgeFunction(Construct):
             if type(log_retention).__name__ != "RetentionDays":
                 problems.add(Problem("log_retention", _cdk.short(log_retention), "an aws_logs.RetentionDays"))
             problems.add(_cdk.topic_problem(alarm_topic))
+            problems.add(_keys.key_problem(encryption_key))
             if not isinstance(include_body, bool):
                 problems.add(Problem("include_body", _cdk.short(include_body), "True or False"))
             if description is not None and not (isinstance(description, str) and len(description) <= 256):
@@ -187,7 +190,7 @@ class EdgeFunction(Construct):
         self.timeout_seconds: int = derived["timeout"]
         self.timeout = Duration.seconds(self.timeout_seconds)
         self.memory_size: int = derived["memory"]
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=log_retention)
+        self.log_group = _keys.log_group(self, "LogGroup", retention=log_retention, key=encryption_key)
         self.role = iam.Role(
             self,
             "ServiceRole",
@@ -214,6 +217,7 @@ class EdgeFunction(Construct):
             log_group=self.log_group,
             description=description,
         )
+        self.replica_logs_policy = self._grant_replica_logs()
         reason = f"Lambda@Edge does not support this ({RESTRICTIONS}); CloudFront returns the error to the viewer."
         _cdk.acknowledge(self.function, "Serverless-LambdaDLQ", "Lambda@Edge supports no dead-letter queue: " + reason)
         self.version: lambda_.IVersion = self.function.current_version
@@ -223,6 +227,38 @@ class EdgeFunction(Construct):
         self.alarms: list[cloudwatch.Alarm] = _cdk.function_alarms(
             self, self.function, self.timeout_seconds, alarm_topic, note=" (us-east-1 metrics)"
         )
+
+    def _grant_replica_logs(self) -> iam.Policy:
+        """Let the replicas log in every region where CloudFront runs them.
+
+        A replica logs to ``/aws/lambda/us-east-1.<function name>`` in the region of the edge location that
+        ran it, creating the group there ("Amazon CloudWatch metrics and logs for Lambda@Edge functions",
+        CloudFront developer guide: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-logs.html;
+        "Set up IAM permissions and roles for Lambda@Edge"). The region is therefore ``*``; the account and the
+        name are this function's. A policy of its own, not the role's default policy: the function depends on
+        that one, and naming the function in it would be a dependency cycle.
+        """
+        stack = Stack.of(self)
+        name = self.function.function_name
+        group = f"arn:{stack.partition}:logs:*:{stack.account}:log-group:/aws/lambda/{EDGE_REGION}.{name}"
+        policy = iam.Policy(
+            self,
+            "ReplicaLogs",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[group, f"{group}:*"],
+                )
+            ],
+        )
+        policy.attach_to_role(self.role)
+        _cdk.acknowledge(
+            policy,
+            "AwsSolutions-IAM5",
+            "Lambda@Edge replicas log in the region of the edge location that ran them, which is not known at "
+            "deploy time: the log group ARN's region is '*'; account and log group name are this function's.",
+        )
+        return policy
 
 
 def _edge_timeout(

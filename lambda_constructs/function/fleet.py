@@ -82,6 +82,8 @@ class FunctionFleet(Construct):
             )
             if placement_file is not None and not isinstance(placement_file, str | os.PathLike):
                 problems.add(Problem("placement_file", _cdk.short(placement_file), "a path or None"))
+            elif placement_file is not None and "\0" in os.fspath(placement_file):
+                problems.add(Problem("placement_file", os.fspath(placement_file), "a path without a NUL byte"))
 
         path = _cdk.validated(scope, id, check, owner=self)
         self._placement_path = Path(placement_file or "lambda-constructs.placement.json")
@@ -263,8 +265,11 @@ class FunctionFleet(Construct):
         bundle = _bundle.open_bundle(stack)
         try:
             result = build(stack, id)
-        finally:
-            _bundle.close_bundle(bundle)  # the deferred metadata records are written here, once
+        except BaseException:  # a refused bundle leaves nothing behind: its children, and its stack if new
+            _bundle.close_bundle(bundle)
+            self._remove(stack_id, [_cdk.id_of(c) for c in node.children[before:]])
+            raise
+        _bundle.close_bundle(bundle)  # the deferred metadata records are written here, once
         children = node.children
         self._children[stack_id] = len(children)  # the next bundle's "before": one listing per bundle, not two
         added = children[before:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,15 +22,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys, _relations
 from lambda_constructs.core.config import DEFAULT, Invocation, ProvisionedConcurrency, _Default
 from lambda_constructs.core.errors import ConfigurationError, Problem
 from lambda_constructs.core.plans.common import AlarmPlan
 from lambda_constructs.core.plans.function import ALIAS_NAME as ALIAS_NAME
 from lambda_constructs.core.plans.function import METADATA_KEY as METADATA_KEY
-from lambda_constructs.core.plans.function import FunctionPlan
+from lambda_constructs.core.plans.function import FunctionPlan, environment_problems
 from lambda_constructs.core.sizing import DEFAULT_TIMEOUT_MULTIPLIER, Memory, Sizing, timeout_seconds_from_p99_ms
-from lambda_constructs.function import _bundle
+from lambda_constructs.function import _bundle, methods
 from lambda_constructs.function import code as code_info
 from lambda_constructs.function._checks import EPHEMERAL_MAX_MB as EPHEMERAL_MAX_MB
 from lambda_constructs.function._checks import EPHEMERAL_MIN_MB as EPHEMERAL_MIN_MB
@@ -120,6 +121,10 @@ class ProductionFunction(Construct):
             environment.
         events: event sources, attached to the ``live`` alias.
         deployment: a [`Deployment`][lambda_constructs.function.deployment.Deployment] (CodeDeploy on ``live``).
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the log group and the failure
+            queue the library creates; the key policy gets the CloudWatch Logs statement (a key made in the
+            app) or a warning names the statement to add (an imported key). Default: CloudWatch Logs' and
+            SQS's own encryption (SSE-SQS). For the environment variables use ``environment_encryption``.
     """
 
     _lc_live_function = True  # what deployment.py and dashboard.py recognise (function/_protocol.py)
@@ -187,6 +192,7 @@ class ProductionFunction(Construct):
         profiling_group: Any = None,
         tenancy_config: Any = None,
         durable_config: Any = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         props = {k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")}
         plan, facts = plan_production_function(scope, id, self, props)  # the one validation path: raises
@@ -214,7 +220,9 @@ class ProductionFunction(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
         object.__setattr__(self, "_lc_alarm_prefix", plan.alarm_prefix)  # alarm_name(self, ...) reads no jsii
 
-        self.log_group = logs.LogGroup(self, "LogGroup", retention=p["log_retention"])
+        self.encryption_key: kms.IKey | None = p["encryption_key"]
+        self._environment: dict[str, str] = dict(plan.environment)  # add_environment checks against it
+        self.log_group = _keys.log_group(self, "LogGroup", retention=p["log_retention"], key=self.encryption_key)
         if p["log_removal_policy"] is not None:
             self.log_group.apply_removal_policy(p["log_removal_policy"])
         role = p["role"]
@@ -243,6 +251,8 @@ class ProductionFunction(Construct):
         )
         for source in p["events"] or ():
             self.alias.add_event_source(source)
+            arn, what = methods.event_source_arn(source)
+            _relations.remember_mapping(self, arn, f"{_cdk.path_of(self)} (events=)", what)
         pc = plan.provisioned_concurrency
         self.scalable_target: appscaling.ScalableTarget | None = self._build_autoscaling(pc) if pc else None
         self.failure_queue: sqs.IQueue | None = None
@@ -352,7 +362,7 @@ class ProductionFunction(Construct):
     ) -> None:
         """Async invoke config on $LATEST and ``live``: the user's destinations, else our failure queue."""
         if plan.failure_queue:
-            queue = _cdk.secure_queue(self, "FailureQueue")
+            queue = _cdk.secure_queue(self, "FailureQueue", encryption_key=self.encryption_key)
             self.failure_queue = queue
             on_failure = destinations.SqsDestination(queue)
         for target in (self.function, self.alias):
@@ -403,11 +413,13 @@ class ProductionFunction(Construct):
 
     def add_alarm(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
         """Add an alarm to this function's set (deployment rollback, report and dashboard see it)."""
+        methods.refuse(self, methods.alarm_problems("add_alarm", (alarm,), self.alarms))
         self.add_alarms(alarm)
         return alarm
 
     def add_alarms(self, *alarms: cloudwatch.Alarm) -> list[cloudwatch.Alarm]:
         """Add several alarms; returns them as a list (what the event-source constructs expose)."""
+        methods.refuse(self, methods.alarm_problems("add_alarms", alarms, self.alarms))
         self.alarms.extend(alarms)
         metadata = getattr(self, "_metadata", None)
         if metadata is not None:  # the template records how many alarms watch the function
@@ -419,6 +431,34 @@ class ProductionFunction(Construct):
     def _write_metadata(self) -> None:
         self._metadata_written = True
         self._cfn.add_metadata(METADATA_KEY, self._metadata)
+
+    def add_environment(self, key: str, value: str) -> ProductionFunction:
+        """Add one environment variable, with the constructor's checks (name, reserved names, 4 KB in total).
+
+        A key already set (at construction, by Powertools or by an earlier call) is refused rather than
+        silently replaced. Returns the function, as ``aws_lambda.Function.add_environment`` does.
+        """
+        found: list[Problem | None] = []
+        if not isinstance(key, str):
+            found.append(Problem("add_environment(key)", _cdk.short(key), "a name matching [a-zA-Z][a-zA-Z0-9_]+"))
+        elif key in self._environment:
+            found.append(
+                Problem(
+                    "add_environment(key)",
+                    key,
+                    "a variable not set yet",
+                    f"it is already {self._environment[key]!r}; pass the value at construction (environment=)",
+                )
+            )
+        else:
+            found.extend(
+                Problem(p.prop.replace("environment", "add_environment(key, value)", 1), p.value, p.allowed, p.hint)
+                for p in environment_problems({**self._environment, key: value})
+            )
+        methods.refuse(self, found)
+        self._environment[key] = value
+        self.function.add_environment(key, value)
+        return self
 
     def dashboard(self, id: str = "Dashboard") -> ServiceDashboard:
         """A ServiceDashboard of this one function (for a whole service, use ServiceDashboard)."""
@@ -491,87 +531,138 @@ class ProductionFunction(Construct):
         return getattr(self.function, "tenancy_config", None)
 
     def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        if not isinstance(policy, RemovalPolicy):
+            methods.refuse(
+                self, [Problem("apply_removal_policy(policy)", _cdk.short(policy), "an aws_cdk.RemovalPolicy")]
+            )
         self.function.apply_removal_policy(policy)
 
     def add_event_source(self, source: lambda_.IEventSource) -> None:
-        """Attach an event source to the ``live`` alias (never $LATEST)."""
+        """Attach an event source to the ``live`` alias (never $LATEST), with the constructors' checks.
+
+        Refused: anything that is not an ``IEventSource`` (an ARN string), an ``SqsEventSource`` whose queue's
+        visibility timeout is below the function timeout (Lambda rejects the mapping at deploy), and a source
+        this function already maps (by a QueueConsumer, a StreamConsumer or an earlier call).
+        """
+        methods.refuse(self, methods.event_source_problems(self, source))
+        arn, what = methods.event_source_arn(source)
         _bundle.unknown(self)  # may add resources its plan did not count
-        self.alias.add_event_source(source)
+        methods.guarded(self, "add_event_source(source)", lambda: self.alias.add_event_source(source), self.alias)
+        _relations.remember_mapping(self, arn, f"{_cdk.path_of(self)}.add_event_source()", what)
 
     def add_event_source_mapping(self, id: str, options: Any = None, **kwargs: Any) -> lambda_.EventSourceMapping:
         """An event source mapping on the ``live`` alias."""
+        kwargs = _struct_kwargs(options, kwargs)
+        methods.refuse(self, methods.mapping_options_problems(self, id, kwargs))
         _bundle.unknown(self)  # may add resources its plan did not count
-        return self.alias.add_event_source_mapping(id, **_struct_kwargs(options, kwargs))
+        mapping = methods.guarded(
+            self, "add_event_source_mapping(id)", lambda: self.alias.add_event_source_mapping(id, **kwargs), self.alias
+        )
+        arn = kwargs.get("event_source_arn")
+        _relations.remember_mapping(self, arn, f"{_cdk.path_of(self)}.add_event_source_mapping({id!r})", str(arn))
+        return typing.cast(lambda_.EventSourceMapping, mapping)
 
     def add_function_url(self, options: Any = None, **kwargs: Any) -> lambda_.FunctionUrl:
-        """A Function URL on the ``live`` alias (AWS_IAM unless you pass auth_type)."""
-        _bundle.unknown(self)  # may add resources its plan did not count
+        """A Function URL on the ``live`` alias (AWS_IAM unless you pass auth_type); one per alias."""
         kwargs = _struct_kwargs(options, kwargs)
+        methods.refuse(self, methods.function_url_problems(self, kwargs))
         kwargs.setdefault("auth_type", lambda_.FunctionUrlAuthType.AWS_IAM)
-        return self.alias.add_function_url(**kwargs)
+        _bundle.unknown(self)  # may add resources its plan did not count
+        url = methods.guarded(self, "add_function_url", lambda: self.alias.add_function_url(**kwargs), self.alias)
+        _relations.remember_marker(self, "function_url", f"{_cdk.path_of(self)}.add_function_url()")
+        return typing.cast(lambda_.FunctionUrl, url)
 
     def add_permission(self, id: str, permission: Any = None, **kwargs: Any) -> None:
         """A resource-based permission on the ``live`` alias."""
+        kwargs = _struct_kwargs(permission, kwargs)
+        methods.refuse(self, methods.permission_problems(id, kwargs))
         _bundle.unknown(self)  # may add resources its plan did not count
-        self.alias.add_permission(id, **_struct_kwargs(permission, kwargs))
+        methods.guarded(self, "add_permission(id)", lambda: self.alias.add_permission(id, **kwargs), self.alias)
 
     def add_to_role_policy(self, statement: iam.PolicyStatement) -> None:
+        methods.refuse(self, [methods.statement_problem(statement)])
         _bundle.unknown(self)  # may add resources its plan did not count
         self.function.add_to_role_policy(statement)
 
     def configure_async_invoke(self, options: Any = None, **kwargs: Any) -> None:
         """Async invoke config is set at construction: use on_success= / on_failure= / retry_attempts=."""
-        from lambda_constructs.core.errors import ConfigurationError as _Error
-
-        raise _Error(
+        methods.refuse(
+            self,
             [
                 Problem(
-                    "configure_async_invoke",
+                    "configure_async_invoke(options)",
                     _cdk.short(_struct_kwargs(options, kwargs)),
                     "the ProductionFunction keywords on_success=, on_failure=, retry_attempts=, max_event_age=",
                     "the library configures async invocation on $LATEST and live itself; a second config "
                     "would be refused by aws-cdk-lib (EventInvokeConfigAlreadyConfigured)",
                 )
             ],
-            self.node.path,
         )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the ``live`` alias."""
+        methods.refuse(self, [methods.grantee_problem("grant_invoke", grantee)])
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.grant_invoke(grantee)
 
     def grant_invoke_composite_principal(self, composite_principal: iam.CompositePrincipal) -> list[iam.Grant]:
+        if not isinstance(composite_principal, iam.CompositePrincipal):
+            methods.refuse(
+                self,
+                [
+                    Problem(
+                        "grant_invoke_composite_principal(composite_principal)",
+                        _cdk.short(composite_principal),
+                        "an aws_iam.CompositePrincipal",
+                    )
+                ],
+            )
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.grant_invoke_composite_principal(composite_principal)
 
     def grant_invoke_latest_version(self, grantee: iam.IGrantable) -> iam.Grant:
+        methods.refuse(self, [methods.grantee_problem("grant_invoke_latest_version", grantee)])
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.function.grant_invoke_latest_version(grantee)
 
     def grant_invoke_url(self, grantee: iam.IGrantable) -> iam.Grant:
+        methods.refuse(self, [methods.grantee_problem("grant_invoke_url", grantee)])
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.grant_invoke_url(grantee)
 
     def grant_invoke_version(self, grantee: iam.IGrantable, version: lambda_.IVersion) -> iam.Grant:
+        found = [methods.grantee_problem("grant_invoke_version", grantee)]
+        if not _cdk.implements(version, "version"):
+            found.append(Problem("grant_invoke_version(version)", _cdk.short(version), "an aws_lambda.IVersion"))
+        methods.refuse(self, found)
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.function.grant_invoke_version(grantee, version)
 
     def metric(self, metric_name: str, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        """A metric of the ``live`` alias."""
-        return self.alias.metric(metric_name, **_struct_kwargs(props, kwargs))
+        """A metric of the ``live`` alias (period 1, 5, 10, 30 s or a multiple of 60 s)."""
+        kwargs = _struct_kwargs(props, kwargs)
+        methods.refuse(self, methods.metric_problems("metric", kwargs, metric_name))
+        return self.alias.metric(metric_name, **kwargs)
 
     def metric_duration(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        return self.alias.metric_duration(**_struct_kwargs(props, kwargs))
+        kwargs = _struct_kwargs(props, kwargs)
+        methods.refuse(self, methods.metric_problems("metric_duration", kwargs))
+        return self.alias.metric_duration(**kwargs)
 
     def metric_errors(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        return self.alias.metric_errors(**_struct_kwargs(props, kwargs))
+        kwargs = _struct_kwargs(props, kwargs)
+        methods.refuse(self, methods.metric_problems("metric_errors", kwargs))
+        return self.alias.metric_errors(**kwargs)
 
     def metric_invocations(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        return self.alias.metric_invocations(**_struct_kwargs(props, kwargs))
+        kwargs = _struct_kwargs(props, kwargs)
+        methods.refuse(self, methods.metric_problems("metric_invocations", kwargs))
+        return self.alias.metric_invocations(**kwargs)
 
     def metric_throttles(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        return self.alias.metric_throttles(**_struct_kwargs(props, kwargs))
+        kwargs = _struct_kwargs(props, kwargs)
+        methods.refuse(self, methods.metric_problems("metric_throttles", kwargs))
+        return self.alias.metric_throttles(**kwargs)
 
 
 def _scaling_role_arn(stack: Stack) -> str:

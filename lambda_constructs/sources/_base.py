@@ -9,12 +9,13 @@ from aws_cdk import Annotations, Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys, _relations
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -55,13 +56,21 @@ class FunctionTarget(Protocol):
 
 
 def check_function(
-    problems: Problems, function: object, *, requires: Invocation | None = None, why: str = "", tenant_ok: bool = False
+    problems: Problems,
+    function: object,
+    *,
+    requires: Invocation | None = None,
+    why: str = "",
+    tenant_ok: bool = False,
+    scope: object = None,
 ) -> bool:
     """Record a problem unless ``function`` offers [`FunctionTarget`][lambda_constructs.FunctionTarget]; True when it
     does.
 
     With ``requires``, the function must be declared with that invocation kind (``why`` says why).
     A tenant-isolated function is refused unless ``tenant_ok`` (API Gateway only: function/modes.py).
+    With ``scope`` (where the source is being built), the function must be in the same stack and app
+    (``lambda_constructs._relations.same_stack_problem``).
     """
     from lambda_constructs.function.production_function import ProductionFunction
 
@@ -75,6 +84,8 @@ def check_function(
             )
         )
         return False
+    if scope is not None:
+        problems.add(_relations.same_stack_problem(scope, function))
     if requires is not None and function.invocation is not requires:
         problems.add(
             Problem(
@@ -116,12 +127,7 @@ def once_per_function(problems: Problems, function: object, marker: str, what: s
         problems.add(Problem("function", existing, f"a function without a {what} (AWS allows one per function)"))
 
 
-def remember(function: object, marker: str, path: str) -> None:
-    sources = getattr(function, "_lc_sources", None)
-    if sources is None:
-        sources = {}
-        object.__setattr__(function, "_lc_sources", sources)
-    sources[marker] = path
+remember = _relations.remember_marker
 
 
 # ------------------------------------------------------------------ EventBridge rule targets
@@ -151,6 +157,7 @@ def rule_to_alias(
     max_event_age: Duration,
     topic: sns.ITopic | None,
     plan: RuleTargetPlan | None = None,
+    encryption_key: kms.IKey | None = None,
     **rule_props: object,
 ) -> tuple[events.Rule, sqs.Queue, list[cloudwatch.Alarm]]:
     """An EventBridge rule targeting ``function``'s ``live`` alias, with its failure path and alarms.
@@ -166,7 +173,11 @@ def rule_to_alias(
         plan = plan_rule_target(
             _cdk.path_of(scope), _cdk.alarm_prefix(scope), retry_attempts, seconds_or_none(max_event_age)
         )
-    dlq = _cdk.secure_queue(scope, "DeadLetterQueue")
+    dlq = _cdk.secure_queue(scope, "DeadLetterQueue", encryption_key=encryption_key)
+    # EventBridge sends undeliverable events itself: it must be able to use the key ("Key management", Amazon
+    # SQS). No aws:SourceArn condition: the rule's ARN in the key policy would make key -> rule -> queue -> key
+    # a dependency cycle; the principal is EventBridge of this account's rules only through the queue policy.
+    _keys.allow_sender(encryption_key, "events.amazonaws.com", None, scope, "EventBridge sending to the rule DLQ")
     _cdk.acknowledge_all(dlq, list(plan.dead_letter_queue_acknowledgements))
     rule = events.Rule(
         scope,

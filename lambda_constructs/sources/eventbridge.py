@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.core.plans.common import alarm_prefix
@@ -43,6 +44,9 @@ class EventConsumer(Construct):
         enabled: default True.
         description: the rule description.
         alarm_topic: default the function's topic.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the rule dead-letter queue this construct
+            creates, with the key-policy statements EventBridge and the function's role need (see docs/encryption.md);
+            default SSE-SQS.
     """
 
     def __init__(
@@ -59,11 +63,12 @@ class EventConsumer(Construct):
         enabled: bool = True,
         description: str | None = None,
         alarm_topic: sns.ITopic | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         pattern = event_pattern_fields(event_pattern)
 
         def check(problems: Problems) -> None:
-            _base.check_function(problems, function, requires=Invocation.ASYNC, why=ASYNC_WHY)
+            _base.check_function(problems, function, scope=scope, requires=Invocation.ASYNC, why=ASYNC_WHY)
             if pattern is None:
                 problems.add(Problem("event_pattern", _cdk.short(event_pattern), "an aws_events.EventPattern"))
             elif not pattern:
@@ -80,6 +85,7 @@ class EventConsumer(Construct):
                 problems.add(Problem("event_bus", _cdk.short(event_bus), "an aws_events.IEventBus or None"))
             if description is not None and not (isinstance(description, str) and len(description) <= 512):
                 problems.add(Problem("description", _cdk.short(description), "a string of at most 512 characters"))
+            problems.add(_keys.key_problem(encryption_key))
             _base.check_rule_options(
                 problems,
                 input=input,
@@ -114,6 +120,7 @@ class EventConsumer(Construct):
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
             topic=_base.alarm_topic(function, alarm_topic),
+            encryption_key=encryption_key,
             event_pattern=event_pattern
             if isinstance(event_pattern, events.EventPattern)
             else events.EventPattern(**pattern),  # type: ignore[arg-type]

@@ -11,12 +11,13 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -100,6 +101,9 @@ class HttpEndpoint(Construct):
         client_error_threshold: 4xx per 5 minutes that alarms; default 100.
         latency_threshold_ms: p99 latency alarm; default 80 % of the function timeout.
         alarm_topic: default the function's topic.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the access log group (``kind='http_api'``; a
+            Function URL has none) this construct creates, with the key-policy statements CloudWatch Logs need (see
+            docs/encryption.md); default CloudWatch Logs' own encryption.
     """
 
     def __init__(  # noqa: C901 - one flat validation closure per kind, as ProductionFunction's
@@ -119,13 +123,15 @@ class HttpEndpoint(Construct):
         client_error_threshold: int = DEFAULT_CLIENT_ERROR_THRESHOLD,
         latency_threshold_ms: float | None = None,
         alarm_topic: sns.ITopic | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         def check(problems: Problems) -> None:
             if kind not in KINDS:
                 problems.add(Problem("kind", _cdk.short(kind), " | ".join(f"'{k}'" for k in KINDS)))
-            if not _source.check_function(problems, function, tenant_ok=kind == "http_api"):
+            if not _source.check_function(problems, function, tenant_ok=kind == "http_api", scope=scope):
                 return
             problems.add(_source.topic_problem(alarm_topic))
+            problems.add(_keys.key_problem(encryption_key))
             if kind == "http_api":
                 limit = limits.HTTP_API_INTEGRATION_TIMEOUT_S
                 if function.timeout_seconds >= limit:
@@ -159,7 +165,7 @@ class HttpEndpoint(Construct):
                 if authorizer is not None and not _cdk.implements(authorizer, "bind"):
                     problems.add(Problem("authorizer", _cdk.short(authorizer), "an apigwv2.IHttpRouteAuthorizer"))
             elif kind == "function_url":
-                for name, value in (("authorizer", authorizer), ("cors", cors)):
+                for name, value in (("authorizer", authorizer), ("cors", cors), ("encryption_key", encryption_key)):
                     if value is not None:
                         problems.add(Problem(name, _cdk.short(value), "None for kind='function_url'"))
                 if tuple(routes) != (CATCH_ALL,):
@@ -205,7 +211,7 @@ class HttpEndpoint(Construct):
             _source.remember(function, "function_url", path)
             self.url: str = self.function_url.url
         else:
-            self.url = self._build_http_api(authorizer, cors, throttle_rate_limit, throttle_burst_limit)
+            self.url = self._build_http_api(authorizer, cors, throttle_rate_limit, throttle_burst_limit, encryption_key)
             self.alarms = _source.api_alarms(
                 self,
                 function,
@@ -222,6 +228,7 @@ class HttpEndpoint(Construct):
         cors: apigwv2.CorsPreflightOptions | None,
         rate: int,
         burst: int,
+        key: kms.IKey | None = None,
     ) -> str:
         integration = integrations.HttpLambdaIntegration("LiveAlias", self.function.alias)
         catch_all = self.routes == (CATCH_ALL,)
@@ -236,7 +243,7 @@ class HttpEndpoint(Construct):
         for route in () if catch_all else self.routes:
             method, _, route_path = route.partition(" ")
             api.add_routes(path=route_path, methods=[apigwv2.HttpMethod(method)], integration=integration)
-        self.access_log_group = logs.LogGroup(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION)
+        self.access_log_group = _keys.log_group(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=key)
         stage = typing.cast(apigwv2.CfnStage, api.default_stage.node.default_child)  # type: ignore[union-attr]
         stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=self.access_log_group.log_group_arn, format=_ACCESS_LOG_FORMAT

@@ -6,12 +6,13 @@ import typing
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys, _relations
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -65,6 +66,8 @@ class QueueConsumer(Construct):
             minimum and 2..2,000 maximum pollers; cannot be combined with ``max_concurrency`` (the two are
             mutually exclusive: "Configuring scaling behavior for SQS event source mappings").
         metrics_config: ``aws_lambda.MetricsConfig(metrics=[MetricType.EVENT_COUNT, ...])``.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the queue and dead-letter queue this
+            construct creates (not a ``queue=`` you pass); default SSE-SQS. See docs/encryption.md.
     """
 
     def __init__(
@@ -85,6 +88,7 @@ class QueueConsumer(Construct):
         report_batch_item_failures: bool = True,
         provisioned_poller_config: lambda_.ProvisionedPollerConfig | None = None,
         metrics_config: lambda_.MetricsConfig | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         planned: list[QueuePlan] = []
 
@@ -100,6 +104,7 @@ class QueueConsumer(Construct):
                 max_concurrency=max_concurrency,
                 max_message_age=max_message_age,
                 alarm_topic=alarm_topic,
+                scope=scope,
             )
             _check_mapping(
                 problems,
@@ -109,6 +114,7 @@ class QueueConsumer(Construct):
                 metrics_config,
                 max_concurrency,
             )
+            problems.add(_keys.key_problem(encryption_key))
             if not problems:
                 planned.append(
                     _plan(
@@ -134,6 +140,7 @@ class QueueConsumer(Construct):
             "provisioned_poller_config": provisioned_poller_config,
             "metrics_config": metrics_config,
         }
+        self._key = encryption_key
         self._build(planned[0], function, queue, max_batching_window, alarm_topic)
         _mapping.warn_filters(self, filters, "sqs")
         _bundle.note(self, scope, id, planned[0].resource_count)
@@ -152,17 +159,21 @@ class QueueConsumer(Construct):
         self.dead_letter_queue: sqs.IQueue | None
         self.queue: sqs.IQueue
         self.queue, self.dead_letter_queue = self._build_queues(queue, plan)
+        queue_arn = self.queue.queue_arn
         self.event_source_mapping = lambda_.EventSourceMapping(
             self,
             "EventSourceMapping",
             target=function.alias,
-            event_source_arn=self.queue.queue_arn,
+            event_source_arn=queue_arn,
             batch_size=plan.batch_size,
             max_batching_window=max_batching_window,
             max_concurrency=plan.max_concurrency,
             **getattr(self, "_mapping_options", {"report_batch_item_failures": True}),
         )
         self.queue.grant_consume_messages(function.alias)
+        path = _cdk.path_of(self)
+        _relations.remember_consumer(self.queue, path)
+        _relations.remember_mapping(function, queue_arn, path, f"the queue of {path}")
         _cdk.acknowledge_all(self, list(plan.acknowledgements))
         _source.annotate(self, plan.notes)
         topic = _source.alarm_topic(function, alarm_topic)
@@ -175,11 +186,12 @@ class QueueConsumer(Construct):
 
     def _build_queues(self, queue: sqs.IQueue | None, plan: QueuePlan) -> tuple[sqs.IQueue, sqs.IQueue | None]:
         if queue is None:
-            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=plan.fifo)
+            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=plan.fifo, encryption_key=self._key)
             source = _cdk.secure_queue(
                 self,
                 "Queue",
                 fifo=plan.fifo,
+                encryption_key=self._key,
                 visibility_timeout=self.visibility_timeout,
                 retention=_SQS_DEFAULT_RETENTION,
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=plan.max_receive_count),
@@ -188,7 +200,7 @@ class QueueConsumer(Construct):
         if plan.queue == "app-with-dlq":
             return queue, typing.cast(sqs.Queue, queue).dead_letter_queue.queue  # type: ignore[union-attr]
         if plan.queue == "app-without-dlq":
-            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=plan.fifo)
+            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=plan.fifo, encryption_key=self._key)
             cfn: sqs.CfnQueue = queue.node.default_child  # type: ignore[assignment]
             cfn.redrive_policy = {"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": plan.max_receive_count}
             return queue, dlq
@@ -259,13 +271,14 @@ def check_queue_options(
     max_concurrency: object = None,
     max_message_age: object = None,
     alarm_topic: object = None,
+    scope: object = None,
 ) -> dict[str, int]:
     """Validate a queue consumer's options (QueueConsumer, and the queue side of S3 and SNS consumers).
 
     Returns the derived figures: ``visibility`` (6 x function timeout + window) and ``window``.
     """
     is_fifo = _is_fifo(queue, fifo)
-    if not _source.check_function(problems, function):
+    if not _source.check_function(problems, function, scope=scope):
         return {}
     target = typing.cast(FunctionTarget, function)
     visibility, window = queues.queue_problems(
@@ -289,6 +302,10 @@ def check_queue_options(
         ),
         timeout_s=target.timeout_seconds,
     )
+    if queue is not None and _cdk.implements(queue, "queue_arn"):
+        problems.add(_relations.consumer_problem(queue))
+        given = typing.cast(sqs.IQueue, queue)
+        problems.add(_relations.mapping_problem(function, given.queue_arn, "queue", _cdk.path_of(given)))
     if isinstance(queue, sqs.Queue):
         problems.add(_queue_visibility_problem(queue, visibility, target.timeout_seconds, window))
         problems.add(_dlq_retention_problem(queue))
@@ -296,10 +313,13 @@ def check_queue_options(
 
 
 def _window(window: object) -> Reading | None:
-    """The batching window read once: whole seconds 0..300, or its problem (a token window counts as 0)."""
+    """The batching window read once: whole seconds 0..300, or its problem (a token: the visibility timeout is
+    derived from it, so a concrete value is needed)."""
     if window is None:
         return None
-    problem = _cdk.duration_range_problem("max_batching_window", window, 0, limits.BATCHING_WINDOW_MAX_S)
+    problem = _cdk.duration_problem("max_batching_window", window, concrete=True) or _cdk.duration_range_problem(
+        "max_batching_window", window, 0, limits.BATCHING_WINDOW_MAX_S
+    )
     if problem or typing.cast(Duration, window).is_unresolved():
         return Reading(problem=problem)
     return Reading(_cdk.seconds(typing.cast(Duration, window)))

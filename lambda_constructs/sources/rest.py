@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from aws_cdk import Annotations, Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_logs as logs
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -50,12 +50,19 @@ class RestEndpoint(Construct):
         cors: ``apigateway.CorsOptions(allow_origins=[...])``; default none.
         integration_timeout: default 29 s.
         endpoint_type: default ``EndpointType.REGIONAL``.
-        authorization_type: default ``AuthorizationType.IAM``; or pass ``authorizer``
-            (Cognito / token / request authorizer); ``AuthorizationType.NONE`` only explicitly.
+        authorization_type: default ``AuthorizationType.IAM``, or derived from ``authorizer``
+            (``COGNITO`` for a Cognito user pools authorizer, ``CUSTOM`` for a token or request
+            authorizer); ``AuthorizationType.NONE`` only explicitly.
         throttle_rate_limit: stage throttling, requests/s; default 1,000.
         throttle_burst_limit: stage throttling burst; default 500.
         client_error_threshold: 4XX per 5 minutes that alarms; default 100.
         alarm_topic: default the function's topic.
+        execution_logging: stage execution logging for every method (``MethodLoggingLevel.ERROR`` or
+            ``INFO``); default off, because it needs the account-level API Gateway CloudWatch Logs role
+            (see docs/rest-endpoint.md). Access logs are always on.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the access log group, with the
+            CloudWatch Logs key-policy statement (see docs/encryption.md); default CloudWatch Logs' own
+            encryption.
     """
 
     def __init__(
@@ -74,13 +81,16 @@ class RestEndpoint(Construct):
         throttle_burst_limit: int = DEFAULT_THROTTLE_BURST,
         client_error_threshold: int = DEFAULT_CLIENT_ERROR_THRESHOLD,
         alarm_topic: sns.ITopic | None = None,
+        execution_logging: apigateway.MethodLoggingLevel | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         timeout_ms: list[float] = []
 
         def check(problems: Problems) -> None:
-            if not _base.check_function(problems, function, tenant_ok=True):
+            if not _base.check_function(problems, function, tenant_ok=True, scope=scope):
                 return
             problems.add(_base.topic_problem(alarm_topic))
+            problems.add(_keys.key_problem(encryption_key))
             problems.extend(
                 route_problems("routes", routes, [m for m in REST_METHODS if m != "OPTIONS" or cors is None])
             )
@@ -95,6 +105,22 @@ class RestEndpoint(Construct):
                 )
             if authorizer is not None and not _cdk.implements(authorizer, "authorizer_id"):
                 problems.add(Problem("authorizer", _cdk.short(authorizer), "an apigateway.IAuthorizer"))
+            elif authorizer is not None and isinstance(authorization_type, apigateway.AuthorizationType):
+                derived = _authorizer_type(authorizer)
+                if derived is not None and authorization_type is not derived:
+                    problems.add(
+                        Problem(
+                            "authorization_type",
+                            authorization_type.name,
+                            f"{derived.name} (what the authorizer is) or None",
+                            "the method's authorization type must match its authorizer (API Gateway refuses "
+                            "the method otherwise); leave it None and it is derived from the authorizer",
+                        )
+                    )
+            if execution_logging is not None and not isinstance(execution_logging, apigateway.MethodLoggingLevel):
+                problems.add(
+                    Problem("execution_logging", _cdk.short(execution_logging), "an apigateway.MethodLoggingLevel")
+                )
             problem = _cdk.duration_problem(
                 "integration_timeout", integration_timeout, whole_seconds=False, concrete=True
             )
@@ -140,9 +166,11 @@ class RestEndpoint(Construct):
             super().__init__(scope, id)
         self.function = function
         self.routes = tuple(routes)
-        self.access_log_group = logs.LogGroup(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION)
+        self.access_log_group = _keys.log_group(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=encryption_key)
         auth = authorization_type or (
-            apigateway.AuthorizationType.CUSTOM if authorizer is not None else apigateway.AuthorizationType.IAM
+            (_authorizer_type(authorizer) or apigateway.AuthorizationType.CUSTOM)
+            if authorizer is not None
+            else apigateway.AuthorizationType.IAM
         )
         self.rest_api = apigateway.RestApi(
             self,
@@ -166,12 +194,16 @@ class RestEndpoint(Construct):
                     user=True,
                 ),
                 tracing_enabled=True,
+                logging_level=execution_logging,
                 throttling_rate_limit=throttle_rate_limit,
                 throttling_burst_limit=throttle_burst_limit,
             ),
         )
+        # both on (AwsSolutions-APIG2): parameters a method requires must be present, and a body is checked
+        # against the method's model for its content type; with no model (Lambda proxy) no body validation is
+        # performed ("Request validation for REST APIs in API Gateway", API Gateway developer guide)
         validator = self.rest_api.add_request_validator(
-            "RequestValidator", validate_request_parameters=True, validate_request_body=False
+            "RequestValidator", validate_request_parameters=True, validate_request_body=True
         )
         integration = apigateway.LambdaIntegration(function.alias, proxy=True, timeout=integration_timeout)
         for route in self.routes:
@@ -193,6 +225,19 @@ class RestEndpoint(Construct):
                     "The API authorizes with IAM (SigV4) by default or the authorizer the service passes; a Cognito "
                     "user pool is one choice among several, not a requirement.",
                 ),
+                *(
+                    []
+                    if execution_logging is not None
+                    else [
+                        (
+                            "AwsSolutions-APIG6",
+                            "Execution logging needs the account's API Gateway CloudWatch Logs role "
+                            "(AWS::ApiGateway::Account, one per account and region), which a service stack must not "
+                            "own; without it the stage fails to deploy. JSON access logs are on for every method; "
+                            "pass execution_logging=MethodLoggingLevel.ERROR where the platform has set the role.",
+                        )
+                    ]
+                ),
                 (
                     "AwsSolutions-APIG3",
                     "A WAF web ACL is an organisation-level edge decision (shared ACLs, Firewall Manager); associate "
@@ -210,3 +255,9 @@ class RestEndpoint(Construct):
             latency_ms=None,
             topic=_base.alarm_topic(function, alarm_topic),
         )
+
+
+def _authorizer_type(authorizer: object) -> apigateway.AuthorizationType | None:
+    """The authorization type an authorizer needs (COGNITO for user pools, CUSTOM for Lambda authorizers)."""
+    value = getattr(authorizer, "authorization_type", None)
+    return value if isinstance(value, apigateway.AuthorizationType) else None

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from aws_cdk import Duration
+import jsii
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.sources import _base
@@ -54,6 +58,9 @@ class S3Consumer(Construct):
         max_receive_count: likewise; default 5.
         max_concurrency: likewise; default none.
         alarm_topic: default the function's topic.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the queues (``via_queue=True`` only;
+            the direct path creates none) this construct creates, with the key-policy statements S3 and the consumer
+            need (see docs/encryption.md); default SSE-SQS.
     """
 
     def __init__(
@@ -71,13 +78,14 @@ class S3Consumer(Construct):
         max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT,
         max_concurrency: int | None = None,
         alarm_topic: sns.ITopic | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         def check(problems: Problems) -> None:
             if not isinstance(via_queue, bool):
                 problems.add(Problem("via_queue", _cdk.short(via_queue), "True or False"))
                 return
             if via_queue:
-                _base.check_function(problems, function, requires=Invocation.QUEUE, why=QUEUE_WHY)
+                _base.check_function(problems, function, scope=scope, requires=Invocation.QUEUE, why=QUEUE_WHY)
                 check_queue_options(
                     problems,
                     function,
@@ -88,16 +96,18 @@ class S3Consumer(Construct):
                     alarm_topic=alarm_topic,
                 )
             else:
-                _base.check_function(problems, function, requires=Invocation.ASYNC, why=DIRECT_WHY)
+                _base.check_function(problems, function, scope=scope, requires=Invocation.ASYNC, why=DIRECT_WHY)
                 problems.add(_base.topic_problem(alarm_topic))
                 for name, value, default in (
                     ("batch_size", batch_size, DEFAULT_BATCH_SIZE),
                     ("max_batching_window", max_batching_window, None),
                     ("max_receive_count", max_receive_count, DEFAULT_MAX_RECEIVE_COUNT),
                     ("max_concurrency", max_concurrency, None),
+                    ("encryption_key", encryption_key, None),
                 ):
                     if value is not default and value != default:
                         problems.add(Problem(name, _cdk.short(value), "the default unless via_queue=True"))
+            problems.add(_keys.key_problem(encryption_key))
             if not _cdk.implements(bucket, "bucket_arn"):
                 problems.add(Problem("bucket", _cdk.short(bucket), "an aws_s3.IBucket"))
             if not isinstance(events, list | tuple) or not events:
@@ -128,9 +138,10 @@ class S3Consumer(Construct):
                 max_receive_count=max_receive_count,
                 max_concurrency=max_concurrency,
                 alarm_topic=alarm_topic,
+                encryption_key=encryption_key,
             )
             self.queue = self.queue_consumer.queue
-            destination: s3.IBucketNotificationDestination = s3n.SqsDestination(self.queue)
+            destination: s3.IBucketNotificationDestination = _QueueDestination(self.queue)
             self.alarms: list[cloudwatch.Alarm] = list(self.queue_consumer.alarms)
         else:
             destination = s3n.LambdaDestination(function.alias)
@@ -138,3 +149,36 @@ class S3Consumer(Construct):
         for event in events:
             bucket.add_event_notification(event, destination, *key_filters)
         _base.acknowledge_framework_handlers(self)
+
+
+@jsii.implements(s3.IBucketNotificationDestination)
+class _QueueDestination:
+    """aws-cdk-lib's ``s3n.SqsDestination`` with the confused-deputy guard AWS recommends.
+
+    ``SqsDestination`` lets ``s3.amazonaws.com`` send when ``aws:SourceArn`` is the bucket's ARN, but a
+    bucket ARN carries no account: anyone's bucket of that name could send. AWS's walkthrough adds
+    ``aws:SourceAccount`` beside it ("Walkthrough: Configuring a bucket for notifications (SNS topic or SQS
+    queue)", Amazon S3 user guide: https://docs.aws.amazon.com/AmazonS3/latest/userguide/ways-to-add-notification-config-to-bucket.html).
+    The account is the bucket's own (an imported bucket's, else the stack's).
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(self, scope: Construct, bucket: Any) -> s3.BucketNotificationDestinationConfig:
+        bucket_arn = getattr(bucket, "bucket_arn", None) or bucket.bucket_ref.bucket_arn
+        account = getattr(getattr(bucket, "env", None), "account", None) or Stack.of(scope).account
+        conditions = {"ArnLike": {"aws:SourceArn": bucket_arn}, "StringEquals": {"aws:SourceAccount": account}}
+        self._queue.grant_send_messages(iam.ServicePrincipal("s3.amazonaws.com", conditions=conditions))
+        key = self._queue.encryption_master_key
+        if key is not None:  # S3 encrypts what it sends with the queue's key (Amazon SQS "Key management")
+            _keys.allow_service(
+                key,
+                "s3.amazonaws.com",
+                ["kms:GenerateDataKey*", "kms:Decrypt"],
+                conditions,
+                what="S3 event notifications to an SSE-KMS queue",
+            )
+        return s3.BucketNotificationDestinationConfig(
+            arn=self._queue.queue_arn, type=s3.BucketNotificationDestinationType.QUEUE, dependencies=[self._queue]
+        )

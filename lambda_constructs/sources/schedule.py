@@ -7,10 +7,11 @@ import typing
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.core.plans import common as plans_common
@@ -53,6 +54,9 @@ class ScheduledFunction(Construct):
         max_event_age: 60 s..24 h, default 1 h (a run older than that is better skipped than late).
         enabled: default True.
         alarm_topic: default the function's topic.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the rule dead-letter queue this construct
+            creates, with the key-policy statements EventBridge and the function's role need (see docs/encryption.md);
+            default SSE-SQS.
     """
 
     def __init__(
@@ -67,15 +71,17 @@ class ScheduledFunction(Construct):
         max_event_age: Duration = DEFAULT_MAX_EVENT_AGE,
         enabled: bool = True,
         alarm_topic: sns.ITopic | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         planned: list[SchedulePlan] = []
 
         def check(problems: Problems) -> None:
-            _base.check_function(problems, function, requires=Invocation.ASYNC, why=ASYNC_WHY)
+            _base.check_function(problems, function, scope=scope, requires=Invocation.ASYNC, why=ASYNC_WHY)
             if not isinstance(schedule, events.Schedule):
                 problems.add(Problem("schedule", _cdk.short(schedule), "an aws_events.Schedule (cron or rate)"))
             else:
                 problems.add(schedule_problem(schedule.expression_string))
+            problems.add(_keys.key_problem(encryption_key))
             _base.check_rule_options(
                 problems,
                 input=input,
@@ -114,6 +120,7 @@ class ScheduledFunction(Construct):
             max_event_age=max_event_age,
             topic=_base.alarm_topic(function, alarm_topic),
             plan=self.plan.target,
+            encryption_key=encryption_key,
             schedule=schedule,
             enabled=enabled,
             description=self.plan.description,

@@ -8,12 +8,13 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys, _relations
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -71,6 +72,8 @@ class StreamConsumer(Construct):
             Kinesis Data Streams", tumbling windows). Default none.
         report_batch_item_failures: default True (the handler returns ``batchItemFailures``).
         metrics_config: ``aws_lambda.MetricsConfig(metrics=[MetricType.EVENT_COUNT, ...])``.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the on-failure queue; the function's
+            role is granted it by aws-cdk-lib; default SSE-SQS. See docs/encryption.md.
     """
 
     def __init__(
@@ -95,14 +98,23 @@ class StreamConsumer(Construct):
         tumbling_window: Duration | None = None,
         report_batch_item_failures: bool = True,
         metrics_config: lambda_.MetricsConfig | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         planned: list[StreamPlan] = []
 
         def check(problems: Problems) -> None:
-            if not _source.check_function(problems, function):
+            if not _source.check_function(problems, function, scope=scope):
                 return
             self._check_source(problems, stream, table, starting_position)
+            if not problems:
+                given = typing.cast(Construct, stream if stream is not None else table)
+                problems.add(
+                    _relations.mapping_problem(
+                        function, _source_arn(stream, table), "stream/table", _cdk.path_of(given)
+                    )
+                )
             problems.add(_base_topic(alarm_topic))
+            problems.add(_keys.key_problem(encryption_key))
             age = _reading(
                 "max_record_age", max_record_age, limits.STREAM_RECORD_AGE_MIN_S, limits.STREAM_RECORD_AGE_MAX_S
             )
@@ -163,9 +175,9 @@ class StreamConsumer(Construct):
             super().__init__(scope, id)
         plan = self.plan = planned[0]
         self.function = function
-        self.on_failure_queue = _cdk.secure_queue(self, "OnFailureQueue")
+        self.on_failure_queue = _cdk.secure_queue(self, "OnFailureQueue", encryption_key=encryption_key)
         _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the stream mapping's on-failure destination")
-        source_arn = stream.stream_arn if stream is not None else table.table_stream_arn  # type: ignore[union-attr]
+        source_arn = _source_arn(stream, table)
         self.event_source_mapping = lambda_.EventSourceMapping(
             self,
             "EventSourceMapping",
@@ -186,6 +198,7 @@ class StreamConsumer(Construct):
             metrics_config=metrics_config,
         )
         _mapping.warn_filters(self, filters, "stream")
+        _relations.remember_mapping(function, source_arn, _cdk.path_of(self), "its stream")
         if stream is not None:
             stream.grant_read(function.alias)
         else:
@@ -235,6 +248,13 @@ class StreamConsumer(Construct):
                 problems.add(Problem("starting_position", "AT_TIMESTAMP", "LATEST | TRIM_HORIZON for DynamoDB Streams"))
         if not isinstance(starting_position, lambda_.StartingPosition):
             problems.add(Problem("starting_position", starting_position, "an aws_lambda.StartingPosition"))
+
+
+def _source_arn(stream: object, table: object) -> str:
+    """The ARN the mapping reads."""
+    if stream is not None:
+        return typing.cast(kinesis.IStream, stream).stream_arn
+    return typing.cast(str, typing.cast(dynamodb.ITable, table).table_stream_arn)
 
 
 def _has_no_stream(table: object) -> bool:

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.sources import _base
@@ -48,6 +49,9 @@ class TopicConsumer(Construct):
         max_receive_count: as for QueueConsumer; default 5.
         max_concurrency: as for QueueConsumer; default none.
         alarm_topic: default the function's topic.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the queue, its dead-letter queue and the
+            subscription's dead-letter queue this construct creates, with the key-policy statements SNS and the consumer
+            need (see docs/encryption.md); default SSE-SQS.
     """
 
     def __init__(
@@ -64,9 +68,10 @@ class TopicConsumer(Construct):
         max_receive_count: int = DEFAULT_MAX_RECEIVE_COUNT,
         max_concurrency: int | None = None,
         alarm_topic: sns.ITopic | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         def check(problems: Problems) -> None:
-            _base.check_function(problems, function, requires=Invocation.QUEUE, why=QUEUE_WHY)
+            _base.check_function(problems, function, scope=scope, requires=Invocation.QUEUE, why=QUEUE_WHY)
             check_queue_options(
                 problems,
                 function,
@@ -94,6 +99,7 @@ class TopicConsumer(Construct):
                         "a non-empty mapping of attribute name to sns.SubscriptionFilter, or None",
                     )
                 )
+            problems.add(_keys.key_problem(encryption_key))
             if not isinstance(raw_message_delivery, bool):
                 problems.add(Problem("raw_message_delivery", _cdk.short(raw_message_delivery), "True or False"))
 
@@ -111,9 +117,17 @@ class TopicConsumer(Construct):
             max_receive_count=max_receive_count,
             max_concurrency=max_concurrency,
             alarm_topic=alarm_topic,
+            encryption_key=encryption_key,
         )
         self.queue = self.queue_consumer.queue
-        self.subscription_dead_letter_queue = _cdk.secure_queue(self, "SubscriptionDeadLetterQueue")
+        self.subscription_dead_letter_queue = _cdk.secure_queue(
+            self, "SubscriptionDeadLetterQueue", encryption_key=encryption_key
+        )
+        # SNS moves undeliverable messages to this queue itself (aws-cdk-lib adds the statement for the
+        # subscribed queue only): "Key management", Amazon SQS developer guide
+        _keys.allow_sender(
+            encryption_key, "sns.amazonaws.com", topic.topic_arn, self, "SNS sending to the subscription's DLQ"
+        )
         _cdk.acknowledge_dead_letter_target(self.subscription_dead_letter_queue, "the SNS subscription's DLQ")
         topic.add_subscription(
             subscriptions.SqsSubscription(

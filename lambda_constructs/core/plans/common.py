@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,9 +48,24 @@ class Note:
 Acknowledgement = tuple[str, str]  # (rule-pack id, reason)
 
 
+ALARM_NAME_MAX = 255  # CloudWatch (PutMetricAlarm AlarmName: 1..255 characters)
+
+
 def alarm_name(prefix: str, suffix: str) -> str:
-    """``<stack>-<path under the stack>-<suffix>``, cut to CloudWatch's 255 characters."""
-    return f"{prefix}-{suffix}"[:255]
+    """``<stack>-<path under the stack>-<suffix>``, within CloudWatch's 255 characters.
+
+    CloudFormation refuses two alarms of one name, so a longer name keeps its start and its suffix and
+    replaces the rest of the path by 8 hex digits of the full name's SHA-256: still unique, still stable
+    across syntheses.
+    """
+    full = f"{prefix}-{suffix}"
+    if len(full) <= ALARM_NAME_MAX:
+        return full
+    digest = hashlib.sha256(full.encode("utf-8")).hexdigest()[:8]
+    keep = ALARM_NAME_MAX - len(suffix) - len(digest) - 2
+    if keep < 1:  # a suffix of its own near 255 characters: the digest alone keeps it unique
+        return f"{full[: ALARM_NAME_MAX - len(digest) - 1]}-{digest}"
+    return f"{prefix[:keep]}-{digest}-{suffix}"
 
 
 def alarm_prefix(stack_name: str, stack_path: str, path: str) -> str:

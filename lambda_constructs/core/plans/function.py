@@ -188,8 +188,8 @@ def resolve_memory(memory: object) -> Memory | Problem:
         return Memory.io_bound()
     if isinstance(memory, Memory):
         return memory
-    if isinstance(memory, int) and not isinstance(memory, bool):
-        return Memory.mb(memory)
+    if (isinstance(memory, int) and not isinstance(memory, bool)) or limits.is_unresolved(memory):
+        return Memory.mb(memory)  # type: ignore[arg-type]  # a number token passes through, as Memory.mb(token)
     return Problem("memory", memory, "a Memory (Memory.io_bound(), Memory.mb(n), ...) or an int of MB")
 
 

@@ -200,7 +200,13 @@ def plan_queue(request: QueueRequest) -> QueuePlan:
             )
         )
     reserved = r.function_reserved_concurrency
-    if r.max_concurrency is not None and reserved is not None and r.max_concurrency > reserved:
+    if (
+        r.max_concurrency is not None
+        and reserved is not None
+        and not limits.is_unresolved(r.max_concurrency)
+        and not limits.is_unresolved(reserved)
+        and r.max_concurrency > reserved
+    ):
         notes.append(
             Note(
                 "warning",
@@ -209,7 +215,7 @@ def plan_queue(request: QueueRequest) -> QueuePlan:
                 "mapping would be throttled and messages returned to the queue; keep max_concurrency <= reserved.",
             )
         )
-    if r.max_receive_count < limits.SQS_MAX_RECEIVE_RECOMMENDED:
+    if not limits.is_unresolved(r.max_receive_count) and r.max_receive_count < limits.SQS_MAX_RECEIVE_RECOMMENDED:
         notes.append(
             Note(
                 "warning",

@@ -129,6 +129,15 @@ def schedule_problem(expression: str) -> Problem | None:
         return None
     rate = _RATE.match(expression)
     if expression.startswith("rate("):
+        if re.fullmatch(r"rate\(\d+ seconds?\)", expression):
+            return Problem(
+                "schedule",
+                expression,
+                "rate(N unit) with unit minute(s) | hour(s) | day(s): at most once a minute",
+                "EventBridge schedules have a granularity of one minute and no seconds unit (Schedule expressions "
+                "for rules: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html); "
+                "for work every few seconds, loop inside one invocation or use a Step Functions Wait state",
+            )
         if not rate or int(rate.group(1)) < 1:
             return Problem("schedule", expression, "rate(N unit) with N >= 1 and unit minute(s) | hour(s) | day(s)")
         value, unit = int(rate.group(1)), rate.group(2)

@@ -1,0 +1,452 @@
+"""One validation path for every public method, and the rules between constructs (issue 22, fix at the root).
+
+Each refusal is a ConfigurationError at the function's (or construct's) path naming the method and the
+argument; nothing is added to the tree by a refused call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Template
+
+from lambda_constructs import (
+    ConfigurationError,
+    HttpEndpoint,
+    Invocation,
+    Powertools,
+    ProductionFunction,
+    QueueConsumer,
+    StreamConsumer,
+)
+from tests.conftest import INLINE
+
+
+def _fn(scope: Any, id: str = "Fn", **overrides: Any) -> ProductionFunction:
+    props: dict[str, Any] = {"code": INLINE, "handler": "index.handler", "p99": cdk.Duration.seconds(2)}
+    props.update(overrides)
+    return ProductionFunction(scope, id, **props)
+
+
+@pytest.fixture
+def stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "S")
+
+
+def _refused(fn: ProductionFunction, call: Any, pattern: str) -> ConfigurationError:
+    """``call()`` raises a ConfigurationError at the function's path, adding nothing to the tree."""
+    before = [c.node.path for c in fn.node.find_all()]
+    with pytest.raises(ConfigurationError, match=pattern) as info:
+        call()
+    assert info.value.path == fn.node.path
+    assert [c.node.path for c in fn.node.find_all()] == before, "a refused call left constructs behind"
+    return info.value
+
+
+# ------------------------------------------------------------------ add_event_source
+
+
+def test_add_event_source_refuses_a_queue_visibility_below_the_function_timeout(stack: cdk.Stack) -> None:
+    fn = _fn(stack, invocation=Invocation.QUEUE)  # 2 s x 3 = 6 s timeout
+    queue = sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(5))
+    error = _refused(
+        fn,
+        lambda: fn.add_event_source(sources.SqsEventSource(queue)),
+        r"^S/Fn: add_event_source\(source\)\.queue\.visibility_timeout='5 s' is invalid; "
+        r"allowed: >= the function timeout \(6 s\); recommended 36 s \(6 x timeout\)\. Lambda refuses",
+    )
+    assert "visibility_timeout=Duration.seconds(36)" in str(error)
+
+
+def test_add_event_source_accepts_a_queue_at_the_function_timeout(stack: cdk.Stack) -> None:
+    fn = _fn(stack, invocation=Invocation.QUEUE)
+    queue = sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(6))
+    fn.add_event_source(sources.SqsEventSource(queue))
+    mappings = Template.from_stack(stack).find_resources("AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 1
+
+
+def test_add_event_source_refuses_an_arn(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    _refused(
+        fn,
+        lambda: fn.add_event_source("arn:aws:sqs:us-east-1:123456789012:orders"),  # type: ignore[arg-type]
+        r"^S/Fn: add_event_source\(source\)='arn:aws:sqs:us-east-1:123456789012:orders' is invalid; allowed: an "
+        r"aws_lambda.IEventSource .*an ARN is not an event source: wrap the resource",
+    )
+
+
+def test_add_event_source_refuses_the_same_queue_twice(stack: cdk.Stack) -> None:
+    fn = _fn(stack, invocation=Invocation.QUEUE)
+    queue = sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(60))
+    fn.add_event_source(sources.SqsEventSource(queue))
+    _refused(
+        fn,
+        lambda: fn.add_event_source(sources.SqsEventSource(queue)),
+        r"^S/Fn: add_event_source\(source\)='S/Q' is invalid; allowed: a source not mapped to this function yet "
+        r"\(mapped by S/Fn.add_event_source\(\)\)\. Lambda refuses a second mapping",
+    )
+
+
+def test_add_event_source_refuses_a_queue_a_queue_consumer_maps(stack: cdk.Stack) -> None:
+    fn = _fn(stack, invocation=Invocation.QUEUE)
+    consumer = QueueConsumer(stack, "Orders", function=fn)
+    _refused(
+        fn,
+        lambda: fn.add_event_source(sources.SqsEventSource(consumer.queue)),
+        r"^S/Fn: add_event_source\(source\)='S/Orders/Queue' is invalid; .*\(mapped by S/Orders\)",
+    )
+
+
+def test_queue_consumer_refuses_a_queue_the_function_maps_already(stack: cdk.Stack) -> None:
+    fn = _fn(stack, invocation=Invocation.QUEUE)
+    queue = sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(60))
+    fn.add_event_source(sources.SqsEventSource(queue))
+    with pytest.raises(ConfigurationError, match=r"^S/Orders: queue='S/Q' is invalid; allowed: a source not mapped"):
+        QueueConsumer(stack, "Orders", function=fn, queue=queue)
+    assert stack.node.try_find_child("Orders") is None
+
+
+def test_constructor_events_get_the_same_checks(stack: cdk.Stack) -> None:
+    short = sqs.Queue(stack, "Short", visibility_timeout=cdk.Duration.seconds(5))
+    ok = sqs.Queue(stack, "Ok", visibility_timeout=cdk.Duration.seconds(60))
+    with pytest.raises(ConfigurationError) as info:
+        _fn(
+            stack,
+            invocation=Invocation.QUEUE,
+            events=[sources.SqsEventSource(short), sources.SqsEventSource(ok), sources.SqsEventSource(ok)],
+        )
+    props = [p.prop for p in info.value.problems]
+    assert props == ["events[0].queue.visibility_timeout", "events[2]"]
+    assert stack.node.try_find_child("Fn") is None
+
+
+def test_kinesis_stream_mapped_twice_is_refused(stack: cdk.Stack) -> None:
+    fn = _fn(stack, invocation=Invocation.STREAM)
+    stream = kinesis.Stream(stack, "Stream")
+    StreamConsumer(stack, "Clicks", function=fn, stream=stream)
+    with pytest.raises(ConfigurationError, match=r"^S/Again: stream/table='S/Stream' is invalid; .*S/Clicks"):
+        StreamConsumer(stack, "Again", function=fn, stream=stream)
+    _refused(
+        fn,
+        lambda: fn.add_event_source(
+            sources.KinesisEventSource(stream, starting_position=lambda_.StartingPosition.LATEST)
+        ),
+        r"^S/Fn: add_event_source\(source\)='S/Stream' is invalid; .*mapped by S/Clicks",
+    )
+
+
+def test_add_event_source_mapping_checks_id_options_and_duplicates(stack: cdk.Stack) -> None:
+    fn = _fn(stack, invocation=Invocation.QUEUE)
+    arn = "arn:aws:sqs:us-east-1:123456789012:orders"
+    fn.add_event_source_mapping("M1", event_source_arn=arn)
+    _refused(
+        fn,
+        lambda: fn.add_event_source_mapping("M2", event_source_arn=arn),
+        r"^S/Fn: add_event_source_mapping\(event_source_arn\)='arn:aws:sqs:us-east-1:123456789012:orders' is "
+        r"invalid; allowed: a source not mapped to this function yet \(mapped by S/Fn.add_event_source_mapping",
+    )
+    _refused(fn, lambda: fn.add_event_source_mapping("", event_source_arn="x"), r"add_event_source_mapping\(id\)=''")
+    _refused(
+        fn,
+        lambda: fn.add_event_source_mapping("M3", batch_sise=10),
+        r"add_event_source_mapping\(options\)=\{'batch_sise': 10\} is invalid; allowed: keyword arguments of "
+        r"EventSourceMappingOptions",
+    )
+
+
+# ------------------------------------------------------------------ Function URLs
+
+
+def test_second_function_url_is_refused(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    fn.add_function_url()
+    _refused(
+        fn,
+        fn.add_function_url,
+        r"^S/Fn: add_function_url='a second Function URL' is invalid; allowed: one Function URL per alias "
+        r"\(the live alias has one from S/Fn.add_function_url\(\)\)",
+    )
+
+
+def test_function_url_after_http_endpoint_function_url_is_refused(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    HttpEndpoint(stack, "Url", function=fn, kind="function_url")
+    _refused(fn, fn.add_function_url, r"the live alias has one from S/Url\)")
+
+
+def test_http_endpoint_function_url_after_add_function_url_is_refused(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    fn.add_function_url()
+    with pytest.raises(ConfigurationError, match=r"^S/Url: function='S/Fn.add_function_url\(\)' is invalid"):
+        HttpEndpoint(stack, "Url", function=fn, kind="function_url")
+
+
+def test_function_url_options_are_checked(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    _refused(
+        fn,
+        lambda: fn.add_function_url(auth_type="NONE"),
+        r"^S/Fn: add_function_url\(options\)=\{'auth_type': 'NONE'\} is invalid; allowed: keyword arguments of "
+        r"FunctionUrlOptions",
+    )
+    fn.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)  # still possible after a refusal
+
+
+# ------------------------------------------------------------------ grants and permissions
+
+
+@pytest.mark.parametrize(
+    "method", ["grant_invoke", "grant_invoke_url", "grant_invoke_latest_version"], ids=lambda m: str(m)
+)
+def test_grant_methods_refuse_an_arn(stack: cdk.Stack, method: str) -> None:
+    fn = _fn(stack)
+    _refused(
+        fn,
+        lambda: getattr(fn, method)("arn:aws:iam::123456789012:role/caller"),
+        rf"^S/Fn: {method}\(grantee\)='arn:aws:iam::123456789012:role/caller' is invalid; allowed: an "
+        r"aws_iam.IGrantable .*an ARN is not a grantee",
+    )
+
+
+def test_grant_invoke_version_checks_both_arguments(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    error = _refused(fn, lambda: fn.grant_invoke_version("role", "1"), r"2 invalid properties")
+    assert [p.prop for p in error.problems] == ["grant_invoke_version(grantee)", "grant_invoke_version(version)"]
+
+
+def test_grant_invoke_composite_principal_type(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    _refused(
+        fn,
+        lambda: fn.grant_invoke_composite_principal(iam.ServicePrincipal("sns.amazonaws.com")),
+        r"grant_invoke_composite_principal\(composite_principal\)=.* allowed: an aws_iam.CompositePrincipal",
+    )
+
+
+def test_grant_invoke_to_a_role_still_works(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    role = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    fn.grant_invoke(role)
+    assert "lambda:InvokeFunction" in str(Template.from_stack(stack).find_resources("AWS::IAM::Policy"))
+
+
+def test_add_permission_checks(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    _refused(fn, lambda: fn.add_permission("P"), r"^S/Fn: add_permission\(principal\)=None is invalid")
+    _refused(
+        fn,
+        lambda: fn.add_permission("P", principal="sns.amazonaws.com"),
+        r"^S/Fn: add_permission\(principal\)='sns.amazonaws.com' is invalid; allowed: an aws_iam.IPrincipal",
+    )
+    fn.add_permission("P", principal=iam.ServicePrincipal("sns.amazonaws.com"))
+    _refused(
+        fn,
+        lambda: fn.add_permission("P", principal=iam.ServicePrincipal("sns.amazonaws.com")),
+        r"^S/Fn: add_permission\(id\)='an id in use' is invalid; allowed: an id not used by another child",
+    )
+
+
+def test_add_to_role_policy_needs_a_statement(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    _refused(
+        fn,
+        lambda: fn.add_to_role_policy({"Action": "s3:GetObject"}),  # type: ignore[arg-type]
+        r"^S/Fn: add_to_role_policy\(statement\)=\{'Action': 's3:GetObject'\} is invalid; allowed: an "
+        r"aws_iam.PolicyStatement",
+    )
+
+
+def test_configure_async_invoke_names_the_method(stack: cdk.Stack) -> None:
+    fn = _fn(stack, invocation=Invocation.ASYNC)
+    _refused(fn, lambda: fn.configure_async_invoke(retry_attempts=0), r"^S/Fn: configure_async_invoke\(options\)=")
+
+
+def test_apply_removal_policy_type(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    _refused(fn, lambda: fn.apply_removal_policy("retain"), r"apply_removal_policy\(policy\)='retain'")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ metrics and alarms
+
+
+@pytest.mark.parametrize("seconds", [7, 45, 90])
+def test_metric_period_must_be_one_cloudwatch_accepts(stack: cdk.Stack, seconds: int) -> None:
+    fn = _fn(stack)
+    _refused(
+        fn,
+        lambda: fn.metric("Errors", period=cdk.Duration.seconds(seconds)),
+        rf"^S/Fn: metric\(period\)='{seconds} s' is invalid; allowed: 1, 5, 10 or 30 s, or a multiple of 60 s",
+    )
+
+
+@pytest.mark.parametrize("seconds", [1, 5, 10, 30, 60, 300])
+def test_metric_periods_cloudwatch_accepts(stack: cdk.Stack, seconds: int) -> None:
+    fn = _fn(stack)
+    metric = fn.metric_errors(period=cdk.Duration.seconds(seconds))
+    assert metric.period.to_seconds() == seconds
+
+
+@pytest.mark.parametrize("method", ["metric_duration", "metric_errors", "metric_invocations", "metric_throttles"])
+def test_named_metrics_check_their_props(stack: cdk.Stack, method: str) -> None:
+    fn = _fn(stack)
+    _refused(fn, lambda: getattr(fn, method)(period=cdk.Duration.millis(1500)), rf"^S/Fn: {method}\(period\)='1500 ms'")
+    _refused(fn, lambda: getattr(fn, method)(statistics="Sum"), rf"^S/Fn: {method}\(props\)=\{{'statistics': 'Sum'\}}")
+
+
+def test_metric_name_and_token_period(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    _refused(fn, lambda: fn.metric(""), r"^S/Fn: metric\(metric_name\)='' is invalid")
+    param = cdk.CfnParameter(stack, "P", type="Number")
+    error = _refused(
+        fn,
+        lambda: fn.metric("Errors", period=cdk.Duration.seconds(param.value_as_number)),
+        r"^S/Fn: metric\(period\)='a deploy-time token' is invalid; allowed: a concrete Duration",
+    )
+    assert "e+" not in str(error)  # never a token's placeholder number
+
+
+def test_add_alarm_refuses_a_name(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    before = len(fn.alarms)
+    _refused(
+        fn,
+        lambda: fn.add_alarm("HighErrors"),  # type: ignore[arg-type]
+        r"^S/Fn: add_alarm\(alarm\)='HighErrors' is invalid; allowed: an aws_cloudwatch.Alarm. a name is not an alarm",
+    )
+    assert len(fn.alarms) == before
+
+
+def test_add_alarms_refuses_an_alarm_twice_and_keeps_the_count(stack: cdk.Stack) -> None:
+    fn = _fn(stack, provisioned_concurrency=None)
+    alarm = fn.metric_errors().create_alarm(stack, "Mine", threshold=5, evaluation_periods=1)
+    fn.add_alarm(alarm)
+    error = _refused(fn, lambda: fn.add_alarms(alarm), r"^S/Fn: add_alarms\(alarms\[0\]\)='S/Mine' is invalid")
+    assert "not registered with this function yet" in str(error)
+    assert fn.alarms[-1] is alarm and len(fn.alarms) == 4
+    metadata = Template.from_stack(stack).find_resources("AWS::Lambda::Function")
+    assert [r["Metadata"]["lambda-constructs"]["alarms"] for r in metadata.values()] == [4]
+
+
+def test_add_alarm_accepts_an_alarm(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    alarm = cloudwatch.Alarm(stack, "A", metric=fn.metric_errors(), threshold=1, evaluation_periods=1)
+    assert fn.add_alarm(alarm) is alarm
+
+
+# ------------------------------------------------------------------ add_environment
+
+
+def test_add_environment_sets_the_variable(stack: cdk.Stack) -> None:
+    fn = _fn(stack, environment={"AA": "1"})
+    assert fn.add_environment("TABLE", "orders") is fn
+    props = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()))["Properties"]
+    assert props["Environment"]["Variables"] == {"AA": "1", "TABLE": "orders"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "pattern"),
+    [
+        ("1BAD", "x", r"add_environment\(key, value\)\['1BAD'\]='1BAD' is invalid; allowed: a name matching"),
+        (
+            "AWS_REGION",
+            "x",
+            r"add_environment\(key, value\)\['AWS_REGION'\]='AWS_REGION' is invalid; allowed: a "
+            r"name Lambda does not reserve",
+        ),
+        ("NN", 5, r"add_environment\(key, value\)\['NN'\]=5 is invalid; allowed: a string"),
+        ("AA", "2", r"add_environment\(key\)='AA' is invalid; allowed: a variable not set yet. it is already '1'"),
+        (["K"], "x", r"add_environment\(key\)=\['K'\] is invalid"),
+        ("BIG", "x" * 4100, r"add_environment\(key, value\)='\d+ bytes' is invalid; allowed: <= 4096 bytes"),
+    ],
+    ids=["name", "reserved", "not-a-string", "already-set", "not-hashable", "4KB"],
+)
+def test_add_environment_refusals(stack: cdk.Stack, key: Any, value: Any, pattern: str) -> None:
+    fn = _fn(stack, environment={"AA": "1"})
+    _refused(fn, lambda: fn.add_environment(key, value), "^S/Fn: " + pattern)
+    props = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()))["Properties"]
+    assert props["Environment"]["Variables"] == {"AA": "1"}
+
+
+def test_add_environment_counts_the_powertools_variables(stack: cdk.Stack) -> None:
+    fn = _fn(stack, powertools=Powertools(service="orders"))
+    _refused(fn, lambda: fn.add_environment("POWERTOOLS_SERVICE_NAME", "x"), r"add_environment\(key\)=")
+
+
+# ------------------------------------------------------------------ relations between constructs
+
+
+def test_one_queue_two_consumers_is_refused(stack: cdk.Stack) -> None:
+    queue = sqs.Queue(stack, "Q", visibility_timeout=cdk.Duration.seconds(60))
+    QueueConsumer(stack, "First", function=_fn(stack, "A", invocation=Invocation.QUEUE), queue=queue)
+    second = _fn(stack, "B", invocation=Invocation.QUEUE)
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^S/Second: queue='S/Q' is invalid; allowed: a queue no other consumer owns \(S/First consumes it\)"
+        r"\. a second consumer would rewrite the queue's redrive policy",
+    ):
+        QueueConsumer(stack, "Second", function=second, queue=queue)
+    assert stack.node.try_find_child("Second") is None
+
+
+def test_a_function_from_another_stack_is_refused() -> None:
+    app = cdk.App()
+    functions, consumers = cdk.Stack(app, "Functions"), cdk.Stack(app, "Consumers")
+    fn = _fn(functions, invocation=Invocation.QUEUE)
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^Consumers/Orders: function='Functions/Fn' is invalid; allowed: a function in this construct's stack "
+        r"\(Consumers\)\. it is in stack Functions: .* dependency cycle at synthesis; build this construct with "
+        r"scope= the function's stack \(Functions\)",
+    ):
+        QueueConsumer(consumers, "Orders", function=fn)
+    assert consumers.node.try_find_child("Orders") is None
+    app.synth()  # nothing half-built: the app still synthesizes
+
+
+def test_a_function_from_another_app_is_refused() -> None:
+    fn = _fn(cdk.Stack(cdk.App(), "One"), invocation=Invocation.SYNC)
+    other = cdk.Stack(cdk.App(), "Two")
+    with pytest.raises(
+        ConfigurationError, match=r"^Two/Api: function='One/Fn' is invalid; allowed: a function of the same App"
+    ):
+        HttpEndpoint(other, "Api", function=fn)
+
+
+def test_a_source_in_a_construct_of_the_function_stack_is_accepted() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    fn = _fn(stack, invocation=Invocation.QUEUE)
+    group = cdk.aws_iam.Role(stack, "Unrelated", assumed_by=iam.AccountRootPrincipal())  # any construct scope
+    QueueConsumer(group, "Orders", function=fn)
+    Template.from_stack(stack).resource_count_is("AWS::Lambda::EventSourceMapping", 1)
+
+
+def test_an_option_aws_cdk_lib_refuses_inside_its_constructor_leaves_nothing(stack: cdk.Stack) -> None:
+    """aws-cdk-lib checks some options only after the mapping joined the tree: the library takes it back."""
+    fn = _fn(stack, invocation=Invocation.QUEUE)
+    _refused(
+        fn,
+        lambda: fn.add_event_source_mapping("M", batch_size=-1),
+        r"^S/Fn: add_event_source_mapping\(id\)='refused by aws-cdk-lib' is invalid; allowed: arguments aws-cdk-lib "
+        r"accepts\. EventSourceArnKafkaBootstrap: Either eventSourceArn or kafkaBootstrapServers must be set",
+    )
+    assert fn.alias.node.try_find_child("M") is None
+    fn.add_event_source_mapping("M", event_source_arn="arn:aws:sqs:us-east-1:1:q")  # the id is free again
+
+
+def test_nan_never_reaches_jsii(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    _refused(
+        fn,
+        lambda: fn.add_event_source_mapping("M", event_source_arn="arn:aws:sqs:us-east-1:1:q", batch_size=float("nan")),
+        r"^S/Fn: add_event_source_mapping\(batch_size\)=nan is invalid; allowed: a finite number",
+    )
+    fn.metric_errors()  # the jsii kernel is alive
