@@ -1,7 +1,8 @@
 """Rules between constructs the library knows both sides of: stacks, apps, queues and mappings.
 
 Each rule is checked where the second construct (or method call) is validated, so a relationship AWS
-or aws-cdk-lib would reject at synthesis or deploy is a [`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] at that call:
+or aws-cdk-lib would reject at synthesis or deploy is a
+[`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] at that call:
 
 - a source built in another stack than its function: aws-cdk-lib wires the reference both ways (the
   mapping or permission in one stack, the role's grant in the other), which is a dependency cycle at

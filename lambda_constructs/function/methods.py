@@ -2,8 +2,9 @@
 
 Every public method (``add_*``, ``grant_*``, ``metric*``, ``configure_async_invoke``,
 ``add_environment``) validates its arguments here before it touches the tree, and a bad argument is one
-[`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] at the function's path naming the method and the
-argument (``add_event_source(source)=...``), never a jsii or aws-cdk-lib error after half the work.
+[`ConfigurationError`][lambda_constructs.core.errors.ConfigurationError] at the function's path naming the
+method and the argument (``add_event_source(source)=...``), never a jsii or aws-cdk-lib error after half the
+work.
 """
 
 from __future__ import annotations
