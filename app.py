@@ -379,6 +379,7 @@ class OrdersService(cdk.Stack):
                 level=sfn.LogLevel.ALL,
             ),
         )
+        validate.watch(self.checkout)  # the workflow's failed / timed-out / throttled executions
         cdk.Validations.of(self.checkout.role).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",

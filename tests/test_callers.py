@@ -520,3 +520,25 @@ def test_alb_rule_on_an_imported_listener_alarms_by_its_load_balancer() -> None:
     five = by_path(tpl, "AWS::CloudWatch::Alarm", "T/Target5xxAlarm")
     assert {d["Name"]: d["Value"] for d in five["Dimensions"]}["LoadBalancer"] == "app/shared/50dc6c495c0c9188"
     assert len(target.alarms) == 3
+
+
+def test_workflow_task_watches_its_state_machine() -> None:
+    stack = app_stack("Watched")
+    step = WorkflowTask(stack, "Step", function=fn(stack, "F", Invocation.WORKFLOW))
+    machine = sfn.StateMachine(stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(step.task))
+    alarms = step.watch(machine)
+    assert [a.node.id for a in alarms] == [
+        "WorkflowExecutionsFailedAlarm",
+        "WorkflowExecutionsTimedOutAlarm",
+        "WorkflowExecutionThrottledAlarm",
+    ]
+    assert all(a in step.alarms and a in step.function.alarms for a in alarms)  # type: ignore[attr-defined]
+    tpl = Template.from_stack(stack)
+    machine_id = next(iter(tpl.find_resources("AWS::StepFunctions::StateMachine")))
+    failed = by_path(tpl, "AWS::CloudWatch::Alarm", "Step/WorkflowExecutionsFailedAlarm")
+    assert (failed["Namespace"], failed["MetricName"], failed["Threshold"]) == ("AWS/States", "ExecutionsFailed", 1)
+    assert failed["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
+    with pytest.raises(ConfigurationError, match=r"^Watched/Step: watch='called twice' is invalid"):
+        step.watch(machine)
+    with pytest.raises(ConfigurationError, match=r"state_machine='checkout' is invalid; allowed: an aws_stepfunctions"):
+        WorkflowTask(stack, "Other", function=fn(stack, "G", Invocation.WORKFLOW)).watch("checkout")  # type: ignore[arg-type]

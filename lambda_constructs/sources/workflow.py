@@ -15,7 +15,7 @@ from constructs import Construct
 from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
-from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
 
@@ -53,6 +53,9 @@ class WorkflowTask(Construct):
     With ``payload_response_only`` the state's resource is the alias ARN itself, so Step Functions
     reports it by ``LambdaFunctionArn`` (AWS/States): ``LambdaFunctionsFailed`` and
     ``LambdaFunctionsTimedOut`` alarm (>= 1 in 5 minutes), after the retries above are spent.
+
+    ``task.watch(state_machine)`` adds the workflow's own alarms (failed, timed-out and throttled
+    executions): call it once per state machine, on one of its tasks.
 
     Args:
         function: a ProductionFunction, normally ``Invocation.WORKFLOW``.
@@ -174,6 +177,49 @@ class WorkflowTask(Construct):
                     description=f"{path}: the workflow step timed out ({function.timeout_seconds} s function timeout).",
                 ),
             )
+
+    def watch(
+        self, state_machine: sfn.IStateMachine, *, alarm_topic: sns.ITopic | None = None
+    ) -> list[cloudwatch.Alarm]:
+        """Alarms on the workflow this task runs in: ``ExecutionsFailed``, ``ExecutionsTimedOut`` and
+        ``ExecutionThrottled`` (AWS/States, by StateMachineArn), >= 1 in 5 minutes, registered with the
+        function. Call it once per state machine, on any of its tasks."""
+        problems = []
+        if not _cdk.implements(state_machine, "state_machine_arn") and not hasattr(state_machine, "state_machine_arn"):
+            problems.append(Problem("state_machine", _cdk.short(state_machine), "an aws_stepfunctions.IStateMachine"))
+        problem = _source.topic_problem(alarm_topic)
+        if problem:
+            problems.append(problem)
+        if getattr(self, "_watched", False):
+            problems.append(Problem("watch", "called twice", "one call per WorkflowTask"))
+        if problems:
+            raise ConfigurationError(problems, _cdk.path_of(self))
+        object.__setattr__(self, "_watched", True)
+        topic = _source.alarm_topic(self.function, alarm_topic)
+        path = _cdk.path_of(self)
+        alarms = [
+            _cdk.make_alarm(
+                self,
+                f"Workflow{name}Alarm",
+                metric=cloudwatch.Metric(
+                    namespace="AWS/States",
+                    metric_name=name,
+                    dimensions_map={"StateMachineArn": state_machine.state_machine_arn},
+                    period=_cdk.ALARM_PERIOD,
+                    statistic="Sum",
+                ),
+                threshold=1,
+                topic=topic,
+                description=f"{path}: the state machine {what}.",
+            )
+            for name, what in (
+                ("ExecutionsFailed", "had failed executions"),
+                ("ExecutionsTimedOut", "had executions that timed out"),
+                ("ExecutionThrottled", "was throttled (StartExecution or state transitions)"),
+            )
+        ]
+        self.alarms.extend(self.function.add_alarms(*alarms))
+        return alarms
 
     def next(self, next_state: sfn.IChainable) -> sfn.Chain:
         """``workflow_task.next(other)``: the same as ``workflow_task.task.next(other)``."""
