@@ -14,7 +14,7 @@ export AWS_EC2_METADATA_DISABLED := true
 
 .PHONY: setup synth test lint docs package bench mutation sweep clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed bench/node/node_modules/.installed
 
 # pip >= 25.1 installs the PEP 735 dev group; the package itself is editable
 $(VENV)/.installed: pyproject.toml
@@ -29,6 +29,11 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# the benchmark's TypeScript side: aws-cdk-lib from npm at the Python package's version (tests/test_bench_node.py)
+bench/node/node_modules/.installed: bench/node/package.json bench/node/package-lock.json $(VENV)/.installed
+	cd bench/node && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 synth: setup
 	cdk synth --quiet --no-notices --output cdk.out
 	lambda-constructs report cdk.out
@@ -37,6 +42,7 @@ test: setup
 	ruff check .
 	ruff format --check .
 	mypy
+	bench/node/node_modules/.bin/tsc -p bench/node/tsconfig.json
 	pytest
 
 # the documentation site (MkDocs Material + mkdocstrings API reference); --strict fails on a broken link
@@ -48,8 +54,11 @@ docs: setup
 package: setup
 	bash scripts/package-check.sh
 
+# library, raw aws-cdk-lib Python and the same app in TypeScript on Node.js, interleaved; e.g.
+# make bench BENCH_ARGS="--node --sizes 10 100 1000 2000 --repeat 3 --json bench.json"
+BENCH_ARGS ?= --node
 bench: setup
-	python bench/fleet_bench.py
+	python bench/fleet_bench.py $(BENCH_ARGS)
 
 # every public constructor x every parameter x junk values: a ConfigurationError or success, never an escape
 sweep: setup
@@ -59,4 +68,4 @@ mutation: setup
 	python bench/mutation.py
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out site dist .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants
+	rm -rf $(VENV) node_modules bench/node/node_modules cdk.out site dist .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants
