@@ -47,6 +47,7 @@ interface WorkerSpec {
     memory_mib: number;
     timeout_s: number;
     tracing: keyof typeof lambda.Tracing;
+    recursive_loop: keyof typeof lambda.RecursiveLoop;
     log_retention: keyof typeof logs.RetentionDays;
     role_description: string;
     log_actions: string[];
@@ -99,6 +100,7 @@ function buildFleet(stack: cdk.Stack, topic: sns.ITopic, spec: FleetSpec): void 
         memorySize: f.memory_mib,
         timeout: cdk.Duration.seconds(f.timeout_s),
         tracing: lambda.Tracing[f.tracing],
+        recursiveLoop: lambda.RecursiveLoop[f.recursive_loop],
         logGroup,
         role,
         loggingFormat: lambda.LoggingFormat[f.logging_format],
