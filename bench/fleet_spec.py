@@ -204,3 +204,9 @@ def build_raw(stack: Any, topic: Any, spec: dict[str, Any]) -> None:
                     treat_missing_data=cloudwatch.TreatMissingData[a["treat_missing_data"]],
                 )
                 alarm.add_alarm_action(action)
+
+
+if __name__ == "__main__":  # python bench/fleet_spec.py N > spec.json; node bench/node/app.ts spec.json cdk.out
+    import sys
+
+    print(json.dumps(fleet_spec(int(sys.argv[1]))))
