@@ -19,7 +19,8 @@ from lambda_constructs.cli.main import build_parser
 from lambda_constructs.cli.ops import figure, right_size
 from tests.test_ops import FIXTURE, _params, _point, _stubbed
 
-COMMANDS = ("report", "right-size", "measure", "new", "drift")  # drift --json: tests/test_drift.py
+# drift --json and diff --json: tests/test_drift.py, tests/test_diff.py
+COMMANDS = ("report", "right-size", "measure", "new", "drift", "diff")
 VERSION = f"lambda-constructs {lambda_constructs.__version__}"
 
 

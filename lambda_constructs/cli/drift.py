@@ -13,17 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lambda_constructs.cli.errors import Findings
 from lambda_constructs.core.errors import ConfigurationError
 
 EXIT_DRIFT = 1
 
 
-class DriftFound(Exception):
+class DriftFound(Findings):
     """Raised with the output when a threshold was crossed: main prints it and exits 1."""
-
-    def __init__(self, output: str) -> None:
-        super().__init__("drift")
-        self.output = output
 
 
 def add_parser(commands: Any, user_error: type[Exception]) -> None:

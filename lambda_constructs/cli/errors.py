@@ -12,3 +12,12 @@ class UserError(Exception):
 
 class CommandFailed(Exception):
     """A failure at run time (AWS, credentials, I/O): one line, exit code 1."""
+
+
+class Findings(Exception):
+    """The command ran and found what fails the check (drift, a change that loses data): main prints
+    ``output`` on stdout and exits 1."""
+
+    def __init__(self, output: str) -> None:
+        super().__init__("findings")
+        self.output = output

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lambda_constructs.cli.errors import EXIT_FAILURE, EXIT_USAGE, CommandFailed, UserError
+from lambda_constructs.cli.errors import EXIT_FAILURE, EXIT_USAGE, CommandFailed, Findings, UserError
 from lambda_constructs.core.errors import ConfigurationError
 from lambda_constructs.core.sizing import STRATEGIES
 from lambda_constructs.core.table import terminal_width
@@ -389,6 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     from lambda_constructs.cli.drift import add_parser as add_drift
 
     add_drift(commands, UserError)
+    from lambda_constructs.cli.diff import add_parser as add_diff
+
+    add_diff(commands)
     return parser
 
 
@@ -422,13 +425,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command: 0, or one line on stderr and 2 (bad usage) or 1 (failure at run time)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from lambda_constructs.cli.drift import EXIT_DRIFT, DriftFound
-
     try:
         output = args.run(args)
-    except DriftFound as found:  # a threshold crossed: the table (or JSON) on stdout, exit 1
+    except Findings as found:  # drift, a change that loses data: the table (or JSON) on stdout, exit 1
         print(found.output)
-        return EXIT_DRIFT
+        return EXIT_FAILURE
     except (UserError, ConfigurationError) as exc:
         return _fail(args, str(exc), EXIT_USAGE)
     except CommandFailed as exc:
