@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -44,6 +45,7 @@ from lambda_constructs import (
     TopicConsumer,
     WebSocketEndpoint,
     WorkflowTask,
+    default_alarm_topic,
 )
 
 HANDLERS = Path(__file__).parent / "handlers"
@@ -59,6 +61,7 @@ class OrdersService(cdk.Stack):
     def __init__(self, scope: Construct, id: str, **kwargs: object) -> None:
         super().__init__(scope, id, **kwargs)
         alarms = sns.Topic(self, "Alarms", enforce_ssl=True)
+        default_alarm_topic(self, alarms)  # every library construct below not given alarm_topic= notifies it
         orders = dynamodb.TableV2(
             self,
             "Orders",
@@ -285,7 +288,7 @@ class OrdersService(cdk.Stack):
         )
         self.report_export.metric_errors(period=cdk.Duration.minutes(5)).create_alarm(
             self, "ReportExportErrors", threshold=1, evaluation_periods=1
-        )
+        ).add_alarm_action(cw_actions.SnsAction(alarms))  # an alarm that notifies nobody: LambdaProduction-AlarmActions
         sync = "Invoked synchronously by the reporting job: a failure returns to the caller, nothing is queued."
         cdk.Validations.of(self.report_export).acknowledge(
             cdk.Acknowledgment(id="Serverless-LambdaDLQ", reason=sync),

@@ -19,6 +19,7 @@ from lambda_constructs.core.sizing import Memory, Sizing, timeout_seconds_from_p
 
 if TYPE_CHECKING:
     from lambda_constructs.checks.pack import ProductionReadinessChecks, enable_checks
+    from lambda_constructs.function.alarm_topic import default_alarm_topic
     from lambda_constructs.function.dashboard import ServiceDashboard
     from lambda_constructs.function.defaults import ProductionDefaults
     from lambda_constructs.function.deployment import Deployment
@@ -69,6 +70,7 @@ _LAZY = {
     "FunctionTarget": "sources._base",
     "ProductionReadinessChecks": "checks.pack",
     "enable_checks": "checks.pack",
+    "default_alarm_topic": "function.alarm_topic",
 }
 
 
@@ -117,6 +119,7 @@ __all__ = [
     "TopicConsumer",
     "WebSocketEndpoint",
     "WorkflowTask",
+    "default_alarm_topic",
     "enable_checks",
     "timeout_from_p99",
     "timeout_seconds_from_p99_ms",

@@ -271,7 +271,11 @@ def _fixed_legacy_app(tmp_path: Path) -> cdk.App:
         log_group=logs.LogGroup(stack, "Logs", retention=logs.RetentionDays.ONE_WEEK),
     )
     fn.node.default_child.add_property_override("Architectures", ["arm64"])  # type: ignore[union-attr]
-    cloudwatch.Alarm(stack, "Errors", metric=fn.metric_errors(), threshold=1, evaluation_periods=1)
+    from aws_cdk import aws_cloudwatch_actions as cw_actions
+    from aws_cdk import aws_sns as sns
+
+    alarm = cloudwatch.Alarm(stack, "Errors", metric=fn.metric_errors(), threshold=1, evaluation_periods=1)
+    alarm.add_alarm_action(cw_actions.SnsAction(sns.Topic(stack, "Alarms")))  # AlarmActions
     alias = lambda_.Alias(
         stack, "Live", alias_name="live", version=fn.current_version, provisioned_concurrent_executions=1
     )

@@ -152,6 +152,30 @@ def errors_alarm(template: Template, function_id: str) -> bool:
     return False
 
 
+def _alarms_on(template: Template, function_id: str) -> list[Mapping[str, Any]]:
+    """The properties of every alarm whose metric dimensions name the function (directly, through an alias or
+    a version), single-metric or metric-math alike."""
+    found = []
+    for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values():
+        p = props(alarm)
+        metrics = [p] + [(m.get("MetricStat") or {}).get("Metric", {}) for m in p.get("Metrics") or []]
+        if any(
+            function_of(template, d.get("Value")) == function_id
+            for metric in metrics
+            for d in metric.get("Dimensions") or []
+        ):
+            found.append(p)
+    return found
+
+
+def alarm_actions(template: Template, function_id: str) -> bool | None:
+    """Every alarm on the function has an alarm action; None when no alarm watches it (ErrorsAlarm says so)."""
+    alarms = _alarms_on(template, function_id)
+    if not alarms:
+        return None
+    return all(p.get("AlarmActions") for p in alarms)
+
+
 # ------------------------------------------------------------------ event source mapping rules
 
 
@@ -282,6 +306,14 @@ RULES: tuple[Rule, ...] = (
         "No CloudWatch alarm watches the function's Errors metric.",
         "Add an alarm on AWS/Lambda Errors for this function.",
         errors_alarm,
+    ),
+    Rule(
+        "AlarmActions",
+        FUNCTION,
+        "An alarm on the function has no alarm action: it changes state and notifies nobody.",
+        "Give the alarm an action (an SNS topic): pass alarm_topic= to the construct, or call "
+        "lambda_constructs.default_alarm_topic(app_or_stack, topic) once before creating the constructs.",
+        alarm_actions,
     ),
     Rule(
         "SqsVisibility",

@@ -18,6 +18,7 @@ from lambda_constructs import (
     ProductionFunction,
     QueueConsumer,
     ServiceDashboard,
+    default_alarm_topic,
     enable_checks,
 )
 
@@ -34,6 +35,7 @@ class ServiceStack(cdk.Stack):
         super().__init__(scope, id, env=env, description=f"{SERVICE}: HTTP API and queue worker")
         self.alarms = sns.Topic(self, "Alarms", enforce_ssl=True)
         self._subscribe_alarm_email(self.alarms)
+        default_alarm_topic(self, self.alarms)  # every alarm below notifies it (alarm_topic= overrides one construct)
 
         # Measure p99 in production (lambda-constructs measure) and update it: timeout = 3 x p99.
         self.api = ProductionFunction(
@@ -43,7 +45,6 @@ class ServiceStack(cdk.Stack):
             handler="app.handler",
             p99=cdk.Duration.millis(200),
             powertools=Powertools(service=SERVICE),
-            alarm_topic=self.alarms,
         )
         self.http = HttpEndpoint(self, "HttpApi", function=self.api, routes=("GET /items", "POST /items"))
         cdk.CfnOutput(self, "ApiUrl", value=self.http.url, description="the HTTP API's base URL")
@@ -56,7 +57,6 @@ class ServiceStack(cdk.Stack):
             p99=cdk.Duration.seconds(1),
             invocation=Invocation.QUEUE,
             powertools=Powertools(service=SERVICE),
-            alarm_topic=self.alarms,
         )
         self.jobs = QueueConsumer(self, "Jobs", function=self.worker)
         cdk.CfnOutput(self, "JobsQueueUrl", value=self.jobs.queue.queue_url, description="send jobs here")
