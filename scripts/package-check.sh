@@ -59,4 +59,8 @@ for step in snapshot ci; do
   "${outside[@]}" make --no-print-directory "$step"
   echo "package check: make $step in the generated service: $((SECONDS - start)) s"
 done
+# 6. its pull-request job: make diff synthesizes the base in a git worktree and compares (here: with itself)
+git add -A && git -c user.name=check -c user.email=check@example.com commit --quiet -m base
+"${outside[@]}" make --no-print-directory diff BASE=HEAD | tee "$work/diff.out"
+grep -q "^0 stateful or traffic-serving resources replaced or deleted" "$work/diff.out"
 echo "package check: the wheel installs in a clean virtualenv; Node.js 22+ whatever is imported first; a generated service passes its README's make snapshot and its CI's make ci (mypy --strict, tests, cdk synth) with no override"

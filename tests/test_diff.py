@@ -145,10 +145,13 @@ def test_a_renamed_queue_consumer_deletes_its_queues(
     pc = template["Resources"][alias]["Properties"]["ProvisionedConcurrencyConfig"]["ProvisionedConcurrentExecutions"]
     got = changes[f"Svc/{api}:deleted"]
     assert got["what"] == "function with provisioned concurrency" and got["loses"] == "traffic"
-    assert got["holds"] == f"provisioned concurrency ({pc} warm instances), asynchronous events queued in Lambda"
+    assert got["holds"] == f"provisioned concurrency ({pc} warm), asynchronous events queued in Lambda"
+    assert got["outcome"] == "deleted: its provisioned instances are released" and got["blocking"] is True
     got = changes[f"Svc/{alias}:deleted"]
     assert got["what"] == "alias"
-    assert got["holds"] == f"{pc} provisioned (warm) instances: the new one serves cold until its own are ready"
+    instances = "1 provisioned (warm) instance" if pc == 1 else f"{pc} provisioned (warm) instances"
+    assert got["holds"] == f"{instances}: the new one serves cold until its own are ready"
+    assert got["outcome"] == "deleted: its ARN stops resolving"
     assert code == 1 and report["blocking"] == sum(c["blocking"] for c in report["changes"]) >= 3
 
 
@@ -410,7 +413,7 @@ def test_what_each_resource_holds() -> None:
     assert got["St"].holds == "its records, kept 168 h" and got["St"].outcome == "deleted with its records"
     assert got["L"].holds == "log events, kept 30 days" and got["Fv"].holds == "log events, kept forever"
     assert got["U"].what == "Function URL" and got["U"].loses == "traffic"
-    assert got["U"].outcome == "deleted: its URL stops serving"
+    assert got["U"].outcome == "deleted: its URL stops answering"
     assert got["Q"].holds == "in-flight and parked messages, kept up to 1 h"
     assert "F" not in got  # a function without provisioned concurrency serves no warm traffic of its own
     assert {c.change for c in got.values()} == {"stack deleted"} and got["Q"].because == "stack S is gone"

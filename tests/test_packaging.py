@@ -139,6 +139,12 @@ def test_new_writes_a_service_whose_own_tests_pass(tmp_path: Path) -> None:
     makefile = (target / "Makefile").read_text()
     assert "LAMBDA_CONSTRUCTS" not in makefile and "-r requirements-dev.txt" in makefile
     assert "ci: test synth" in makefile and "run: make ci" in (target / ".github/workflows/ci.yml").read_text()
+    # a pull request: the base branch and the pull request synthesized, then the change-safety check
+    workflow = (target / ".github/workflows/ci.yml").read_text()
+    assert "if: github.event_name == 'pull_request'" in workflow and "fetch-depth: 0" in workflow
+    assert "run: make diff BASE=origin/${{ github.base_ref }}" in workflow
+    assert "diff: synth" in makefile and "lambda-constructs diff cdk.base.out cdk.out" in makefile
+    assert {"cdk.base.out/", ".base/"} <= set((target / ".gitignore").read_text().splitlines())
 
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     run = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--snapshot-update", "tests"]

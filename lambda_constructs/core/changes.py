@@ -215,7 +215,7 @@ class _Kind:
     what: str
     loses: str  # "data" / "traffic" / "nothing"
     holds: Callable[[Template, str, Mapping[str, Any]], str]
-    contents: str  # what is kept or lost, as a noun: "its messages"
+    contents: str  # what is kept or lost: a noun ("its messages"), for traffic a clause ("its URL stops answering")
     fresh: str  # what replaces it: "a new empty queue"
 
 
@@ -260,8 +260,8 @@ def _pc_holds(template: Template, logical_id: str, p: Mapping[str, Any]) -> str:
     config = p.get("ProvisionedConcurrencyConfig")
     count = config.get("ProvisionedConcurrentExecutions") if isinstance(config, Mapping) else None
     if count is not None:
-        return f"{count} provisioned (warm) instances: the new one serves cold until its own are ready"
-    return "the traffic it serves"
+        return f"{_instances(count)}: the new one serves cold until its own are ready"
+    return "its ARN, which callers invoke (outside this app they must change to the new one)"
 
 
 def _function_holds(template: Template, logical_id: str, p: Mapping[str, Any]) -> str:
@@ -272,8 +272,12 @@ def _function_holds(template: Template, logical_id: str, p: Mapping[str, Any]) -
         and isinstance(props(res).get("ProvisionedConcurrencyConfig"), Mapping)
         and logical_id in set(refs(props(res).get("FunctionName")))
     ]
-    warm = ", ".join(str(c) for c in counts)
-    return f"provisioned concurrency ({warm} warm instances), asynchronous events queued in Lambda"
+    warm = " + ".join(str(c) for c in counts)
+    return f"provisioned concurrency ({warm} warm), asynchronous events queued in Lambda"
+
+
+def _instances(count: Any) -> str:
+    return "1 provisioned (warm) instance" if count == 1 else f"{count} provisioned (warm) instances"
 
 
 def _const(text: str) -> Callable[[Template, str, Mapping[str, Any]], str]:
@@ -290,30 +294,50 @@ KINDS: dict[str, _Kind] = {
     "AWS::Kinesis::Stream": _Kind("Kinesis stream", "data", _stream_holds, "its records", "a new empty stream"),
     "AWS::Logs::LogGroup": _Kind("log group", "data", _log_holds, "its log events", "a new empty log group"),
     "AWS::Lambda::Function": _Kind(
-        "function with provisioned concurrency", "traffic", _function_holds, "its configuration", "a new function"
+        "function with provisioned concurrency",
+        "traffic",
+        _function_holds,
+        "its provisioned instances are released",
+        "a new function",
     ),
-    "AWS::Lambda::Alias": _Kind("alias", "traffic", _pc_holds, "its ARN", "a new alias"),
+    "AWS::Lambda::Alias": _Kind("alias", "traffic", _pc_holds, "its ARN stops resolving", "a new alias"),
     "AWS::Lambda::Version": _Kind(
-        "version with provisioned concurrency", "traffic", _pc_holds, "its instances", "a new version"
+        "version with provisioned concurrency",
+        "traffic",
+        _pc_holds,
+        "its provisioned instances are released",
+        "a new version",
     ),
     "AWS::Lambda::EventSourceMapping": _Kind(
         "event source mapping", "data", _mapping_holds, "its position", "a new mapping"
     ),
     "AWS::Lambda::Url": _Kind(
-        "Function URL", "traffic", _const("its URL: callers of the old address get errors"), "its URL", "a new URL"
+        "Function URL",
+        "traffic",
+        _const("its URL: callers of the old address get errors"),
+        "its URL stops answering",
+        "a new URL",
     ),
     "AWS::ApiGateway::RestApi": _Kind(
-        "REST API", "traffic", _const("its endpoint (the API id in the URL)"), "its endpoint", "a new endpoint"
+        "REST API",
+        "traffic",
+        _const("its endpoint (the API id in the URL)"),
+        "its endpoint stops answering",
+        "a new endpoint",
     ),
-    "AWS::ApiGateway::Stage": _Kind("REST API stage", "traffic", _const("its invoke URL"), "its URL", "a new stage"),
+    "AWS::ApiGateway::Stage": _Kind(
+        "REST API stage", "traffic", _const("its invoke URL"), "its invoke URL stops answering", "a new stage"
+    ),
     "AWS::ApiGatewayV2::Api": _Kind(
         "HTTP/WebSocket API",
         "traffic",
         _const("its endpoint (the API id in the URL)"),
-        "its endpoint",
+        "its endpoint stops answering",
         "a new endpoint",
     ),
-    "AWS::ApiGatewayV2::Stage": _Kind("API stage", "traffic", _const("its invoke URL"), "its URL", "a new stage"),
+    "AWS::ApiGatewayV2::Stage": _Kind(
+        "API stage", "traffic", _const("its invoke URL"), "its invoke URL stops answering", "a new stage"
+    ),
 }
 
 
@@ -464,7 +488,7 @@ def _change(
     elif loses == "data":
         outcome = f"deleted with {kind.contents}{fresh}"
     else:
-        outcome = f"deleted: {kind.contents} stops serving{fresh}"
+        outcome = f"deleted: {kind.contents}{fresh}"
     metadata = res.get("Metadata")
     path = metadata.get("aws:cdk:path") if isinstance(metadata, Mapping) else None
     return Change(
@@ -528,7 +552,7 @@ def summary(result: Diff) -> str:
     if blocking:
         lines.append(
             "to deploy anyway, acknowledge each one: --ack KEY, or an entry "
-            '{"key": KEY, "reason": "..."} in the acknowledgements file (docs/operations.md, "Day two")'
+            '{"key": KEY, "reason": "..."} in the acknowledgements file (lambda-constructs operations guide, "Day two")'
         )
     for ack in result.unused_acks:
         lines.append(f"acknowledgement {ack.key} matches no change (remove it)")
