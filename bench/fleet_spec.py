@@ -55,8 +55,8 @@ def worker(name: str, place: str = "Bench/Workers/Stack1") -> dict[str, Any]:
             "alias": "live",
         },
         "queue": {"encryption": "SQS_MANAGED", "enforce_ssl": True, "visibility_timeout_s": 18,
-                  "retention_days": 4, "max_receive_count": 5},
-        "dlq": {"encryption": "SQS_MANAGED", "enforce_ssl": True, "retention_days": 14},
+                  "retention_days": 4, "max_receive_count": 5, "removal_policy": "RETAIN"},
+        "dlq": {"encryption": "SQS_MANAGED", "enforce_ssl": True, "retention_days": 14, "removal_policy": "RETAIN"},
         "mapping": {"batch_size": 10, "report_batch_item_failures": True},
         "alarms": [
             {"id": id, "of": of, "metric": metric, "statistic": statistic, "period_s": period,
@@ -168,6 +168,7 @@ def build_raw(stack: Any, topic: Any, spec: dict[str, Any]) -> None:
                 encryption=sqs.QueueEncryption[d["encryption"]],
                 enforce_ssl=d["enforce_ssl"],
                 retention_period=cdk.Duration.days(d["retention_days"]),
+                removal_policy=cdk.RemovalPolicy[d["removal_policy"]],
             )
             queue = sqs.Queue(
                 nested,
@@ -177,6 +178,7 @@ def build_raw(stack: Any, topic: Any, spec: dict[str, Any]) -> None:
                 visibility_timeout=cdk.Duration.seconds(q["visibility_timeout_s"]),
                 retention_period=cdk.Duration.days(q["retention_days"]),
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=q["max_receive_count"]),
+                removal_policy=cdk.RemovalPolicy[q["removal_policy"]],
             )
             lambda_.EventSourceMapping(
                 nested,

@@ -34,6 +34,7 @@ interface QueueSpec {
   encryption: keyof typeof sqs.QueueEncryption;
   enforce_ssl: boolean;
   retention_days: number;
+  removal_policy: keyof typeof cdk.RemovalPolicy;
   visibility_timeout_s?: number;
   max_receive_count?: number;
 }
@@ -112,6 +113,7 @@ function buildFleet(stack: cdk.Stack, topic: sns.ITopic, spec: FleetSpec): void 
         encryption: sqs.QueueEncryption[d.encryption],
         enforceSSL: d.enforce_ssl,
         retentionPeriod: cdk.Duration.days(d.retention_days),
+        removalPolicy: cdk.RemovalPolicy[d.removal_policy],
       });
       const queue = new sqs.Queue(nested, `${name}Queue`, {
         encryption: sqs.QueueEncryption[q.encryption],
@@ -119,6 +121,7 @@ function buildFleet(stack: cdk.Stack, topic: sns.ITopic, spec: FleetSpec): void 
         visibilityTimeout: cdk.Duration.seconds(q.visibility_timeout_s!),
         retentionPeriod: cdk.Duration.days(q.retention_days),
         deadLetterQueue: { queue: dlq, maxReceiveCount: q.max_receive_count! },
+        removalPolicy: cdk.RemovalPolicy[q.removal_policy],
       });
       new lambda.EventSourceMapping(nested, `${name}Mapping`, {
         target: alias,

@@ -33,7 +33,13 @@ from lambda_constructs._cdk.alarms import (
 )
 from lambda_constructs._cdk.annotations import annotate
 from lambda_constructs._cdk.paths import child_path, id_of, node_of, path_of, stack_info, stack_of
-from lambda_constructs._cdk.queues import DLQ_RETENTION, secure_queue
+from lambda_constructs._cdk.queues import (
+    DLQ_RETENTION,
+    removal_policy,
+    removal_policy_name,
+    removal_policy_problem,
+    secure_queue,
+)
 from lambda_constructs._cdk.tokens import duration_seconds, implements, is_token, milliseconds, seconds, short
 from lambda_constructs._cdk.validation import (
     duration_problem,
@@ -68,6 +74,9 @@ __all__ = [
     "node_of",
     "path_of",
     "queue_depth_alarm",
+    "removal_policy",
+    "removal_policy_name",
+    "removal_policy_problem",
     "seconds",
     "secure_queue",
     "short",

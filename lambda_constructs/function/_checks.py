@@ -82,6 +82,8 @@ def plan_production_function(
         problems.extend(options.forwarded_problems(given))
         problems.add(_cdk.topic_problem(p["alarm_topic"]))
         problems.add(_keys.key_problem(p["encryption_key"]))
+        removal_problem = _cdk.removal_policy_problem(p["removal_policy"])
+        problems.add(removal_problem)
         check_code(problems, code, p["handler"], runtime, image, arm64)
         request = FunctionRequest(
             path=problems.path,
@@ -123,6 +125,7 @@ def plan_production_function(
             package_bytes=package_bytes,
             ecr_image=isinstance(code, lambda_.EcrImageCode),
             arm64=arm64,
+            removal_policy=_cdk.removal_policy_name(p["removal_policy"]) if removal_problem is None else "RETAIN",
         )
         checked = validate_function(problems, request)
         if checked is not None:  # the constructor's events= get add_event_source's checks

@@ -125,6 +125,11 @@ class ProductionFunction(Construct):
             queue the library creates; the key policy gets the CloudWatch Logs statement (a key made in the
             app) or a warning names the statement to add (an imported key). Default: CloudWatch Logs' and
             SQS's own encryption (SSE-SQS). For the environment variables use ``environment_encryption``.
+        removal_policy: what happens to the failure queue the library creates (``Invocation.ASYNC`` without
+            ``on_failure``) when CloudFormation replaces it or the stack is deleted: default
+            ``RemovalPolicy.RETAIN`` (it keeps its messages; "DeletionPolicy attribute", AWS CloudFormation user
+            guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. The log group follows
+            ``log_removal_policy`` (aws-cdk-lib's default: RETAIN). See docs/operations.md.
     """
 
     _lc_live_function = True  # what deployment.py and dashboard.py recognise (function/_protocol.py)
@@ -193,6 +198,7 @@ class ProductionFunction(Construct):
         tenancy_config: Any = None,
         durable_config: Any = None,
         encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         props = {k: v for k, v in locals().items() if k not in ("self", "scope", "id", "__class__")}
         plan, facts = plan_production_function(scope, id, self, props)  # the one validation path: raises
@@ -362,7 +368,9 @@ class ProductionFunction(Construct):
     ) -> None:
         """Async invoke config on $LATEST and ``live``: the user's destinations, else our failure queue."""
         if plan.failure_queue:
-            queue = _cdk.secure_queue(self, "FailureQueue", encryption_key=self.encryption_key)
+            queue = _cdk.secure_queue(
+                self, "FailureQueue", encryption_key=self.encryption_key, removal=plan.removal_policy
+            )
             self.failure_queue = queue
             on_failure = destinations.SqsDestination(queue)
         for target in (self.function, self.alias):

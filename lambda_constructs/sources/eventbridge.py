@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
@@ -47,6 +47,10 @@ class EventConsumer(Construct):
         encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the rule dead-letter queue this construct
             creates, with the key-policy statements EventBridge and the function's role need (see docs/encryption.md);
             default SSE-SQS.
+        removal_policy: what happens to the rule's dead-letter queue when CloudFormation replaces it or the
+            stack is deleted: default ``RemovalPolicy.RETAIN`` (it keeps its messages; "DeletionPolicy attribute",
+            AWS CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. See
+            docs/operations.md.
     """
 
     def __init__(
@@ -64,6 +68,7 @@ class EventConsumer(Construct):
         description: str | None = None,
         alarm_topic: sns.ITopic | None = None,
         encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         pattern = event_pattern_fields(event_pattern)
 
@@ -86,6 +91,7 @@ class EventConsumer(Construct):
             if description is not None and not (isinstance(description, str) and len(description) <= 512):
                 problems.add(Problem("description", _cdk.short(description), "a string of at most 512 characters"))
             problems.add(_keys.key_problem(encryption_key))
+            problems.add(_cdk.removal_policy_problem(removal_policy))
             _base.check_rule_options(
                 problems,
                 input=input,
@@ -102,6 +108,7 @@ class EventConsumer(Construct):
                         alarm_prefix(stack_name, stack_path, problems.path),
                         retry_attempts,
                         _base.seconds_or_none(max_event_age),
+                        _cdk.removal_policy_name(removal_policy),
                     )
                 )
 

@@ -6,7 +6,7 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -93,6 +93,10 @@ class KafkaConsumer(Construct):
         metrics_config: ``aws_lambda.MetricsConfig``; EVENT_COUNT, ERROR_COUNT and KAFKA_METRICS.
         offset_lag_threshold: OffsetLag alarm in records; default 10 full batches (1,000 at batch_size 100).
         alarm_topic: default the function's topic.
+        removal_policy: what happens to the on-failure queue when CloudFormation replaces it or the stack is
+            deleted: default ``RemovalPolicy.RETAIN`` (it keeps its messages; "DeletionPolicy attribute", AWS
+            CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. See
+            docs/operations.md.
     """
 
     def __init__(
@@ -123,6 +127,7 @@ class KafkaConsumer(Construct):
         metrics_config: lambda_.MetricsConfig | None = None,
         offset_lag_threshold: int | None = None,
         alarm_topic: sns.ITopic | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         provisioned = provisioned_poller_config is not None
         controls = {
@@ -136,6 +141,7 @@ class KafkaConsumer(Construct):
             if not _source.check_function(problems, function):
                 return
             problems.add(_source.topic_problem(alarm_topic))
+            problems.add(_cdk.removal_policy_problem(removal_policy))
             self._check_cluster(problems, cluster_arn, bootstrap_servers, secret, authentication_method)
             self._check_vpc(problems, bootstrap_servers, vpc, vpc_subnets, security_group)
             if not (isinstance(topic, str) and (_TOPIC.match(topic) or Token.is_unresolved(topic))):
@@ -202,7 +208,9 @@ class KafkaConsumer(Construct):
             super().__init__(scope, id)
         self.function = function
         self.topic = topic
-        self.on_failure_queue = _cdk.secure_queue(self, "OnFailureQueue")
+        self.on_failure_queue = _cdk.secure_queue(
+            self, "OnFailureQueue", removal=_cdk.removal_policy_name(removal_policy)
+        )
         _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the Kafka mapping's on-failure destination")
         error_handling: dict[str, typing.Any] = {}
         if provisioned:

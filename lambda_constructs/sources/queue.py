@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -68,6 +68,10 @@ class QueueConsumer(Construct):
         metrics_config: ``aws_lambda.MetricsConfig(metrics=[MetricType.EVENT_COUNT, ...])``.
         encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the queue and dead-letter queue this
             construct creates (not a ``queue=`` you pass); default SSE-SQS. See docs/encryption.md.
+        removal_policy: what happens to the queue and dead-letter queue this construct creates (not a
+            ``queue=`` you pass) when CloudFormation replaces them or the stack is deleted: default
+            ``RemovalPolicy.RETAIN`` (they keep their messages; "DeletionPolicy attribute", AWS CloudFormation
+            user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. See docs/operations.md.
     """
 
     def __init__(
@@ -89,6 +93,7 @@ class QueueConsumer(Construct):
         provisioned_poller_config: lambda_.ProvisionedPollerConfig | None = None,
         metrics_config: lambda_.MetricsConfig | None = None,
         encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         planned: list[QueuePlan] = []
 
@@ -115,6 +120,7 @@ class QueueConsumer(Construct):
                 max_concurrency,
             )
             problems.add(_keys.key_problem(encryption_key))
+            problems.add(_cdk.removal_policy_problem(removal_policy))
             if not problems:
                 planned.append(
                     _plan(
@@ -128,6 +134,7 @@ class QueueConsumer(Construct):
                         max_receive_count=max_receive_count,
                         max_concurrency=max_concurrency,
                         max_message_age=max_message_age,
+                        removal_policy=_cdk.removal_policy_name(removal_policy),
                     )
                 )
 
@@ -186,12 +193,15 @@ class QueueConsumer(Construct):
 
     def _build_queues(self, queue: sqs.IQueue | None, plan: QueuePlan) -> tuple[sqs.IQueue, sqs.IQueue | None]:
         if queue is None:
-            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=plan.fifo, encryption_key=self._key)
+            dlq = _cdk.secure_queue(
+                self, "DeadLetterQueue", fifo=plan.fifo, encryption_key=self._key, removal=plan.removal_policy
+            )
             source = _cdk.secure_queue(
                 self,
                 "Queue",
                 fifo=plan.fifo,
                 encryption_key=self._key,
+                removal=plan.removal_policy,
                 visibility_timeout=self.visibility_timeout,
                 retention=_SQS_DEFAULT_RETENTION,
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=plan.max_receive_count),
@@ -200,7 +210,9 @@ class QueueConsumer(Construct):
         if plan.queue == "app-with-dlq":
             return queue, typing.cast(sqs.Queue, queue).dead_letter_queue.queue  # type: ignore[union-attr]
         if plan.queue == "app-without-dlq":
-            dlq = _cdk.secure_queue(self, "DeadLetterQueue", fifo=plan.fifo, encryption_key=self._key)
+            dlq = _cdk.secure_queue(
+                self, "DeadLetterQueue", fifo=plan.fifo, encryption_key=self._key, removal=plan.removal_policy
+            )
             cfn: sqs.CfnQueue = queue.node.default_child  # type: ignore[assignment]
             cfn.redrive_policy = {"deadLetterTargetArn": dlq.queue_arn, "maxReceiveCount": plan.max_receive_count}
             return queue, dlq
@@ -219,6 +231,7 @@ def _plan(
     max_receive_count: int,
     max_concurrency: int | None,
     max_message_age: Duration | None,
+    removal_policy: plans_common.RemovalPolicyName = plans_common.DEFAULT_REMOVAL_POLICY,
 ) -> QueuePlan:
     """The plan of a QueueConsumer whose options were checked (``derived``: visibility and window)."""
     kind: queues.QueueKind = "new"
@@ -248,6 +261,7 @@ def _plan(
             function_reserved_concurrency=getattr(function, "reserved_concurrency", None),
             function_owns_role=bool(getattr(function_plan, "owns_role", False)),
             queue_path=queue_path,
+            removal_policy=removal_policy,
         )
     )
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -61,6 +61,10 @@ class S3Consumer(Construct):
         encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the queues (``via_queue=True`` only;
             the direct path creates none) this construct creates, with the key-policy statements S3 and the consumer
             need (see docs/encryption.md); default SSE-SQS.
+        removal_policy: what happens to the queues (``via_queue=True`` only) when CloudFormation replaces them
+            or the stack is deleted: default ``RemovalPolicy.RETAIN`` (they keep their messages; "DeletionPolicy
+            attribute", AWS CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise.
+            See docs/operations.md.
     """
 
     def __init__(
@@ -79,6 +83,7 @@ class S3Consumer(Construct):
         max_concurrency: int | None = None,
         alarm_topic: sns.ITopic | None = None,
         encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         def check(problems: Problems) -> None:
             if not isinstance(via_queue, bool):
@@ -104,10 +109,13 @@ class S3Consumer(Construct):
                     ("max_receive_count", max_receive_count, DEFAULT_MAX_RECEIVE_COUNT),
                     ("max_concurrency", max_concurrency, None),
                     ("encryption_key", encryption_key, None),
+                    ("removal_policy", removal_policy, RemovalPolicy.RETAIN),
                 ):
                     if value is not default and value != default:
                         problems.add(Problem(name, _cdk.short(value), "the default unless via_queue=True"))
             problems.add(_keys.key_problem(encryption_key))
+            if via_queue:
+                problems.add(_cdk.removal_policy_problem(removal_policy))
             if not _cdk.implements(bucket, "bucket_arn"):
                 problems.add(Problem("bucket", _cdk.short(bucket), "an aws_s3.IBucket"))
             if not isinstance(events, list | tuple) or not events:
@@ -139,6 +147,7 @@ class S3Consumer(Construct):
                 max_concurrency=max_concurrency,
                 alarm_topic=alarm_topic,
                 encryption_key=encryption_key,
+                removal_policy=removal_policy,
             )
             self.queue = self.queue_consumer.queue
             destination: s3.IBucketNotificationDestination = _QueueDestination(self.queue)

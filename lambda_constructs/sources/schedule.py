@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
@@ -57,6 +57,10 @@ class ScheduledFunction(Construct):
         encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the rule dead-letter queue this construct
             creates, with the key-policy statements EventBridge and the function's role need (see docs/encryption.md);
             default SSE-SQS.
+        removal_policy: what happens to the rule's dead-letter queue when CloudFormation replaces it or the
+            stack is deleted: default ``RemovalPolicy.RETAIN`` (it keeps its messages; "DeletionPolicy attribute",
+            AWS CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. See
+            docs/operations.md.
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class ScheduledFunction(Construct):
         enabled: bool = True,
         alarm_topic: sns.ITopic | None = None,
         encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         planned: list[SchedulePlan] = []
 
@@ -82,6 +87,7 @@ class ScheduledFunction(Construct):
             else:
                 problems.add(schedule_problem(schedule.expression_string))
             problems.add(_keys.key_problem(encryption_key))
+            problems.add(_cdk.removal_policy_problem(removal_policy))
             _base.check_rule_options(
                 problems,
                 input=input,
@@ -102,6 +108,7 @@ class ScheduledFunction(Construct):
                     function_path=typing.cast(FunctionTarget, function).node.path,
                     retry_attempts=retry_attempts,
                     max_event_age_s=_base.seconds_or_none(max_event_age),
+                    removal_policy=_cdk.removal_policy_name(removal_policy),
                 )
             )
 

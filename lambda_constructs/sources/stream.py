@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
@@ -74,6 +74,10 @@ class StreamConsumer(Construct):
         metrics_config: ``aws_lambda.MetricsConfig(metrics=[MetricType.EVENT_COUNT, ...])``.
         encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the on-failure queue; the function's
             role is granted it by aws-cdk-lib; default SSE-SQS. See docs/encryption.md.
+        removal_policy: what happens to the on-failure queue when CloudFormation replaces it or the stack is
+            deleted: default ``RemovalPolicy.RETAIN`` (it keeps its messages; "DeletionPolicy attribute", AWS
+            CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. See
+            docs/operations.md.
     """
 
     def __init__(
@@ -99,6 +103,7 @@ class StreamConsumer(Construct):
         report_batch_item_failures: bool = True,
         metrics_config: lambda_.MetricsConfig | None = None,
         encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         planned: list[StreamPlan] = []
 
@@ -115,6 +120,7 @@ class StreamConsumer(Construct):
                 )
             problems.add(_base_topic(alarm_topic))
             problems.add(_keys.key_problem(encryption_key))
+            problems.add(_cdk.removal_policy_problem(removal_policy))
             age = _reading(
                 "max_record_age", max_record_age, limits.STREAM_RECORD_AGE_MIN_S, limits.STREAM_RECORD_AGE_MAX_S
             )
@@ -166,6 +172,7 @@ class StreamConsumer(Construct):
                         function_path=target.node.path if invocation is not Invocation.STREAM else "",
                         function_invocation=invocation,
                         function_owns_role=bool(getattr(getattr(function, "plan", None), "owns_role", False)),
+                        removal_policy=_cdk.removal_policy_name(removal_policy),
                     )
                 )
             )
@@ -175,7 +182,9 @@ class StreamConsumer(Construct):
             super().__init__(scope, id)
         plan = self.plan = planned[0]
         self.function = function
-        self.on_failure_queue = _cdk.secure_queue(self, "OnFailureQueue", encryption_key=encryption_key)
+        self.on_failure_queue = _cdk.secure_queue(
+            self, "OnFailureQueue", encryption_key=encryption_key, removal=plan.removal_policy
+        )
         _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the stream mapping's on-failure destination")
         source_arn = _source_arn(stream, table)
         self.event_source_mapping = lambda_.EventSourceMapping(

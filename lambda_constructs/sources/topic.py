@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -52,6 +52,10 @@ class TopicConsumer(Construct):
         encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the queue, its dead-letter queue and the
             subscription's dead-letter queue this construct creates, with the key-policy statements SNS and the consumer
             need (see docs/encryption.md); default SSE-SQS.
+        removal_policy: what happens to the three queues this construct creates when CloudFormation replaces
+            them or the stack is deleted: default ``RemovalPolicy.RETAIN`` (they keep their messages;
+            "DeletionPolicy attribute", AWS CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or
+            ``DESTROY`` otherwise. See docs/operations.md.
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class TopicConsumer(Construct):
         max_concurrency: int | None = None,
         alarm_topic: sns.ITopic | None = None,
         encryption_key: kms.IKey | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         def check(problems: Problems) -> None:
             _base.check_function(problems, function, scope=scope, requires=Invocation.QUEUE, why=QUEUE_WHY)
@@ -100,6 +105,7 @@ class TopicConsumer(Construct):
                     )
                 )
             problems.add(_keys.key_problem(encryption_key))
+            problems.add(_cdk.removal_policy_problem(removal_policy))
             if not isinstance(raw_message_delivery, bool):
                 problems.add(Problem("raw_message_delivery", _cdk.short(raw_message_delivery), "True or False"))
 
@@ -118,10 +124,14 @@ class TopicConsumer(Construct):
             max_concurrency=max_concurrency,
             alarm_topic=alarm_topic,
             encryption_key=encryption_key,
+            removal_policy=removal_policy,
         )
         self.queue = self.queue_consumer.queue
         self.subscription_dead_letter_queue = _cdk.secure_queue(
-            self, "SubscriptionDeadLetterQueue", encryption_key=encryption_key
+            self,
+            "SubscriptionDeadLetterQueue",
+            encryption_key=encryption_key,
+            removal=_cdk.removal_policy_name(removal_policy),
         )
         # SNS moves undeliverable messages to this queue itself (aws-cdk-lib adds the statement for the
         # subscribed queue only): "Key management", Amazon SQS developer guide

@@ -93,3 +93,16 @@ def dead_letter_target_acks(queue: str) -> list[Acknowledgement]:
     """A queue that *is* a failure path needs no DLQ of its own (AwsSolutions-SQS3, Serverless-SQSRedrivePolicy)."""
     reason = f"{queue} is itself a failure path; a dead-letter target needs no dead-letter queue or redrive of its own."
     return [("AwsSolutions-SQS3", reason), ("Serverless-SQSRedrivePolicy", reason)]
+
+
+# What happens to the stateful resources a construct creates (its queues) when CloudFormation replaces them
+# or the stack is deleted, as the name of an aws_cdk.RemovalPolicy member. RETAIN by default: a queue holds
+# in-flight messages and parked failures, and "DeletionPolicy attribute" (AWS CloudFormation user guide,
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html) deletes
+# them with the resource otherwise. SNAPSHOT is not offered: SQS queues have no snapshots.
+RemovalPolicyName = Literal["RETAIN", "RETAIN_ON_UPDATE_OR_DELETE", "DESTROY"]
+REMOVAL_POLICIES: tuple[RemovalPolicyName, ...] = ("RETAIN", "RETAIN_ON_UPDATE_OR_DELETE", "DESTROY")
+DEFAULT_REMOVAL_POLICY: RemovalPolicyName = "RETAIN"
+REMOVAL_POLICY_ALLOWED = (
+    "aws_cdk.RemovalPolicy.RETAIN (the default), RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE or RemovalPolicy.DESTROY"
+)

@@ -20,10 +20,12 @@ from lambda_constructs.core import limits
 from lambda_constructs.core.config import DEFAULT, Invocation, ProvisionedConcurrency
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
 from lambda_constructs.core.plans.common import (
+    DEFAULT_REMOVAL_POLICY,
     DURATION_ALARM_FRACTION,
     Acknowledgement,
     AlarmPlan,
     Note,
+    RemovalPolicyName,
     alarm_name,
     dead_letter_target_acks,
     queue_depth_alarm,
@@ -137,6 +139,7 @@ class FunctionRequest:
     package_bytes: int | None = None
     ecr_image: bool = False
     arm64: bool = True
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY  # of the failure queue
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class FunctionPlan:
     notes: tuple[Note, ...]
     metadata: Mapping[str, Any] = field(default_factory=dict)  # the function resource's Metadata record
     resource_count: int | None = None  # CloudFormation resources it creates (None: aws-cdk-lib decides some)
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY  # of the failure queue (RETAIN: keeps its messages)
 
     @property
     def timeout_seconds(self) -> int:
@@ -693,4 +697,5 @@ def plan_from_checked(request: FunctionRequest, checked: tuple[Any, ...], *, pac
         notes=tuple(_notes(request, timeout, sizing, package_warn_mb)),
         metadata=metadata,
         resource_count=None if count is None else count + len(alarms),
+        removal_policy=request.removal_policy,
     )

@@ -15,9 +15,11 @@ from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.core.plans.common import (
+    DEFAULT_REMOVAL_POLICY,
     Acknowledgement,
     AlarmPlan,
     Note,
+    RemovalPolicyName,
     alarm_name,
     dead_letter_target_acks,
     queue_depth_alarm,
@@ -54,6 +56,7 @@ class QueuePlan:
     acknowledgements: tuple[Acknowledgement, ...]
     notes: tuple[Note, ...]
     resource_count: int | None  # CloudFormation resources it creates (None: not known without jsii)
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY  # of the queues it creates (not a queue= given)
 
 
 def queue_problems(
@@ -156,6 +159,7 @@ class QueueRequest:
     function_reserved_concurrency: int | None = None
     function_owns_role: bool = True  # the function's role is its own (grants add no policy resource)
     queue_path: str = ""  # an imported queue's path, for its warning
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY
 
 
 def plan_queue(request: QueueRequest) -> QueuePlan:
@@ -243,4 +247,5 @@ def plan_queue(request: QueueRequest) -> QueuePlan:
         ),
         notes=tuple(notes),
         resource_count=queues + 1 + len(alarms) if r.function_owns_role else None,
+        removal_policy=r.removal_policy,
     )

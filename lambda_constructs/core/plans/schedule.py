@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import Problem
 from lambda_constructs.core.plans.common import (
+    DEFAULT_REMOVAL_POLICY,
     Acknowledgement,
     AlarmPlan,
+    RemovalPolicyName,
     alarm_name,
     dead_letter_target_acks,
     queue_depth_alarm,
@@ -37,6 +39,7 @@ class RuleTargetPlan:
     dead_letter_queue_acknowledgements: tuple[Acknowledgement, ...]
     # the dead-letter queue and its TLS-only policy, the rule and its permission to invoke live, two alarms
     resource_count: int = 6
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY  # of the dead-letter queue
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,16 @@ class SchedulePlan:
         return self.target.resource_count
 
 
-def plan_rule_target(path: str, prefix: str, retry_attempts: int, max_event_age_s: int | None) -> RuleTargetPlan:
+def plan_rule_target(
+    path: str,
+    prefix: str,
+    retry_attempts: int,
+    max_event_age_s: int | None,
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY,
+) -> RuleTargetPlan:
     """Two places an event can fail: EventBridge could not deliver (the target DLQ), or the function failed."""
     return RuleTargetPlan(
+        removal_policy=removal_policy,
         path=path,
         retry_attempts=retry_attempts,
         max_event_age_s=max_event_age_s,
@@ -91,12 +101,13 @@ def plan_schedule(
     function_path: str,
     retry_attempts: int = DEFAULT_RETRY_ATTEMPTS,
     max_event_age_s: int | None = DEFAULT_MAX_EVENT_AGE_S,
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY,
 ) -> SchedulePlan:
     return SchedulePlan(
         expression=expression,
         enabled=enabled,
         description=f"Schedule for {function_path} (live alias)",
-        target=plan_rule_target(path, prefix, retry_attempts, max_event_age_s),
+        target=plan_rule_target(path, prefix, retry_attempts, max_event_age_s, removal_policy),
     )
 
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
-from lambda_constructs.core.plans.common import AlarmPlan, Note, alarm_name, queue_depth_alarm
+from lambda_constructs.core.plans.common import (
+    DEFAULT_REMOVAL_POLICY,
+    AlarmPlan,
+    Note,
+    RemovalPolicyName,
+    alarm_name,
+    queue_depth_alarm,
+)
 from lambda_constructs.core.plans.function import Reading
 
 DEFAULT_BATCH_SIZE = 100
@@ -36,6 +43,7 @@ class StreamPlan:
     alarms: tuple[AlarmPlan, ...]
     notes: tuple[Note, ...]
     resource_count: int | None
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY  # of the on-failure queue
 
 
 def stream_problems(
@@ -130,6 +138,7 @@ class StreamRequest:
     function_path: str = ""
     function_invocation: Invocation = Invocation.STREAM
     function_owns_role: bool = True
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY
 
 
 def plan_stream(request: StreamRequest) -> StreamPlan:
@@ -175,4 +184,5 @@ def plan_stream(request: StreamRequest) -> StreamPlan:
         notes=tuple(notes),
         # the on-failure queue and its TLS-only policy, the mapping, two alarms
         resource_count=5 if r.function_owns_role else None,
+        removal_policy=r.removal_policy,
     )
