@@ -45,6 +45,8 @@ def worker(name: str, place: str = "Bench/Workers/Stack1") -> dict[str, Any]:
             "memory_mib": 1024,
             "timeout_s": 3,
             "tracing": "ACTIVE",
+            # the role's own inline policy (acknowledged alone); the tracing mode is set on the L1
+            "tracing_policy": {"name": "XRayTracing", "actions": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]},
             "recursive_loop": "TERMINATE",
             "log_retention": "ONE_MONTH",
             "role_description": "Execution role: writes to its own log group only",
@@ -140,6 +142,11 @@ def build_raw(stack: Any, topic: Any, spec: dict[str, Any]) -> None:
                 f"{name}Role",
                 assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                 description=f["role_description"],
+                inline_policies={
+                    f["tracing_policy"]["name"]: iam.PolicyDocument(
+                        statements=[iam.PolicyStatement(actions=f["tracing_policy"]["actions"], resources=["*"])]
+                    )
+                },
             )
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=f["log_actions"], resources=[log_group.log_group_arn])
@@ -153,13 +160,16 @@ def build_raw(stack: Any, topic: Any, spec: dict[str, Any]) -> None:
                 architecture=getattr(lambda_.Architecture, f["architecture"]),
                 memory_size=f["memory_mib"],
                 timeout=cdk.Duration.seconds(f["timeout_s"]),
-                tracing=lambda_.Tracing[f["tracing"]],
+                tracing=lambda_.Tracing.DISABLED,  # the role has the X-Ray statement: the mode is set below
                 recursive_loop=lambda_.RecursiveLoop[f["recursive_loop"]],
                 log_group=log_group,
                 role=role,
                 logging_format=lambda_.LoggingFormat[f["logging_format"]],
                 application_log_level_v2=lambda_.ApplicationLogLevel[f["application_log_level"]],
                 system_log_level_v2=lambda_.SystemLogLevel[f["system_log_level"]],
+            )
+            fn.node.default_child.tracing_config = lambda_.CfnFunction.TracingConfigProperty(  # type: ignore[union-attr]
+                mode={"ACTIVE": "Active", "PASS_THROUGH": "PassThrough"}[f["tracing"]]
             )
             alias = lambda_.Alias(nested, f"{name}Live", alias_name=f["alias"], version=fn.current_version)
             dlq = sqs.Queue(

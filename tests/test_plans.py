@@ -26,6 +26,7 @@ from lambda_constructs.core.plans.function import (
     ON_FAILURE_ACK,
     VPC_ROLE_ACK,
     XRAY_ACK,
+    XRAY_STAR_ACK,
     FunctionPlan,
     FunctionRequest,
     Reading,
@@ -68,7 +69,10 @@ def test_defaults_are_a_sync_function_with_provisioned_concurrency() -> None:
     assert p.reserved_concurrency is None
     assert p.failure_path == "caller" and not p.async_config and not p.failure_queue
     assert [a.id for a in p.alarms] == ["ErrorsAlarm", "ThrottlesAlarm", "DurationAlarm", "SpilloverAlarm"]
-    assert p.acknowledgements == (XRAY_ACK, ("Serverless-LambdaDLQ", NO_DLQ_REASON[Invocation.SYNC]))
+    assert p.acknowledgements == (("Serverless-LambdaDLQ", NO_DLQ_REASON[Invocation.SYNC]),)
+    assert p.role_acknowledgements == (XRAY_ACK, XRAY_STAR_ACK)  # on the role resource alone (inline X-Ray policy)
+    assert plan(tracing="DISABLED").role_acknowledgements == ()
+    assert plan(role_given=True).role_acknowledgements == ()
     assert p.notes == ()
     # log group, role + policy, function, version, alias, scalable target + policy, 4 alarms
     assert p.resource_count == 12
@@ -130,14 +134,16 @@ def test_async_gets_a_failure_queue_its_alarm_and_acknowledgements() -> None:
     )
     assert (queue.threshold, queue.comparison) == (0, "GREATER_THAN_THRESHOLD")
     assert queue.description.startswith(f"{PATH} failure queue holds messages")
-    ids = [rule for rule, _ in p.acknowledgements]
-    assert ids == [
+    # each on its resource: the function, the role (X-Ray), the failure queue
+    assert p.acknowledgements == (ON_FAILURE_ACK,)
+    assert [rule for rule, _ in p.role_acknowledgements] == [
         "AwsSolutions-IAM5[Resource::*]",
+        "Serverless-LambdaStarPermissions",
+    ]
+    assert [rule for rule, _ in p.failure_queue_acknowledgements] == [
         "AwsSolutions-SQS3",
         "Serverless-SQSRedrivePolicy",
-        "Serverless-LambdaDLQ",
     ]
-    assert p.acknowledgements[-1] == ON_FAILURE_ACK
     # log group, role + policy, function, version, alias, 2 invoke configs, queue + policy, 4 alarms
     assert p.resource_count == 14
 
@@ -213,8 +219,9 @@ def test_notes_for_tracing_package_size_and_ecr_images() -> None:
 
 def test_vpc_function_gets_a_security_group_and_the_vpc_role_acknowledgement() -> None:
     p = plan(vpc=True)
-    assert VPC_ROLE_ACK in p.acknowledgements and p.resource_count == 13
-    assert VPC_ROLE_ACK not in plan(vpc=True, role_given=True).acknowledgements
+    assert VPC_ROLE_ACK in p.role_acknowledgements and VPC_ROLE_ACK not in p.acknowledgements
+    assert p.resource_count == 13
+    assert VPC_ROLE_ACK not in plan(vpc=True, role_given=True).role_acknowledgements
     assert plan(vpc=True, security_groups_given=True).resource_count == 12
     assert plan(role_given=True).resource_count == 10
 

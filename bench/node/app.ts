@@ -47,7 +47,8 @@ interface WorkerSpec {
     architecture: string;
     memory_mib: number;
     timeout_s: number;
-    tracing: keyof typeof lambda.Tracing;
+    tracing: "ACTIVE" | "PASS_THROUGH";
+    tracing_policy: { name: string; actions: string[] };
     recursive_loop: keyof typeof lambda.RecursiveLoop;
     log_retention: keyof typeof logs.RetentionDays;
     role_description: string;
@@ -91,6 +92,11 @@ function buildFleet(stack: cdk.Stack, topic: sns.ITopic, spec: FleetSpec): void 
       const role = new iam.Role(nested, `${name}Role`, {
         assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
         description: f.role_description,
+        inlinePolicies: {
+          [f.tracing_policy.name]: new iam.PolicyDocument({
+            statements: [new iam.PolicyStatement({ actions: f.tracing_policy.actions, resources: ["*"] })],
+          }),
+        },
       });
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: f.log_actions, resources: [logGroup.logGroupArn] }));
       const fn = new lambda.Function(nested, name, {
@@ -100,7 +106,7 @@ function buildFleet(stack: cdk.Stack, topic: sns.ITopic, spec: FleetSpec): void 
         architecture: architectures[f.architecture],
         memorySize: f.memory_mib,
         timeout: cdk.Duration.seconds(f.timeout_s),
-        tracing: lambda.Tracing[f.tracing],
+        tracing: lambda.Tracing.DISABLED, // the role has the X-Ray statement: the mode is set below
         recursiveLoop: lambda.RecursiveLoop[f.recursive_loop],
         logGroup,
         role,
@@ -108,6 +114,9 @@ function buildFleet(stack: cdk.Stack, topic: sns.ITopic, spec: FleetSpec): void 
         applicationLogLevelV2: lambda.ApplicationLogLevel[f.application_log_level],
         systemLogLevelV2: lambda.SystemLogLevel[f.system_log_level],
       });
+      (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = {
+        mode: { ACTIVE: "Active", PASS_THROUGH: "PassThrough" }[f.tracing],
+      };
       const alias = new lambda.Alias(nested, `${name}Live`, { aliasName: f.alias, version: fn.currentVersion });
       const dlq = new sqs.Queue(nested, `${name}Dlq`, {
         encryption: sqs.QueueEncryption[d.encryption],

@@ -52,7 +52,30 @@ def _timeout(template: Template, function_id: str) -> int | None:
 # ------------------------------------------------------------------ function rules
 
 
-def arm64(template: Template, function_id: str) -> bool:
+EDGE_PRINCIPAL = "edgelambda.amazonaws.com"
+
+
+def is_edge_function(template: Template, function_id: str) -> bool:
+    """A Lambda@Edge function: its execution role (in this template) trusts ``edgelambda.amazonaws.com``.
+
+    CloudFront requires that trust of every Lambda@Edge role ("Set up IAM permissions and roles for
+    Lambda@Edge", CloudFront developer guide:
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-edge-permissions.html).
+    """
+    role_ids = refs(props(_resource(template, function_id)).get("Role"))
+    roles = resources_of(template, "AWS::IAM::Role")
+    for role_id in role_ids:
+        document = props(roles.get(role_id, {})).get("AssumeRolePolicyDocument") or {}
+        if EDGE_PRINCIPAL in str(document.get("Statement")):
+            return True
+    return False
+
+
+def arm64(template: Template, function_id: str) -> bool | None:
+    """arm64, except Lambda@Edge: it runs x86_64 only ("Restrictions on Lambda@Edge", CloudFront developer
+    guide: https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html)."""
+    if is_edge_function(template, function_id):
+        return None
     return (props(_resource(template, function_id)).get("Architectures") or ["x86_64"]) == ["arm64"]
 
 
@@ -134,6 +157,14 @@ def log_retention(template: Template, function_id: str) -> bool:
         for g in groups.values()
         if "/aws/lambda/" in str(props(g).get("LogGroupName"))
         and function_id in set(refs(props(g).get("LogGroupName")))
+    ]
+    # aws-cdk-lib's ``log_retention=``: its LogRetention custom resource sets the retention of the group
+    # /aws/lambda/<function name> (Custom::LogRetention, with LogGroupName and RetentionInDays)
+    candidates += [
+        r
+        for r in resources_of(template, "Custom::LogRetention").values()
+        if "/aws/lambda/" in str(props(r).get("LogGroupName"))
+        and function_id in set(refs(props(r).get("LogGroupName")))
     ]
     return any(props(g).get("RetentionInDays") for g in candidates)
 
@@ -267,7 +298,7 @@ RULES: tuple[Rule, ...] = (
         FUNCTION,
         "The Lambda function does not run on arm64.",
         "Set architecture=ARM_64: about 20% cheaper per GB-second ('Lambda in Production'; "
-        "'AWS Lambda in production: patterns').",
+        "'AWS Lambda in production: patterns'). Lambda@Edge functions (x86_64 only) are exempt.",
         arm64,
     ),
     Rule(
@@ -297,7 +328,7 @@ RULES: tuple[Rule, ...] = (
         "LogRetention",
         FUNCTION,
         "The function has no log group with a retention period.",
-        "Give it a log group (LoggingConfig.LogGroup) with RetentionInDays.",
+        "Give it a log group (LoggingConfig.LogGroup) with RetentionInDays, or aws-cdk-lib's log_retention.",
         log_retention,
     ),
     Rule(

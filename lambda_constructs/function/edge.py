@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import CfnResource, Duration, Stack
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
@@ -252,11 +252,21 @@ class EdgeFunction(Construct):
             ],
         )
         policy.attach_to_role(self.role)
-        _cdk.acknowledge(
-            policy,
-            "AwsSolutions-IAM5",
+        # exactly the two findings of this statement (cdk-nag names each wildcard resource), on this policy alone
+        cfn = typing.cast(CfnResource, self.function.node.default_child)
+        account = "<AWS::AccountId>" if _cdk.is_token(stack.account) else stack.account
+        logical_id = stack.resolve(stack.get_logical_id(cfn))
+        finding = f"arn:<AWS::Partition>:logs:*:{account}:log-group:/aws/lambda/{EDGE_REGION}.<{logical_id}>"
+        reason = (
             "Lambda@Edge replicas log in the region of the edge location that ran them, which is not known at "
-            "deploy time: the log group ARN's region is '*'; account and log group name are this function's.",
+            "deploy time: the log group ARN's region is '*'; account and log group name are this function's."
+        )
+        _cdk.acknowledge_all(
+            typing.cast(Construct, policy.node.default_child),
+            [
+                (f"AwsSolutions-IAM5[Resource::{finding}]", reason),
+                (f"AwsSolutions-IAM5[Resource::{finding}:*]", reason),
+            ],
         )
         return policy
 

@@ -238,7 +238,7 @@ class ProductionFunction(Construct):
         )
         self._role: iam.IRole
         if role is None:
-            own = self._build_role()
+            own = self._build_role(p["vpc"] is not None, self._traced(p))
             own.add_to_policy(logging)  # the same statement as add_to_principal_policy, no result struct to read
             self._role = own
         else:
@@ -279,15 +279,65 @@ class ProductionFunction(Construct):
         else:
             bundle.deferred.append(self._write_metadata)
         _cdk.annotate(self, plan.notes)
-        _cdk.acknowledge_all(self, list(plan.acknowledgements))
+        # each acknowledgement on the one resource it is about
+        _cdk.acknowledge_all(self._cfn, list(plan.acknowledgements))
+        if role is None:
+            _cdk.acknowledge_all(
+                typing.cast(Construct, self._role.node.default_child), list(plan.role_acknowledgements)
+            )
+        if self.failure_queue is not None:
+            _cdk.acknowledge_all(
+                typing.cast(Construct, self.failure_queue.node.default_child),
+                list(plan.failure_queue_acknowledgements),
+            )
 
-    def _build_role(self) -> iam.Role:
-        """A role with only what the function needs to log; X-Ray adds its own statement."""
+    @staticmethod
+    def _traced(p: Mapping[str, Any]) -> bool:
+        """Tracing that sends segments to X-Ray (ACTIVE, the default, or PASS_THROUGH): the role needs X-Ray."""
+        return (p["tracing"] or lambda_.Tracing.ACTIVE) in (lambda_.Tracing.ACTIVE, lambda_.Tracing.PASS_THROUGH)
+
+    def _build_role(self, vpc: bool, traced: bool) -> iam.Role:
+        """A role with only what the function needs: its log group, X-Ray, and the ENI actions in a VPC.
+
+        In a VPC, the AWS managed policy ``service-role/AWSLambdaVPCAccessExecutionRole``, exactly as aws-cdk-lib's
+        ``Function`` attaches it to a role it creates itself (and only then): Lambda needs
+        ``ec2:CreateNetworkInterface``, ``ec2:DescribeNetworkInterfaces``, ``ec2:DeleteNetworkInterface``, ... to
+        create the function ("Giving Lambda functions access to resources in an Amazon VPC", Lambda developer
+        guide: https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html); without them CreateFunction
+        fails.
+
+        X-Ray's ``xray:PutTraceSegments`` and ``xray:PutTelemetryRecords`` support no resource-level permissions
+        (Service Authorization Reference, "Actions, resources, and condition keys for AWS X-Ray":
+        https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html), so their statement
+        is on ``*``: it is the role's own inline policy ``XRayTracing`` (not the default policy that grants go
+        to), and the acknowledgement of cdk-nag's AwsSolutions-IAM5 ``Resource::*`` is on the role resource
+        alone: a later wildcard grant to the role lands in its default policy and is still reported.
+        """
+        inline = (
+            {
+                "XRayTracing": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+                        )
+                    ]
+                )
+            }
+            if traced
+            else None
+        )
+        managed = (
+            [iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaVPCAccessExecutionRole")]
+            if vpc
+            else None
+        )
         return iam.Role(
             self,
             "ServiceRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Execution role: writes to its own log group only",
+            inline_policies=inline,
+            managed_policies=managed,
         )
 
     def _build_function(self, plan: FunctionPlan, facts: Facts, p: Mapping[str, Any]) -> lambda_.Function:
@@ -305,6 +355,7 @@ class ProductionFunction(Construct):
             )
             layer_list.append(lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn))
         json_logs = logging_format in (None, lambda_.LoggingFormat.JSON)
+        own_tracing = p["role"] is None and self._traced(p)
         function_cls = lambda_.DockerImageFunction if isinstance(code, lambda_.DockerImageCode) else lambda_.Function
         image_args: dict[str, Any] = (
             {}
@@ -314,7 +365,7 @@ class ProductionFunction(Construct):
                 "runtime": lambda_.Runtime.FROM_IMAGE if facts.image else p["runtime"] or LATEST_PYTHON,
             }
         )
-        return function_cls(
+        function = function_cls(
             self,
             "Function",
             code=code_info.for_stack(code, self),  # one asset per stack: a shared Code works across stacks
@@ -322,7 +373,9 @@ class ProductionFunction(Construct):
             architecture=p["architecture"] or _arm64(),
             memory_size=self.memory_size,
             timeout=self.timeout,
-            tracing=p["tracing"] or lambda_.Tracing.ACTIVE,
+            # our own role has the X-Ray statement already (its inline policy): aws-cdk-lib would add a second
+            # one to the default policy, so it sets no tracing and the tracing config is written below
+            tracing=lambda_.Tracing.DISABLED if own_tracing else p["tracing"] or lambda_.Tracing.ACTIVE,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON if json_logs else logging_format,
             application_log_level_v2=p["application_log_level_v2"]
@@ -336,6 +389,11 @@ class ProductionFunction(Construct):
             function_name=p["function_name"],
             **facts.passthrough,
         )
+        if own_tracing:
+            mode = "PassThrough" if p["tracing"] == lambda_.Tracing.PASS_THROUGH else "Active"
+            cfn = typing.cast(lambda_.CfnFunction, function.node.default_child)
+            cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode=mode)
+        return function
 
     def _build_autoscaling(self, pc: ProvisionedConcurrency) -> appscaling.ScalableTarget:
         target = appscaling.ScalableTarget(

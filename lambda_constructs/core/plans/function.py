@@ -76,13 +76,19 @@ NO_DLQ_REASON = {
 }
 XRAY_ACK: Acknowledgement = (
     "AwsSolutions-IAM5[Resource::*]",
-    "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords "
-    "support no resource-level permissions, so AWS requires Resource '*'.",
+    "Active X-Ray tracing: the role's inline XRayTracing policy grants xray:PutTraceSegments and "
+    "xray:PutTelemetryRecords, which support no resource-level permissions, so AWS requires Resource '*'.",
+)
+XRAY_STAR_ACK: Acknowledgement = (
+    "Serverless-LambdaStarPermissions",
+    "The role's only inline policy is XRayTracing: xray:PutTraceSegments and xray:PutTelemetryRecords "
+    "support no resource-level permissions, so AWS requires Resource '*'; grants go to the default policy.",
 )
 VPC_ROLE_ACK: Acknowledgement = (
     "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
-    "aws-cdk-lib attaches AWS's AWSLambdaVPCAccessExecutionRole to a VPC function's role: the ENI "
-    "actions (ec2:CreateNetworkInterface, ...) it grants support no resource-level scoping.",
+    "A VPC function's role gets AWS's AWSLambdaVPCAccessExecutionRole, as aws-cdk-lib gives the roles it "
+    "creates: Lambda needs its ENI actions (ec2:CreateNetworkInterface, ...) to create the function, and "
+    "they support no resource-level scoping.",
 )
 ON_FAILURE_ACK: Acknowledgement = (
     "Serverless-LambdaDLQ",
@@ -172,11 +178,13 @@ class FunctionPlan:
     failure_queue: bool  # the library's own encrypted failure queue as onFailure destination
     alarms: tuple[AlarmPlan, ...]  # the function's own, in creation order
     deployment_alarms: tuple[AlarmPlan, ...]  # the rollback alarms of a Deployment
-    acknowledgements: tuple[Acknowledgement, ...]
+    acknowledgements: tuple[Acknowledgement, ...]  # on the function resource
     notes: tuple[Note, ...]
     metadata: Mapping[str, Any] = field(default_factory=dict)  # the function resource's Metadata record
     resource_count: int | None = None  # CloudFormation resources it creates (None: aws-cdk-lib decides some)
     removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY  # of the failure queue (RETAIN: keeps its messages)
+    role_acknowledgements: tuple[Acknowledgement, ...] = ()  # on its own role's resource
+    failure_queue_acknowledgements: tuple[Acknowledgement, ...] = ()  # on the failure queue's resource
 
     @property
     def timeout_seconds(self) -> int:
@@ -645,15 +653,17 @@ def plan_from_checked(request: FunctionRequest, checked: tuple[Any, ...], *, pac
             Invocation.QUEUE: "source-redrive",
             Invocation.STREAM: "source-on-failure",
         }[invocation]  # type: ignore[assignment]
-    acks: list[Acknowledgement] = []
-    if not request.role_given:
-        acks.append(XRAY_ACK)
+    acks: list[Acknowledgement] = []  # on the AWS::Lambda::Function resource
+    role_acks: list[Acknowledgement] = []  # on the AWS::IAM::Role resource (its inline X-Ray policy, managed VPC one)
+    if not request.role_given and request.tracing in (None, "PASS_THROUGH"):
+        role_acks += [XRAY_ACK, XRAY_STAR_ACK]
     if invocation is not Invocation.ASYNC:
         acks.append(("Serverless-LambdaDLQ", NO_DLQ_REASON[invocation]))
     if request.vpc and not request.role_given:
-        acks.append(VPC_ROLE_ACK)
-    if failure_queue:
-        acks += dead_letter_target_acks("The FailureQueue (the function's onFailure destination)")
+        role_acks.append(VPC_ROLE_ACK)
+    queue_acks = (
+        dead_letter_target_acks("The FailureQueue (the function's onFailure destination)") if failure_queue else []
+    )
     if failure_queue or request.on_failure:
         acks.append(ON_FAILURE_ACK)
     alarms = function_alarms(path, prefix, timeout.seconds)
@@ -694,6 +704,8 @@ def plan_from_checked(request: FunctionRequest, checked: tuple[Any, ...], *, pac
         alarms=tuple(alarms),
         deployment_alarms=tuple(deployment_alarms),
         acknowledgements=tuple(acks),
+        role_acknowledgements=tuple(role_acks),
+        failure_queue_acknowledgements=tuple(queue_acks),
         notes=tuple(_notes(request, timeout, sizing, package_warn_mb)),
         metadata=metadata,
         resource_count=None if count is None else count + len(alarms),
