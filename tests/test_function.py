@@ -120,7 +120,11 @@ def test_role_is_least_privilege(sync: tuple[ProductionFunction, Template]) -> N
             "PolicyName": "XRayTracing",
             "PolicyDocument": {
                 "Statement": [
-                    {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Effect": "Allow", "Resource": "*"}
+                    {
+                        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                        "Effect": "Allow",
+                        "Resource": "*",
+                    }
                 ],
                 "Version": "2012-10-17",
             },
