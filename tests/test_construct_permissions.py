@@ -18,6 +18,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
@@ -241,6 +242,7 @@ def _edge_report(tmp_path: Path, account: str | None) -> dict[str, list[str]]:
         runtime=LATEST_PYTHON,
         event_type=cloudfront.LambdaEdgeEventType.VIEWER_RESPONSE,
         p99=cdk.Duration.millis(100),
+        alarm_topic=sns.Topic(stack, "Alarms", enforce_ssl=True),
     )
     enable_checks(app)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
