@@ -119,7 +119,10 @@ def test_a_renamed_queue_consumer_deletes_its_queues(
     outcome, loses = _expected_deleted_queue(template["Resources"][queue])
     got = changes[f"Svc/{queue}:deleted"]
     assert got["what"] == "SQS queue" and got["change"] == "deleted"
-    assert got["because"] == "its logical id is gone from the new template"
+    (renamed_to,) = _ids(dict(load_templates(new)["Svc"]), "AWS::SQS::Queue", "Svc/OrdersV2/Queue/")
+    assert got["because"] == (
+        f"its logical id is gone from the new template; new in this stack: {renamed_to} (a renamed construct?)"
+    )
     assert got["holds"] == "in-flight and parked messages, kept up to 4 days"
     assert got["outcome"] == outcome and got["blocking"] is loses
     assert got["path"] == "Svc/Orders/Queue/Resource"
@@ -529,3 +532,21 @@ def test_the_ack_file_is_read_from_the_working_directory(
     assert report["ack_file"] == ".lambda-constructs-diff-ack.json" and report["schema_version"] == 1
     code, out, _ = _run(["diff", str(new), str(new)], capsys)
     assert code == 0 and out.startswith("0 stateful or traffic-serving resources replaced or deleted")
+
+
+def test_a_rename_is_named_only_when_one_path_segment_differs() -> None:
+    def queue(path: str) -> dict[str, Any]:
+        return {**_queue(), "Metadata": {"aws:cdk:path": path}}
+
+    old = {"S": _tpl(A=queue("S/Jobs/Queue/Resource"), B=queue("S/Mail/Queue/Resource"))}
+    new = {"S": _tpl(A2=queue("S/OrderJobs/Queue/Resource"), X=queue("S/Other/Nested/Queue/Resource"))}
+    got = {c.logical_id: c.because for c in diff(old, new).changes}
+    # A and B both differ from A2 in one segment: A2 is one new queue, so both get the hint; X is deeper
+    assert (
+        got["A"]
+        == got["B"]
+        == "its logical id is gone from the new template; new in this stack: A2 (a renamed construct?)"
+    )
+    new["S"]["Resources"]["B2"] = queue("S/NewMail/Queue/Resource")
+    got = {c.logical_id: c.because for c in diff(old, new).changes}
+    assert got["A"] == "its logical id is gone from the new template"  # two candidates: no guess

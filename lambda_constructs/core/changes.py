@@ -397,9 +397,11 @@ def diff(old: Mapping[str, Template], new: Mapping[str, Template], acks: Iterabl
                 gone = _gone_stack(stack, new)
                 change = _moved_or_gone(template, stack, rid, res, created, "stack deleted", f"stack {gone} is gone")
             elif rid not in after.get("Resources", {}) or after["Resources"][rid].get("Type") != type_:
-                change = _moved_or_gone(
-                    template, stack, rid, res, created, "deleted", "its logical id is gone from the new template"
-                )
+                because = "its logical id is gone from the new template"
+                renamed = _renamed_to(res, after, template)
+                if renamed is not None:
+                    because += f"; new in this stack: {renamed} (a renamed construct?)"
+                change = _moved_or_gone(template, stack, rid, res, created, "deleted", because)
             else:
                 change = _replaced(template, stack, rid, res, after["Resources"][rid])
             if change is not None:
@@ -414,6 +416,27 @@ def diff(old: Mapping[str, Template], new: Mapping[str, Template], acks: Iterabl
             found_change = Change(**{**asdict(found_change), "acknowledged": ack.reason})
         result.append(found_change)
     return Diff(result, [a for k, a in by_key.items() if k not in used])
+
+
+def _path(resource: Mapping[str, Any]) -> list[str] | None:
+    metadata = resource.get("Metadata")
+    path = metadata.get("aws:cdk:path") if isinstance(metadata, Mapping) else None
+    return path.split("/") if isinstance(path, str) else None
+
+
+def _renamed_to(resource: Mapping[str, Any], after: Template, before: Template) -> str | None:
+    """The one new resource of the same type whose construct path differs from this one's in one segment."""
+    old_path = _path(resource)
+    if old_path is None:
+        return None
+    candidates = []
+    for rid, res in after.get("Resources", {}).items():
+        new_path = _path(res) if isinstance(res, Mapping) else None
+        if res.get("Type") != resource.get("Type") or rid in before.get("Resources", {}) or new_path is None:
+            continue
+        if len(new_path) == len(old_path) and sum(a != b for a, b in zip(old_path, new_path, strict=True)) == 1:
+            candidates.append(rid)
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _gone_stack(stack: str, new: Mapping[str, Template]) -> str:
