@@ -16,6 +16,9 @@ from aws_cdk.assertions import Template
 
 # tests never reach AWS: no instance-metadata credential probing, no real credentials
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+# the suite's fleets start fresh placements on purpose; with CI set they would need new_placement=True
+# (tests/test_fleet.py sets CI itself where it tests that)
+os.environ.pop("CI", None)
 for _key in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
     os.environ.pop(_key, None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,7 @@ def test_bundles_fill_nested_stacks_under_the_limit(tmp_path: Path) -> None:
     nested = {k: v for k, v in sizes.items() if "/" in k}
     assert sorted(nested.values()) == [16, 96, 96] and max(sizes.values()) <= 100
     record = json.loads((tmp_path / "placement.json").read_text())
-    assert record["fleets"]["Fleet/Workers|100"]["stacks"]["W12"] == "Stack3"
+    assert record["fleets"]["Fleet/Workers"]["stacks"]["W12"] == "Stack3"
 
 
 def test_placement_is_stable_when_functions_come_and_go(tmp_path: Path) -> None:
@@ -148,8 +149,9 @@ def test_report_shows_each_stack_and_its_resources(tmp_path: Path, capsys: pytes
 
 
 def test_default_record_keeps_placement_without_a_synth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the default record (in the working directory), a second app built in the same directory keeps
-    every recorded function where it was, even when the first app was never synthesized."""
+    """With the default record (under pytest: beside the nearest cdk.json above the working directory, else
+    in it), a second app keeps every recorded function where it was, even when the first app was never
+    synthesized."""
     monkeypatch.chdir(tmp_path)
 
     def build(ids: list[str]) -> dict[str, str]:
@@ -185,33 +187,215 @@ def test_the_record_is_written_once_at_exit_without_a_synth(tmp_path: Path) -> N
     subprocess.run([sys.executable, "-c", script], cwd=tmp_path, check=True, timeout=120)
     assert not (tmp_path / "gone").exists()  # a removed directory is not recreated at exit
     record = json.loads((tmp_path / "p.json").read_text())
-    assert record["fleets"]["S/F|10"]["stacks"] == {
+    assert record["fleets"]["S/F"]["stacks"] == {
         "T0": "Stack1",
         "T1": "Stack1",
         "T2": "Stack1",
         "T3": "Stack2",
         "T4": "Stack2",
     }
-    assert record["fleets"]["S/F|10"]["resources"] == {f"T{i}": 3 for i in range(5)}
+    assert record["fleets"]["S/F"]["resources"] == {f"T{i}": 3 for i in range(5)}
 
 
-def test_a_grown_recorded_bundle_moves_with_a_warning_and_nothing_else_moves(tmp_path: Path) -> None:
+def _topics(fleet: FunctionFleet, sizes: dict[str, int]) -> dict[str, str]:
+    """Add one bundle of ``n`` SNS topics per id (n resources each); returns the placement."""
+    for bundle, size in sizes.items():
+        fleet.add(bundle, lambda scope, id, n=size: [sns.Topic(scope, f"{id}{k}") for k in range(n)])
+    return fleet.placement
+
+
+def _warnings(stack: cdk.Stack, pattern: str) -> list[str]:
     from aws_cdk.assertions import Annotations, Match
 
+    return [
+        str(w.entry.data) for w in Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp(pattern))
+    ]
+
+
+def test_a_grown_recorded_bundle_stays_in_its_stack_and_is_reported(tmp_path: Path) -> None:
     record = tmp_path / "p.json"
 
     def build(sizes: dict[str, int]) -> tuple[FunctionFleet, cdk.Stack]:
         stack = cdk.Stack(cdk.App(), "S")
         fleet = FunctionFleet(stack, "F", max_resources_per_stack=10, placement_file=record)
-        for bundle, size in sizes.items():
-            fleet.add(bundle, lambda scope, id, n=size: [sns.Topic(scope, f"{id}{k}") for k in range(n)])
+        _topics(fleet, sizes)
         return fleet, stack
 
     first, _ = build({"A": 3, "B": 3, "C": 3})
     assert set(first.placement.values()) == {"Stack1"}
-    second, stack = build({"A": 3, "B": 6, "C": 3})  # B grew: Stack1 would hold 12
-    assert second.placement == {"A": "Stack1", "B": "Stack2", "C": "Stack1"}
-    Annotations.from_stack(stack).has_warning("/S/F", Match.string_like_regexp("B is recorded in Stack1"))
+    second, stack = build({"A": 3, "B": 6, "C": 3})  # B grew: Stack1 holds 12 > 10
+    assert second.placement == {"A": "Stack1", "B": "Stack1", "C": "Stack1"}  # nothing moved on its own
+    (over,) = _warnings(stack, "Stack1 holds 12 resources")
+    assert "max_resources_per_stack=10" in over and "fleet.move(id)" in over
+    assert _warnings(stack, "is moved from") == []
+
+
+def test_a_bundle_past_cloudformations_limit_in_its_recorded_stack_asks_for_a_move(tmp_path: Path) -> None:
+    record = tmp_path / "p.json"
+    first = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", placement_file=record)
+    assert _topics(first, {"A": 200, "B": 200}) == {"A": "Stack1", "B": "Stack1"}
+    fleet = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", placement_file=record)
+    _topics(fleet, {"A": 200})
+    with pytest.raises(ConfigurationError, match=r"fleet.move\('B'\)") as info:
+        fleet.add("B", lambda scope, id: [sns.Topic(scope, f"{id}{k}") for k in range(350)])  # 550 > 500
+    assert info.value.problems[0].value == "350 resources"
+    assert "B" not in fleet.placement  # refused whole
+
+
+def test_move_moves_only_the_bundle_asked_for(tmp_path: Path) -> None:
+    record = tmp_path / "p.json"
+    sizes = {"A": 3, "B": 3, "C": 3, "D": 3}
+    first = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", max_resources_per_stack=10, placement_file=record)
+    assert _topics(first, sizes) == {"A": "Stack1", "B": "Stack1", "C": "Stack1", "D": "Stack2"}
+    first.save_placement()
+
+    stack = cdk.Stack(cdk.App(), "S")
+    fleet = FunctionFleet(stack, "F", max_resources_per_stack=10, placement_file=record)
+    fleet.move("A")  # to the newest stack with room: Stack2
+    fleet.move("B", to="Stack5")  # to a stack named by the user
+    assert _topics(fleet, sizes) == {"A": "Stack2", "B": "Stack5", "C": "Stack1", "D": "Stack2"}
+    moved = _warnings(stack, "is moved from")
+    assert sorted(m.split(" as ")[0] for m in moved) == [
+        "A is moved from Stack1 to Stack2,",
+        "B is moved from Stack1 to Stack5,",
+    ]
+    fleet.save_placement()
+    again = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", max_resources_per_stack=10, placement_file=record)
+    assert _topics(again, sizes) == {"A": "Stack2", "B": "Stack5", "C": "Stack1", "D": "Stack2"}  # recorded
+
+
+@pytest.mark.parametrize(
+    ("id", "to", "prop", "allowed"),
+    [
+        ("Nope", None, "id", "a bundle id in the placement record"),
+        ("A", "Other", "to", "None or a nested stack id 'StackN' (N >= 1)"),
+        ("A", "Stack0", "to", "None or a nested stack id 'StackN' (N >= 1)"),
+    ],
+)
+def test_move_refuses_bad_input(tmp_path: Path, id: str, to: str | None, prop: str, allowed: str) -> None:
+    record = tmp_path / "p.json"
+    _topics(FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", placement_file=record), {"A": 3})
+    fleet = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", placement_file=record)
+    with pytest.raises(ConfigurationError) as info:
+        fleet.move(id, to=to)
+    assert [(p.prop, p.allowed) for p in info.value.problems] == [(prop, allowed)]
+
+
+def test_move_after_add_and_into_a_full_stack_are_refused(tmp_path: Path) -> None:
+    record = tmp_path / "p.json"
+    first = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", max_resources_per_stack=10, placement_file=record)
+    _topics(first, {"A": 3, "B": 3, "C": 3, "D": 6})  # Stack1: A B C (9), Stack2: D (6)
+    first.save_placement()
+    fleet = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", max_resources_per_stack=10, placement_file=record)
+    _topics(fleet, {"A": 3})
+    with pytest.raises(ConfigurationError, match=r"before fleet.add\(id\)"):
+        fleet.move("A")
+    fleet.move("D", to="Stack1")  # 6 more in a stack holding 6 of its 10 (A, plus B and C promised)
+    with pytest.raises(ConfigurationError) as info:
+        _topics(fleet, {"D": 6})
+    assert (info.value.problems[0].prop, info.value.problems[0].value) == ("to", "Stack1")
+    assert "D" not in fleet.placement or fleet.placement["D"] != "Stack1"
+
+
+def test_changing_max_resources_per_stack_keeps_recorded_bundles(tmp_path: Path) -> None:
+    record = tmp_path / "p.json"
+    ids = {f"T{i}": 5 for i in range(6)}
+
+    def build(limit: int, sizes: dict[str, int]) -> tuple[dict[str, str], cdk.Stack]:
+        stack = cdk.Stack(cdk.App(), "S")
+        fleet = FunctionFleet(stack, "F", max_resources_per_stack=limit, placement_file=record)
+        placement = _topics(fleet, sizes)
+        fleet.save_placement()
+        return placement, stack
+
+    first, _ = build(20, ids)
+    assert first == {"T0": "Stack1", "T1": "Stack1", "T2": "Stack1", "T3": "Stack1", "T4": "Stack2", "T5": "Stack2"}
+    raised, _ = build(30, {**ids, "N0": 5})  # more room: nothing recorded moves, the new one uses the room
+    assert {k: raised[k] for k in first} == first and raised["N0"] == "Stack2"
+    lowered, stack = build(10, {**ids, "N0": 5, "N1": 5})  # less room: recorded stacks over it are reported
+    assert {k: lowered[k] for k in raised} == raised and lowered["N1"] == "Stack3"
+    reported = _warnings(stack, "holds .* resources, more than max_resources_per_stack=10")
+    assert [r.split(" resources")[0] for r in reported] == ["Stack1 holds 20", "Stack2 holds 15"]
+    assert list(json.loads(record.read_text())["fleets"]) == ["S/F"]
+
+
+def test_a_version_1_record_keyed_by_the_limit_is_read_and_migrated(tmp_path: Path) -> None:
+    record = tmp_path / "p.json"
+    old = {"stacks": {"A": "Stack2", "B": "Stack1"}, "resources": {"A": 3, "B": 3}}
+    record.write_text(json.dumps({"version": 1, "fleets": {"S/F|10": old, "S/G|10": old}}))
+    fleet = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", max_resources_per_stack=30, placement_file=record)
+    assert _topics(fleet, {"A": 3, "B": 3}) == {"A": "Stack2", "B": "Stack1"}
+    fleet.save_placement()
+    written = json.loads(record.read_text())
+    assert written["version"] == 2 and sorted(written["fleets"]) == ["S/F", "S/G|10"]
+
+
+def test_in_ci_a_fleet_without_a_record_is_an_error_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "p.json"
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(ConfigurationError) as info:
+        FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", placement_file=record)
+    (problem,) = info.value.problems
+    assert problem.prop == "placement_file" and problem.value == str(record)
+    assert "Commit the record" in problem.hint and "new_placement=True" in problem.hint
+    started = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", placement_file=record, new_placement=True)
+    _topics(started, {"A": 3})
+    started.save_placement()
+    again = FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", placement_file=record)  # recorded: fine in CI
+    assert _topics(again, {"A": 3}) == {"A": "Stack1"}
+    monkeypatch.setenv("CI", "false")
+    FunctionFleet(cdk.Stack(cdk.App(), "S"), "G", placement_file=tmp_path / "other.json")  # not CI
+
+
+def test_new_placement_must_be_a_bool(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        FunctionFleet(cdk.Stack(cdk.App(), "S"), "F", placement_file=tmp_path / "p.json", new_placement="yes")  # type: ignore[arg-type]
+    assert [(p.prop, p.allowed) for p in info.value.problems] == [("new_placement", "True or False")]
+
+
+APP_SCRIPT = """
+import sys
+import aws_cdk as cdk
+from aws_cdk import aws_sns as sns
+from lambda_constructs import FunctionFleet
+app = cdk.App(outdir=sys.argv[2])
+fleet = FunctionFleet(cdk.Stack(app, "S"), "Workers", max_resources_per_stack=10)
+for name in sys.argv[1].split(","):
+    fleet.add(name, lambda scope, id: [sns.Topic(scope, f"{id}{n}") for n in range(3)])
+app.synth()
+print(",".join(f"{k}={v}" for k, v in fleet.placement.items()))
+"""
+
+
+def test_synthesizing_from_another_directory_moves_no_worker(tmp_path: Path) -> None:
+    """The reproduction: 7 workers placed, 2 removed, the app synthesized again from another working
+    directory. With the record in the working directory, two of the five moved (W3 and W6 into the holes)."""
+    app_dir, elsewhere = tmp_path / "service", tmp_path / "elsewhere"
+    app_dir.mkdir()
+    elsewhere.mkdir()
+    (app_dir / "cdk.json").write_text('{"app": "python3 app.py"}')
+    (app_dir / "app.py").write_text(APP_SCRIPT)
+
+    def synth(cwd: Path, names: list[str]) -> dict[str, str]:
+        run = subprocess.run(
+            [sys.executable, str(app_dir / "app.py"), ",".join(names), str(tmp_path / "out")],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={k: v for k, v in os.environ.items() if k != "CI"},
+        )
+        assert run.returncode == 0, run.stderr[-3000:]
+        return dict(pair.split("=") for pair in run.stdout.strip().splitlines()[-1].split(","))
+
+    first = synth(app_dir, [f"W{i}" for i in range(7)])  # 3 per stack: W0-W2, W3-W5, W6
+    assert (app_dir / "lambda-constructs.placement.json").is_file()
+    survivors = [f"W{i}" for i in (0, 2, 3, 5, 6)]
+    second = synth(elsewhere, survivors)
+    assert second == {w: first[w] for w in survivors}  # W3 stays in Stack2, W6 in Stack3
+    assert not (elsewhere / "lambda-constructs.placement.json").exists()
 
 
 def test_planned_bundles_are_sized_without_walking_their_trees(tmp_path: Path) -> None:
@@ -267,7 +451,7 @@ def test_a_planned_construct_changed_directly_is_recounted_at_synthesis(tmp_path
     app.synth()
     assert fleet.resource_counts["Stack1"] == planned + 1
     record = json.loads((tmp_path / "p.json").read_text())
-    assert record["fleets"]["F/Workers|450"]["resources"]["W00"] == planned + 1
+    assert record["fleets"]["F/Workers"]["resources"]["W00"] == planned + 1
 
 
 def test_the_function_url_method_makes_the_fleet_count_the_bundle(tmp_path: Path) -> None:
@@ -318,7 +502,7 @@ def test_a_bundle_that_raises_halfway_leaves_nothing_behind(tmp_path: Path) -> N
     # retrying the refused id works, and the record never names it
     failed.add("BHalf", lambda scope, id: sns.Topic(scope, id))
     failed.save_placement()
-    assert "BNew" not in json.loads((tmp_path / "failed.json").read_text())["fleets"]["S/F|10"]["stacks"]
+    assert "BNew" not in json.loads((tmp_path / "failed.json").read_text())["fleets"]["S/F"]["stacks"]
 
 
 def test_placement_file_with_a_nul_byte_is_refused(tmp_path: Path) -> None:

@@ -7,9 +7,8 @@ pass ``max_resources_per_stack``, so CloudFormation does the deploying, in paral
 Placement is stable: a function's stack is recorded in a placement file (JSON, commit it like
 ``cdk.context.json``). On every synthesis a recorded id goes back to its recorded stack, whatever was
 added or removed since; only new ids are placed, into the newest stack with room or a new one. Moving
-a function to another stack would replace it (and drop its provisioned concurrency), so adding or
-removing bundles never moves another one; only a recorded bundle that has itself grown past its
-stack's room is moved, with a warning.
+a function to another stack would replace it (and drop its provisioned concurrency), so a recorded
+bundle moves only when asked (``fleet.move(id)``); a recorded stack over the room is reported.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ import atexit
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import typing
 from collections.abc import Callable
@@ -36,7 +36,8 @@ from lambda_constructs.function import _bundle
 T = TypeVar("T")
 DEFAULT_MAX_RESOURCES = 450  # headroom under CloudFormation's 500 for outputs/parameters the references add
 CFN_MAX_RESOURCES = 500
-PLACEMENT_VERSION = 1
+PLACEMENT_VERSION = 2  # 2: one entry per fleet path (1 keyed "path|max_resources_per_stack"; read and migrated)
+DEFAULT_PLACEMENT_FILE = "lambda-constructs.placement.json"
 
 
 class FunctionFleet(Construct):
@@ -55,8 +56,13 @@ class FunctionFleet(Construct):
             cross-stack references add parameters and outputs, not resources).
         placement_file: the placement record, read at construction and written once: at synthesis, else
             before another fleet reads the same file, else when the process exits; default
-            ``lambda-constructs.placement.json`` in the working directory (where ``cdk synth`` runs).
-            One file can hold several fleets (keyed by construct path). Commit it.
+            ``lambda-constructs.placement.json`` in the app directory (`app_directory()`: the directory of
+            the ``cdk.json`` above the app's entry script), never the working directory; a relative path is
+            relative to the app directory too. One file can hold several fleets (keyed by construct
+            path). Commit it.
+        new_placement: True to start a placement with no record where one is expected: in CI (the ``CI``
+            environment variable) a fleet without a recorded entry is a ConfigurationError otherwise,
+            since a fresh placement could move deployed bundles between nested stacks.
 
     Shared things work across the nested stacks through aws-cdk-lib's own cross-stack references:
     an alarm topic or a dashboard in the parent stack, and a ``Code.from_asset`` created once
@@ -70,6 +76,7 @@ class FunctionFleet(Construct):
         *,
         max_resources_per_stack: int = DEFAULT_MAX_RESOURCES,
         placement_file: str | os.PathLike[str] | None = None,
+        new_placement: bool = False,
     ) -> None:
         def check(problems: Problems) -> None:
             problems.add(
@@ -84,11 +91,28 @@ class FunctionFleet(Construct):
                 problems.add(Problem("placement_file", _cdk.short(placement_file), "a path or None"))
             elif placement_file is not None and "\0" in os.fspath(placement_file):
                 problems.add(Problem("placement_file", os.fspath(placement_file), "a path without a NUL byte"))
+            if not isinstance(new_placement, bool):
+                problems.add(Problem("new_placement", _cdk.short(new_placement), "True or False"))
 
         path = _cdk.validated(scope, id, check, owner=self)
-        self._placement_path = Path(placement_file or "lambda-constructs.placement.json")
-        key = f"{path}|{max_resources_per_stack}"  # a fleet re-configured with another limit starts afresh
-        record, sizes = _read_record(self._placement_path, key)
+        given = Path(placement_file or DEFAULT_PLACEMENT_FILE)
+        self._placement_path = given if given.is_absolute() else app_directory() / given
+        key = path  # one entry per fleet: another max_resources_per_stack keeps what is recorded
+        found, record, sizes = _read_record(self._placement_path, key)
+        if not found and not new_placement and _in_ci():
+            raise ConfigurationError(
+                [
+                    Problem(
+                        "placement_file",
+                        str(self._placement_path),
+                        f"a placement record with an entry for {key}",
+                        "CI is set and this fleet has no recorded placement: a fresh one could move deployed "
+                        "bundles between nested stacks (replacing them). Commit the record the fleet writes at "
+                        "synthesis, or pass new_placement=True to start a new placement",
+                    )
+                ],
+                key,
+            )
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
         self.max_resources_per_stack: int = max_resources_per_stack
@@ -111,6 +135,8 @@ class FunctionFleet(Construct):
         self._newest: str | None = None  # the recorded or placed stack with the highest number
         for stack_id in record.values():
             self._note_placed(stack_id)
+        self._moves: dict[str, str | None] = {}  # recorded bundle id -> the stack asked for (None: any with room)
+        self._over_room: set[str] = set()  # recorded stacks over max_resources_per_stack (reported, not reshuffled)
         self.node.add_validation(_SavePlacement(self))
 
     # ------------------------------------------------------------------ public API
@@ -126,8 +152,24 @@ class FunctionFleet(Construct):
             problems.add(Problem("build", _cdk.short(build), "a callable build(scope, id)"))
         problems.raise_if_any()
         recorded = self._placement.get(id)
-        stack_id = recorded or self._open_stack_for_new_bundle()
+        moved_from: str | None = None
+        target: str | None = None
+        if id in self._moves:  # asked for: the recorded bundle is placed again
+            moved_from, target = recorded, self._moves.pop(id)
+            if id in self._reserved:
+                reserved_in, size = self._reserved.pop(id)
+                self._reserve(reserved_in, size, -1)
+            recorded = None
+            stack_id = target or self._open_stack_for_new_bundle()
+        else:
+            stack_id = recorded or self._open_stack_for_new_bundle()
         result, count, added = self._build_in(stack_id, build, id)
+        if target is not None and self._room(stack_id) < count:
+            self._remove(stack_id, added)
+            raise ConfigurationError(
+                [Problem("to", target, f"a nested stack with room for {count} resources", "move it elsewhere")],
+                f"{self.node.path}/{id}",
+            )
         if recorded is None and self._room(stack_id) < count:
             # the estimate was too small: this new bundle gets a stack of its own
             self._remove(stack_id, added)
@@ -147,20 +189,33 @@ class FunctionFleet(Construct):
                 f"{self.node.path}/{id}",
             )
         if recorded is not None and count > self._room(stack_id, exclude=id):
-            # a recorded bundle that grew past its stack's room (the others keep their reserved room): move it
-            self._remove(stack_id, added)
-            moved_from, stack_id = stack_id, self._new_stack_id()
-            result, count, added = self._build_in(stack_id, build, id)
+            # a recorded bundle that grew past its stack's room stays there (a move replaces its resources):
+            # above CloudFormation's 500 it cannot deploy, so the fix is asked for; below, it is reported
+            if self.resource_counts.get(stack_id, 0) + count > CFN_MAX_RESOURCES:
+                self._remove(stack_id, added)
+                raise ConfigurationError(
+                    [
+                        Problem(
+                            "build",
+                            f"{count} resources",
+                            f"a bundle that fits its recorded stack {stack_id} (CloudFormation allows "
+                            f"{CFN_MAX_RESOURCES} resources per template)",
+                            f"move it explicitly: fleet.move({id!r}) before fleet.add (its resources are "
+                            "replaced), or shrink it",
+                        )
+                    ],
+                    f"{self.node.path}/{id}",
+                )
+            self._over_room.add(stack_id)
+        if moved_from is not None and moved_from != stack_id:
             from aws_cdk import Annotations
 
             Annotations.of(self).add_warning_v2(
                 "lambda-constructs:fleet-bundle-moved",
-                f"{id} is recorded in {moved_from} ({self._placement_path}) but no longer fits there "
-                f"({self._sizes.get(id, '?')} -> {count} resources, max_resources_per_stack="
-                f"{self.max_resources_per_stack}): it is placed in {stack_id}, so the next deploy replaces its "
-                "resources. Raise max_resources_per_stack or shrink the bundle to keep it.",
+                f"{id} is moved from {moved_from} to {stack_id}, as fleet.move() asked: the next deploy replaces "
+                "its resources (a new function, queues and provisioned concurrency; messages in a deleted queue "
+                "are lost).",
             )
-            recorded = None  # the record changes: write it now
         total = self.resource_counts.get(stack_id, 0) + count
         self.resource_counts[stack_id] = total
         if self._sizes.get(id) != count:
@@ -176,6 +231,23 @@ class FunctionFleet(Construct):
         if recorded is None:  # a new placement: the record changes (written later, once; see _Pending)
             _PENDING.mark(self)
         return result
+
+    def move(self, id: str, to: str | None = None) -> None:
+        """Move recorded bundle ``id`` when it is added next: into nested stack ``to`` (``"Stack3"``, an existing or
+        a new one), else into the newest stack with room or a new one. The only way a recorded bundle changes
+        stack: its resources are replaced at the next deploy (a new function and provisioned concurrency; a
+        replaced queue loses its messages), and a ``lambda-constructs:fleet-bundle-moved`` warning says so.
+        Call it before ``fleet.add(id, ...)``.
+        """
+        problems = Problems(f"{_cdk.path_of(self)}/{id}")
+        if not isinstance(id, str) or id not in self._placement:
+            problems.add(Problem("id", _cdk.short(id), "a bundle id in the placement record", "nothing to move"))
+        elif id in self._ids:
+            problems.add(Problem("id", id, "a bundle not added yet", "call fleet.move(id) before fleet.add(id)"))
+        if to is not None and (not isinstance(to, str) or not to.startswith("Stack") or _stack_number(to) < 1):
+            problems.add(Problem("to", _cdk.short(to), "None or a nested stack id 'StackN' (N >= 1)"))
+        problems.raise_if_any()
+        self._moves[id] = to
 
     def _save_quietly(self) -> None:
         """Record the placement; keep all recorded ids (synthesis drops the removed ones)."""
@@ -323,6 +395,20 @@ class FunctionFleet(Construct):
         self._planned_stacks.clear()
         return errors
 
+    def _report_over_room(self) -> None:
+        """At synthesis: each recorded stack over ``max_resources_per_stack``, reported once, never reshuffled."""
+        for stack_id in sorted(self._over_room, key=_stack_number):
+            from aws_cdk import Annotations
+
+            Annotations.of(self).add_warning_v2(
+                "lambda-constructs:fleet-stack-over-room",
+                f"{stack_id} holds {self.resource_counts.get(stack_id, 0)} resources, more than "
+                f"max_resources_per_stack={self.max_resources_per_stack}: its recorded bundles stay (moving one "
+                "replaces its resources) and new bundles go to stacks with room. To move one: "
+                "fleet.move(id) before fleet.add(id).",
+            )
+        self._over_room.clear()
+
     def _remove(self, stack_id: str, added: list[str]) -> None:
         """Take back what one ``build`` added (a refused bundle leaves nothing in the tree)."""
         stack = self._stacks[stack_id]
@@ -400,6 +486,7 @@ class _SavePlacement:
 
     def validate(self) -> list[str]:
         errors = self._fleet._check_planned_counts()  # before saving: the recorded sizes are then right
+        self._fleet._report_over_room()
         try:
             self._fleet.save_placement()
         except OSError as error:
@@ -407,11 +494,43 @@ class _SavePlacement:
         return errors
 
 
-def _read_record(path: Path, key: str) -> tuple[dict[str, str], dict[str, int]]:
-    """This fleet's placement (bundle id -> stack) and recorded sizes from the placement file."""
+def app_directory() -> Path:
+    """Where the CDK app lives, so the placement record does not depend on the working directory.
+
+    The directory of the nearest ``cdk.json`` above the entry script (``__main__``: the ``app.py`` that
+    ``cdk synth`` runs), else the entry script's own directory. An entry point installed with Python (pytest,
+    ``python -m``) or none (``python -c``, a REPL) is no app: then the nearest ``cdk.json`` above the working
+    directory, else the working directory itself.
+    """
+    starts: list[Path] = []
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if isinstance(main_file, str):
+        entry = Path(main_file).resolve()
+        installed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+        if not any(entry.is_relative_to(p) for p in installed):
+            starts.append(entry.parent)
+    starts.append(Path.cwd())
+    for start in starts:
+        for directory in (start, *start.parents):
+            if (directory / "cdk.json").is_file():
+                return directory
+    return starts[0]
+
+
+def _in_ci() -> bool:
+    """The ``CI`` environment variable most CI services set (GitHub Actions, GitLab, CircleCI, ...)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _read_record(path: Path, key: str) -> tuple[bool, dict[str, str], dict[str, int]]:
+    """Whether the record has this fleet, its placement (bundle id -> stack) and recorded sizes.
+
+    A version-1 record keyed ``path|max_resources_per_stack`` is read too (the entry written last for this
+    path), so changing the limit or upgrading keeps every recorded bundle where it is.
+    """
     _PENDING.flush(path)  # a fleet of an earlier app in this process may not have written its placement yet
     if not path.exists():
-        return {}, {}
+        return False, {}, {}
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
@@ -419,7 +538,14 @@ def _read_record(path: Path, key: str) -> tuple[dict[str, str], dict[str, int]]:
             [Problem("placement_file", str(path), "a placement record written by FunctionFleet", str(error))], key
         ) from None
     fleets = data.get("fleets") if isinstance(data, dict) else None
-    entry = fleets.get(key, {}) if isinstance(fleets, dict) else None
+    entry: Any = None
+    if isinstance(fleets, dict):
+        entry = fleets.get(key)
+        if entry is None:
+            legacy = [k for k in fleets if isinstance(k, str) and k.rsplit("|", 1)[0] == key and "|" in k]
+            entry = fleets[legacy[-1]] if legacy else None
+    if entry is None and isinstance(fleets, dict):
+        return False, {}, {}
     stacks = entry.get("stacks", {}) if isinstance(entry, dict) else None
     sizes = entry.get("resources", {}) if isinstance(entry, dict) else None
     if (
@@ -439,7 +565,7 @@ def _read_record(path: Path, key: str) -> tuple[dict[str, str], dict[str, int]]:
             ],
             key,
         )
-    return dict(stacks), {k: v for k, v in sizes.items() if k in stacks}
+    return True, dict(stacks), {k: v for k, v in sizes.items() if k in stacks}
 
 
 def _write_record(
@@ -457,6 +583,8 @@ def _write_record(
                 fleets.update(existing["fleets"])
         except (OSError, ValueError):
             pass
+    for legacy in [k for k in fleets if "|" in k and k.rsplit("|", 1)[0] == key]:
+        del fleets[legacy]  # a version-1 entry of this fleet: now under its path alone
     ordered = sorted(placement.items(), key=lambda kv: (_stack_number(kv[1]), kv[0]))
     fleets[key] = {"stacks": dict(ordered), "resources": {k: sizes[k] for k, _ in ordered if k in sizes}}
     text = json.dumps({"version": PLACEMENT_VERSION, "fleets": fleets}, indent=1) + "\n"
