@@ -560,19 +560,30 @@ CORRECT: list[tuple[str, Builder]] = [
 ]
 
 
+def account(row: int, broken: bool = True) -> str:
+    """The account of a row (each row its own, so the app-wide rules see only the row's stacks)."""
+    return f"{(100000000000 if broken else 200000000000) + row}"
+
+
 @pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
-    """Every row synthesized in one App; the deploy-rule ids that fire, per row."""
+def cloud_assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every row synthesized in one App, written to one cdk.out."""
     out = tmp_path_factory.mktemp("deploy") / "cdk.out"
     app = cdk.App(outdir=str(out))
-    rows: dict[str, str] = {}
     for i, (_, build, _) in enumerate(BROKEN):
-        rows[f"Broken{i:02d}"] = f"broken:{i}"
-        build(app, f"Broken{i:02d}", cdk.Environment(account=f"{100000000000 + i}", region="us-east-1"))
+        build(app, f"Broken{i:02d}", cdk.Environment(account=account(i), region="us-east-1"))
     for i, (_, build) in enumerate(CORRECT):
-        rows[f"Correct{i:02d}"] = f"correct:{i}"
-        build(app, f"Correct{i:02d}", cdk.Environment(account=f"{200000000000 + i}", region="us-east-1"))
+        build(app, f"Correct{i:02d}", cdk.Environment(account=account(i, broken=False), region="us-east-1"))
     app.synth()
+    return out
+
+
+@pytest.fixture(scope="module")
+def assembly(cloud_assembly: Path) -> dict[str, set[str]]:
+    """The deploy-rule ids that fire, per row."""
+    out = cloud_assembly
+    rows = {f"Broken{i:02d}": f"broken:{i}" for i in range(len(BROKEN))}
+    rows |= {f"Correct{i:02d}": f"correct:{i}" for i in range(len(CORRECT))}
     fired: dict[str, set[str]] = {key: set() for key in rows.values()}
     findings = deploy.evaluate_assembly(out)
     for finding in findings:
@@ -641,3 +652,101 @@ def test_the_rule_pack_reports_deploy_rules_with_source_and_fix(tmp_path: Path) 
         "Source: Using Lambda with Amazon SQS, https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html" in visibility
     )
     assert "also used by Alarmsb/" in info["LambdaProduction-DeployUniqueAlarmName"]
+
+
+def _row(name: str) -> int:
+    return next(i for i, r in enumerate(BROKEN) if r[0] == name)
+
+
+def test_report_shows_the_concurrency_ledger(cloud_assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`lambda-constructs report`: the ledger per account and region, in JSON and as a table, and the findings."""
+    import json
+
+    from lambda_constructs.cli.main import main
+
+    assert main(["report", str(cloud_assembly), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    ledger = {e["environment"]: e for e in data["concurrency"]}
+    reserved = ledger[f"{account(_row('reserved 500 + 450 of 1,000'))}/us-east-1"]
+    assert {k: reserved[k] for k in ("account_concurrency", "reserved", "unreserved_left", "fits")} == {
+        "account_concurrency": 1000,
+        "reserved": 950,
+        "unreserved_left": 50,
+        "fits": False,
+    }
+    assert reserved["stacks"][:2] == [
+        f"Broken{_row('reserved 500 + 450 of 1,000'):02d}",
+        f"Broken{_row('reserved 500 + 450 of 1,000'):02d}b",
+    ]
+    provisioned = ledger[f"{account(_row('provisioned 901 outside any reservation'))}/us-east-1"]
+    assert (provisioned["provisioned"], provisioned["provisioned_outside_reservations"]) == (901, 901)
+    assert provisioned["unreserved_left"] == 99 and not provisioned["fits"]
+    nested = ledger[f"{account(_row('reserved 3 x 310 in nested stacks'))}/us-east-1"]
+    assert nested["reserved"] == 930 and nested["unreserved_left"] == 70
+    # provisioned inside a reservation comes out of it, not out of the unreserved pool
+    ok_row = next(i for i, r in enumerate(CORRECT) if "provisioned = reserved" in r[0])
+    within = ledger[f"{account(ok_row, broken=False)}/us-east-1"]
+    assert (within["reserved"], within["provisioned"], within["unreserved_left"]) == (20, 20, 980)
+    rules = {(f["rule"], f["stack"]) for f in data["deploy_findings"]}
+    assert ("LambdaProduction-DeployConcurrencyLedger", f"Broken{_row('reserved 500 + 450 of 1,000'):02d}b") in rules
+    visibility = next(f for f in data["deploy_findings"] if f["rule"] == "LambdaProduction-DeploySqsVisibilityTimeout")
+    assert (
+        visibility["source"]
+        == "Using Lambda with Amazon SQS, https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html"
+    )
+
+    assert main(["report", str(cloud_assembly)]) == 0
+    text = capsys.readouterr().out
+    row = next(
+        line for line in text.splitlines() if line.startswith(f"{account(_row('reserved 500 + 450 of 1,000'))}/")
+    )
+    assert row.split()[1:5] == ["1,000", "950", "0", "0"] and row.endswith("50 (< 100: refused)")
+    assert "environment" in text and "unreserved left" in text
+    assert "deploy contract: " in text and "LambdaProduction-DeployConcurrencyLedger  Broken" in text
+
+
+def test_report_reads_the_account_concurrency(cloud_assembly: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--account-concurrency, else the context key in cdk.json next to the assembly; a bad value is exit 2."""
+    import json
+
+    from lambda_constructs.cli.main import main
+
+    env = f"{account(_row('reserved 500 + 450 of 1,000'))}/us-east-1"
+
+    def entry(*argv: str) -> dict[str, Any]:
+        assert main(["report", str(cloud_assembly), "--json", *argv]) == 0
+        return next(e for e in json.loads(capsys.readouterr().out)["concurrency"] if e["environment"] == env)
+
+    assert entry("--account-concurrency", "2000")["unreserved_left"] == 1050
+    cdk_json = cloud_assembly.parent / "cdk.json"
+    try:
+        cdk_json.write_text(json.dumps({"app": "python app.py", "context": {deploy.ACCOUNT_CONCURRENCY_CONTEXT: 1500}}))
+        assert entry()["account_concurrency"] == 1500
+        assert entry("--account-concurrency", "1000")["fits"] is False  # the flag wins
+        cdk_json.write_text(json.dumps({"context": {deploy.ACCOUNT_CONCURRENCY_CONTEXT: "lots"}}))
+        assert main(["report", str(cloud_assembly)]) == 2
+        assert "lambda-constructs:account-concurrency is 'lots'; expected an integer >= 100" in capsys.readouterr().err
+    finally:
+        cdk_json.unlink()
+    with pytest.raises(SystemExit) as usage:  # argparse's own usage error
+        main(["report", str(cloud_assembly), "--account-concurrency", "99"])
+    assert usage.value.code == 2
+    assert "expected an integer >= 100, got '99'" in capsys.readouterr().err
+
+
+def test_account_concurrency_context_sets_the_pack_s_ledger(tmp_path: Path) -> None:
+    """The context key moves the pack's ledger; a value that is not an integer >= 100 is a ConfigurationError."""
+    from lambda_constructs.checks.pack import account_concurrency
+    from lambda_constructs.core.errors import ConfigurationError
+
+    assert account_concurrency(cdk.App()) == 1000
+    assert account_concurrency(cdk.App(context={deploy.ACCOUNT_CONCURRENCY_CONTEXT: 3000})) == 3000
+    assert account_concurrency(cdk.App(context={deploy.ACCOUNT_CONCURRENCY_CONTEXT: "3000"})) == 3000
+    for bad in (99, "many", True, -5):
+        with pytest.raises(ConfigurationError, match="lambda-constructs:account-concurrency"):
+            account_concurrency(cdk.App(context={deploy.ACCOUNT_CONCURRENCY_CONTEXT: bad}))
+    templates = {
+        "S": {"Resources": {"F": {"Type": deploy.FUNCTION, "Properties": {"ReservedConcurrentExecutions": 950}}}}
+    }
+    assert [f.rule for f in deploy.evaluate_app(templates)] == [deploy.LEDGER.id]
+    assert deploy.evaluate_app(templates, account_concurrency=3000) == []

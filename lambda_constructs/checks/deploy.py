@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_constructs.core.report import _read_json, function_of, load_templates, props, refs, resources_of
+from lambda_constructs.core.table import render
 
 Template = Mapping[str, Any]
 
@@ -755,7 +757,7 @@ def _env_groups(envs: Mapping[str, str | None]) -> dict[str, list[str]]:
     concrete = sorted({e for e in envs.values() if e})
     agnostic = [s for s, e in envs.items() if not e]
     if not concrete:
-        return {"(environment-agnostic)": list(envs)}
+        return {"env-agnostic": list(envs)}
     return {env: [s for s, e in envs.items() if e == env] + agnostic for env in concrete}
 
 
@@ -827,6 +829,85 @@ def ledger(
             from_unreserved += sum(total for fid, total in totals.items() if fid not in r)
         result.append(Ledger(env, account_concurrency, reserved, provisioned, from_unreserved, tuple(stacks)))
     return result
+
+
+def concurrency_value(value: Any) -> int | None:
+    """The account's concurrency from a context value (an integer >= 100, or its digits); None if not one."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
+        return None
+    number = int(str(value).strip())
+    return number if number >= UNRESERVED_MINIMUM else None
+
+
+def ledger_data(entries: Iterable[Ledger]) -> list[dict[str, Any]]:
+    """What ``report --json`` prints under ``concurrency``: one object per account and region."""
+    return [
+        {
+            "environment": e.environment,
+            "account_concurrency": e.account_concurrency,
+            "reserved": e.reserved,
+            "provisioned": e.provisioned,
+            "provisioned_outside_reservations": e.provisioned_unreserved,
+            "unreserved_left": e.unreserved_left,
+            "unreserved_minimum": UNRESERVED_MINIMUM,
+            "fits": e.fits,
+            "stacks": list(e.stacks),
+        }
+        for e in entries
+    ]
+
+
+# "quota": the account's concurrency; "from unreserved": provisioned concurrency of functions without a reservation
+LEDGER_HEADER = ("environment", "quota", "reserved", "provisioned", "from unreserved", "unreserved left")
+
+
+def _ledger_rows(entries: Iterable[Ledger]) -> list[tuple[str, ...]]:
+    return [
+        (
+            e.environment,
+            f"{e.account_concurrency:,}",
+            f"{e.reserved:,}",
+            f"{e.provisioned:,}",
+            f"{e.provisioned_unreserved:,}",
+            f"{e.unreserved_left:,}" + ("" if e.fits else f" (< {UNRESERVED_MINIMUM}: refused)"),
+        )
+        for e in entries
+    ]
+
+
+def format_ledger(entries: Iterable[Ledger], *, markdown: bool = False, width: int | None = None) -> str:
+    """The concurrency ledger as a table (plain text within ``width``, or Markdown), one row per account and region."""
+    rows = _ledger_rows(entries)
+    if markdown:
+        lines = ["| " + " | ".join(LEDGER_HEADER) + " |", "|" + "---|" * len(LEDGER_HEADER)]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+    return render(LEDGER_HEADER, rows, width=width, right=(1, 2, 3, 4))
+
+
+def findings_data(findings: Iterable[Finding]) -> list[dict[str, str]]:
+    """What ``report --json`` prints under ``deploy_findings``: each with its rule's fix and AWS source."""
+    rules = by_id()
+    return [
+        {
+            "rule": f"LambdaProduction-{f.rule}",
+            "stack": f.stack,
+            "logical_id": f.logical_id,
+            "detail": f.detail,
+            "fix": rules[f.rule].fix,
+            "source": f"{rules[f.rule].source_title}, {rules[f.rule].source_url}",
+        }
+        for f in findings
+    ]
+
+
+def format_findings(findings: Iterable[Finding], *, width: int | None = None) -> str:
+    """One line per deploy-contract finding, wrapped within ``width`` (empty when there is none)."""
+    lines = [f"LambdaProduction-{f.rule}  {f.stack}/{f.logical_id}: {f.detail}" for f in findings]
+    if width is None:
+        return "\n".join(lines)
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False)) for line in lines
+    )
 
 
 def app_findings(

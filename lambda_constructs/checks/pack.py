@@ -189,8 +189,8 @@ def account_concurrency(scope: IConstruct) -> int:
     value = scope.node.try_get_context(deploy.ACCOUNT_CONCURRENCY_CONTEXT)
     if value is None:
         return deploy.DEFAULT_ACCOUNT_CONCURRENCY
-    number = int(value) if isinstance(value, int | str) and str(value).isdigit() else None
-    if number is None or number < deploy.UNRESERVED_MINIMUM:
+    number = deploy.concurrency_value(value)
+    if number is None:
         raise ConfigurationError(
             [
                 Problem(

@@ -63,6 +63,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _report(args: argparse.Namespace) -> Result:
+    from lambda_constructs.checks import deploy
     from lambda_constructs.core.pricing import DEFAULT_PRICES, Prices
     from lambda_constructs.core.report import (
         AssemblyError,
@@ -101,12 +102,64 @@ def _report(args: argparse.Namespace) -> Result:
     if args.invocations_per_month is not None or args.sizing:
         _price(args, reports, templates, regions, prices if args.prices else None)
     data = report_data(reports, sizes)
+    entries, findings = _deploy_contract(args, templates)
+    data["concurrency"] = deploy.ledger_data(entries)
+    data["deploy_findings"] = deploy.findings_data(findings)
+    width = terminal_width()
+
+    def found(width: int | None) -> str:
+        listed = deploy.format_findings(findings, width=width)
+        return f"\n\ndeploy contract: {len(findings)} finding(s)\n{listed}" if findings else ""
+
     if args.format == "json":
         return Result(json.dumps(data, indent=2, sort_keys=True), data)
     if args.format == "markdown":
-        return Result(format_markdown(reports) + "\n\n" + format_stacks(sizes, markdown=True), data)
-    width = terminal_width()
-    return Result(format_table(reports, width=width) + "\n\n" + format_stacks(sizes), data)
+        ledger = deploy.format_ledger(entries, markdown=True)
+        markdown = format_markdown(reports) + "\n\n" + format_stacks(sizes, markdown=True)
+        return Result(markdown + "\n\n" + ledger + found(None), data)
+    text = format_table(reports, width=width) + "\n\n" + format_stacks(sizes)
+    return Result(text + "\n\n" + deploy.format_ledger(entries, width=width) + found(width), data)
+
+
+def _deploy_contract(args: argparse.Namespace, templates: Any) -> tuple[list[Any], list[Any]]:
+    """The account concurrency ledger and the deploy-contract findings of the whole assembly."""
+    from lambda_constructs.checks import deploy
+
+    concurrency = args.account_concurrency
+    if concurrency is None:
+        concurrency = _context_concurrency(args.assembly)
+    envs = deploy.stack_environments(args.assembly)
+    entries = deploy.ledger(templates, envs, concurrency)
+    return entries, deploy.evaluate_app(templates, envs, concurrency)
+
+
+def _context_concurrency(assembly: str) -> int:
+    """The context key ``lambda-constructs:account-concurrency`` of the app that wrote the assembly.
+
+    Read from ``cdk.context.json`` and ``cdk.json`` (its ``context``) in the assembly's parent directory,
+    where ``cdk synth`` runs; 1,000 (Lambda's default quota) when neither sets it.
+    """
+    from pathlib import Path
+
+    from lambda_constructs.checks import deploy
+
+    app_dir = Path(assembly).resolve().parent
+    for name, nested in (("cdk.context.json", False), ("cdk.json", True)):
+        try:
+            document = json.loads((app_dir / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        context = document.get("context", {}) if nested and isinstance(document, dict) else document
+        if isinstance(context, dict) and deploy.ACCOUNT_CONCURRENCY_CONTEXT in context:
+            value = context[deploy.ACCOUNT_CONCURRENCY_CONTEXT]
+            number = deploy.concurrency_value(value)
+            if number is None:
+                raise UserError(
+                    f"{app_dir / name}: {deploy.ACCOUNT_CONCURRENCY_CONTEXT} is {value!r}; "
+                    f"expected an integer >= {deploy.UNRESERVED_MINIMUM} (the account's Lambda concurrency)"
+                )
+            return number
+    return deploy.DEFAULT_ACCOUNT_CONCURRENCY
 
 
 def _price(args: argparse.Namespace, reports: list[Any], templates: Any, regions: Any, prices: Any) -> None:
@@ -279,7 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read cdk.out and print, per function: memory, architecture, timeout and the p99 it "
         "came from, alias, provisioned concurrency, reserved concurrency, failure path, SQS "
         "visibility timeout, alarm count and (with --invocations-per-month) a monthly cost estimate; "
-        "then the resources of every stack against CloudFormation's 500.",
+        "then the resources of every stack against CloudFormation's 500, the account concurrency ledger "
+        "(reserved and provisioned concurrency per account and region against the account's) and the "
+        "deploy-contract findings (what AWS would refuse at deploy).",
     )
     report.add_argument("assembly", nargs="?", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
     report.add_argument(
@@ -320,6 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the region's duration, request and provisioned prices from the AWS Price List API "
         "(ops extra, credentials with pricing:GetProducts)",
+    )
+    report.add_argument(
+        "--account-concurrency",
+        type=_account_concurrency,
+        default=None,
+        metavar="N",
+        help="the account's Lambda concurrency for the concurrency ledger (default: the context key "
+        "lambda-constructs:account-concurrency in cdk.context.json / cdk.json next to the assembly, else 1000)",
     )
     report.set_defaults(run=_report)
 
@@ -403,6 +466,15 @@ def _positive_float(text: str) -> float:
     if not math.isfinite(value) or not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a finite number > 0")
     return value
+
+
+def _account_concurrency(text: str) -> int:
+    from lambda_constructs.checks import deploy
+
+    number = deploy.concurrency_value(text)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"expected an integer >= {deploy.UNRESERVED_MINIMUM}, got {text!r}")
+    return number
 
 
 def _non_negative_float(text: str) -> float:
