@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from lambda_constructs.function.defaults import ProductionDefaults
     from lambda_constructs.function.deployment import Deployment
     from lambda_constructs.function.edge import EdgeFunction
+    from lambda_constructs.function.encryption_key import default_encryption_key
     from lambda_constructs.function.fleet import FunctionFleet
     from lambda_constructs.function.powertools import Powertools
     from lambda_constructs.function.production_function import LATEST_PYTHON, ProductionFunction, timeout_from_p99
@@ -71,6 +72,7 @@ _LAZY = {
     "ProductionReadinessChecks": "checks.pack",
     "enable_checks": "checks.pack",
     "default_alarm_topic": "function.alarm_topic",
+    "default_encryption_key": "function.encryption_key",
 }
 
 
@@ -120,6 +122,7 @@ __all__ = [
     "WebSocketEndpoint",
     "WorkflowTask",
     "default_alarm_topic",
+    "default_encryption_key",
     "enable_checks",
     "timeout_from_p99",
     "timeout_seconds_from_p99_ms",

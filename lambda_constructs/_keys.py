@@ -17,7 +17,16 @@ to a key made in this app, exactly the statements the services need:
   ``grant_send_messages`` grants that role the key as well (an IAM grant, no key policy statement).
 
 An imported key (``Key.from_key_arn``) cannot take policy statements from here: the construct adds a warning
-(``lambda-constructs:kms-key-policy``) with the statement the key's owner must add.
+(``lambda-constructs:kms-key-policy``) with the statement the key's owner must add. What can still be added is:
+the IAM side (aws-cdk-lib grants a role an imported key in the role's own policy).
+
+A key in another stack of the app takes the statements in its own stack's template. A statement scoped by
+``aws:SourceArn`` to a resource of another stack (the topic, the bucket) would make the two stacks reference
+each other (the key's stack the resource's ARN, the queue's stack the key's ARN: a cycle aws-cdk-lib refuses
+at synth), so across stacks the statement is scoped by ``aws:SourceAccount`` (the construct's account) instead.
+
+``default_encryption_key(scope, key)`` (``function/encryption_key.py``) records a key for every library
+construct under an App, Stage or Stack; ``key_for`` is how a construct reads it.
 """
 
 from __future__ import annotations
@@ -25,10 +34,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lambda_constructs import _cdk
@@ -37,6 +47,66 @@ from lambda_constructs.core.errors import Problem
 LOGS_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
 SQS_SENDER_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
 WARNING_ID = "lambda-constructs:kms-key-policy"
+
+
+# App / Stage / Stack Python object id -> (that object, its default key): the pattern of the default alarm topic
+# (``_cdk/alarms.py``); the generation invalidates the per-stack cache.
+_DEFAULT_KEYS: dict[int, tuple[Any, kms.IKey]] = {}
+_GENERATION = [0]
+
+
+def set_default_key(scope: Any, key: kms.IKey) -> kms.IKey | None:
+    """Record ``key`` as the default of ``scope``; returns the key it had before (None if none)."""
+    previous = _DEFAULT_KEYS.get(id(scope))
+    _DEFAULT_KEYS[id(scope)] = (scope, key)
+    _GENERATION[0] += 1
+    return previous[1] if previous is not None and previous[0] is scope else None
+
+
+def default_key(scope: Construct) -> kms.IKey | None:
+    """The default key for a construct in ``scope``: its stack's, a parent stack's, a stage's or the app's.
+
+    No jsii round trip when no default was ever set; otherwise one walk up per stack, kept on the stack.
+    """
+    if not _DEFAULT_KEYS:
+        return None
+    stack = _cdk.stack_of(scope)
+    cached: tuple[int, kms.IKey | None] | None = getattr(stack, "_lc_default_key", None)
+    if cached is not None and cached[0] == _GENERATION[0]:
+        return cached[1]
+    found: kms.IKey | None = None
+    current: Any = stack
+    while current is not None:
+        entry = _DEFAULT_KEYS.get(id(current))
+        if entry is not None and entry[0] is current:
+            found = entry[1]
+            break
+        current = _cdk.node_of(current).scope
+    object.__setattr__(stack, "_lc_default_key", (_GENERATION[0], found))
+    return found
+
+
+def key_for(scope: Construct, key: kms.IKey | None) -> kms.IKey | None:
+    """``key`` if given, else the default key of ``scope``'s stack / stage / app (None: the services' own keys)."""
+    return key if key is not None else default_key(scope)
+
+
+def same_stack(*constructs: Any) -> bool:
+    """True when every construct is in one stack (a key policy may then name the others' ARNs)."""
+    return len({id(_cdk.stack_of(c)) for c in constructs}) == 1
+
+
+def bucket_encryption(key: kms.IKey | None) -> dict[str, Any]:
+    """The ``s3.Bucket`` keywords for a bucket the library creates: SSE-KMS with ``key`` (an S3 Bucket Key,
+    fewer KMS requests), else SSE-S3. The hook for buckets the library will create (an on-failure bucket):
+    ``s3.Bucket(self, "X", **_keys.bucket_encryption(_keys.key_for(self, encryption_key)))``.
+
+    "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys", Amazon S3 user guide:
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html
+    """
+    if key is None:
+        return {"encryption": s3.BucketEncryption.S3_MANAGED}
+    return {"encryption": s3.BucketEncryption.KMS, "encryption_key": key, "bucket_key_enabled": True}
 
 
 def key_problem(key: object, prop: str = "encryption_key") -> Problem | None:
@@ -73,19 +143,27 @@ def _stack_resolve(scope: Any, statement: iam.PolicyStatement) -> Any:
     return Stack.of(scope).resolve(statement.to_statement_json())
 
 
+def _environment(key: kms.IKey, stack: Stack) -> tuple[str, str, str]:
+    """Partition, region and account for ``key``'s statements: the stack's, except that an imported key's literal
+    ARN supplies what the stack leaves to deploy time (so the warning shows a statement one can paste)."""
+    partition, region, account = stack.partition, stack.region, stack.account
+    arn = key.key_arn
+    parts = [] if Token.is_unresolved(arn) else arn.split(":")
+    if len(parts) >= 6:  # arn:<partition>:kms:<region>:<account>:key/<id>
+        partition = parts[1] if Token.is_unresolved(partition) else partition
+        region = parts[3] if Token.is_unresolved(region) else region
+        account = parts[4] if Token.is_unresolved(account) else account
+    return partition, region, account
+
+
 def allow_logs(key: kms.IKey, scope: Construct) -> None:
     """The CloudWatch Logs statement for log groups of ``scope``'s account and region."""
-    stack = Stack.of(scope)
+    partition, region, account = _environment(key, Stack.of(scope))
     allow_service(
         key,
-        iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com"),
+        iam.ServicePrincipal(f"logs.{region}.amazonaws.com"),
         LOGS_ACTIONS,
-        {
-            "ArnLike": {
-                "kms:EncryptionContext:aws:logs:arn": f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:"
-                "log-group:*"
-            }
-        },
+        {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:*"}},
         what="CloudWatch Logs encrypting this construct's log group",
         scope=scope,
     )
@@ -99,9 +177,22 @@ def log_group(scope: Construct, id: str, *, retention: logs.RetentionDays, key: 
     return logs.LogGroup(scope, id, retention=retention, encryption_key=key)
 
 
-def allow_sender(key: kms.IKey | None, service: str, source_arn: str | None, scope: Construct, what: str) -> None:
-    """Let an AWS service send to an SSE-KMS queue encrypted with ``key`` (scoped to ``source_arn`` if known)."""
+def allow_sender(
+    key: kms.IKey | None,
+    service: str,
+    source_arn: str | None,
+    scope: Construct,
+    what: str,
+    *,
+    source: Any = None,
+) -> None:
+    """Let an AWS service send to an SSE-KMS queue encrypted with ``key``: scoped to ``source_arn`` (the ARN of
+    ``source``) when key, ``scope`` and ``source`` share a stack, else to ``scope``'s account (no cycle)."""
     if key is None:
         return
-    conditions = {"ArnLike": {"aws:SourceArn": source_arn}} if source_arn is not None else None
+    conditions: dict[str, Any] | None = None
+    if source_arn is not None and same_stack(key, scope, *([source] if source is not None else [])):
+        conditions = {"ArnLike": {"aws:SourceArn": source_arn}}
+    elif source_arn is not None:
+        conditions = {"StringEquals": {"aws:SourceAccount": _cdk.stack_of(scope).account}}
     allow_service(key, service, SQS_SENDER_ACTIONS, conditions, what=what, scope=scope)

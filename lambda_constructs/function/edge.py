@@ -190,7 +190,9 @@ class EdgeFunction(Construct):
         self.timeout_seconds: int = derived["timeout"]
         self.timeout = Duration.seconds(self.timeout_seconds)
         self.memory_size: int = derived["memory"]
-        self.log_group = _keys.log_group(self, "LogGroup", retention=log_retention, key=encryption_key)
+        self.log_group = _keys.log_group(
+            self, "LogGroup", retention=log_retention, key=_keys.key_for(self, encryption_key)
+        )
         self.role = iam.Role(
             self,
             "ServiceRole",

@@ -226,7 +226,7 @@ class ProductionFunction(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
         object.__setattr__(self, "_lc_alarm_prefix", plan.alarm_prefix)  # alarm_name(self, ...) reads no jsii
 
-        self.encryption_key: kms.IKey | None = p["encryption_key"]
+        self.encryption_key: kms.IKey | None = _keys.key_for(self, p["encryption_key"])
         self._environment: dict[str, str] = dict(plan.environment)  # add_environment checks against it
         self.log_group = _keys.log_group(self, "LogGroup", retention=p["log_retention"], key=self.encryption_key)
         if p["log_removal_policy"] is not None:

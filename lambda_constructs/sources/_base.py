@@ -173,6 +173,7 @@ def rule_to_alias(
         plan = plan_rule_target(
             _cdk.path_of(scope), _cdk.alarm_prefix(scope), retry_attempts, seconds_or_none(max_event_age)
         )
+    encryption_key = _keys.key_for(scope, encryption_key)
     dlq = _cdk.secure_queue(scope, "DeadLetterQueue", encryption_key=encryption_key, removal=plan.removal_policy)
     # EventBridge sends undeliverable events itself: it must be able to use the key ("Key management", Amazon
     # SQS). No aws:SourceArn condition: the rule's ARN in the key policy would make key -> rule -> queue -> key

@@ -243,7 +243,9 @@ class HttpEndpoint(Construct):
         for route in () if catch_all else self.routes:
             method, _, route_path = route.partition(" ")
             api.add_routes(path=route_path, methods=[apigwv2.HttpMethod(method)], integration=integration)
-        self.access_log_group = _keys.log_group(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=key)
+        self.access_log_group = _keys.log_group(
+            self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=_keys.key_for(self, key)
+        )
         stage = typing.cast(apigwv2.CfnStage, api.default_stage.node.default_child)  # type: ignore[union-attr]
         stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=self.access_log_group.log_group_arn, format=_ACCESS_LOG_FORMAT

@@ -10,13 +10,14 @@ from aws_cdk import Duration, RemovalPolicy, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -97,6 +98,10 @@ class KafkaConsumer(Construct):
             deleted: default ``RemovalPolicy.RETAIN`` (it keeps its messages; "DeletionPolicy attribute", AWS
             CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. See
             docs/operations.md.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the on-failure queue, default the
+            key of ``default_encryption_key`` if one is set, else SSE-SQS. Lambda sends the failed records'
+            metadata with the function's role, which aws-cdk-lib grants ``kms:GenerateDataKey*`` and
+            ``kms:Decrypt`` on the key (no key-policy statement). See docs/encryption.md.
     """
 
     def __init__(
@@ -128,6 +133,7 @@ class KafkaConsumer(Construct):
         offset_lag_threshold: int | None = None,
         alarm_topic: sns.ITopic | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         provisioned = provisioned_poller_config is not None
         controls = {
@@ -142,6 +148,7 @@ class KafkaConsumer(Construct):
                 return
             problems.add(_source.topic_problem(alarm_topic))
             problems.add(_cdk.removal_policy_problem(removal_policy))
+            problems.add(_keys.key_problem(encryption_key))
             self._check_cluster(problems, cluster_arn, bootstrap_servers, secret, authentication_method)
             self._check_vpc(problems, bootstrap_servers, vpc, vpc_subnets, security_group)
             if not (isinstance(topic, str) and (_TOPIC.match(topic) or Token.is_unresolved(topic))):
@@ -209,7 +216,10 @@ class KafkaConsumer(Construct):
         self.function = function
         self.topic = topic
         self.on_failure_queue = _cdk.secure_queue(
-            self, "OnFailureQueue", removal=_cdk.removal_policy_name(removal_policy)
+            self,
+            "OnFailureQueue",
+            encryption_key=_keys.key_for(self, encryption_key),
+            removal=_cdk.removal_policy_name(removal_policy),
         )
         _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the Kafka mapping's on-failure destination")
         error_handling: dict[str, typing.Any] = {}

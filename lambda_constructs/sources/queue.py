@@ -147,7 +147,7 @@ class QueueConsumer(Construct):
             "provisioned_poller_config": provisioned_poller_config,
             "metrics_config": metrics_config,
         }
-        self._key = encryption_key
+        self._key = _keys.key_for(self, encryption_key)
         self._build(planned[0], function, queue, max_batching_window, alarm_topic)
         _mapping.warn_filters(self, filters, "sqs")
         _bundle.note(self, scope, id, planned[0].resource_count)

@@ -166,7 +166,9 @@ class RestEndpoint(Construct):
             super().__init__(scope, id)
         self.function = function
         self.routes = tuple(routes)
-        self.access_log_group = _keys.log_group(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=encryption_key)
+        self.access_log_group = _keys.log_group(
+            self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=_keys.key_for(self, encryption_key)
+        )
         auth = authorization_type or (
             (_authorizer_type(authorizer) or apigateway.AuthorizationType.CUSTOM)
             if authorizer is not None

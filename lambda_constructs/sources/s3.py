@@ -178,14 +178,26 @@ class _QueueDestination:
         bucket_arn = getattr(bucket, "bucket_arn", None) or bucket.bucket_ref.bucket_arn
         account = getattr(getattr(bucket, "env", None), "account", None) or Stack.of(scope).account
         conditions = {"ArnLike": {"aws:SourceArn": bucket_arn}, "StringEquals": {"aws:SourceAccount": account}}
-        self._queue.grant_send_messages(iam.ServicePrincipal("s3.amazonaws.com", conditions=conditions))
         key = self._queue.encryption_master_key
+        # a key of another stack naming this bucket's ARN would make the two stacks reference each other: the
+        # queue policy alone names the bucket then (grant_send_messages would also grant the key with it)
+        same = key is None or _keys.same_stack(key, self._queue, bucket)
+        if same:
+            self._queue.grant_send_messages(iam.ServicePrincipal("s3.amazonaws.com", conditions=conditions))
+        else:
+            self._queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("s3.amazonaws.com", conditions=conditions)],
+                    actions=["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                    resources=[self._queue.queue_arn],
+                )
+            )
         if key is not None:  # S3 encrypts what it sends with the queue's key (Amazon SQS "Key management")
             _keys.allow_service(
                 key,
                 "s3.amazonaws.com",
                 ["kms:GenerateDataKey*", "kms:Decrypt"],
-                conditions,
+                conditions if same else {"StringEquals": conditions["StringEquals"]},
                 what="S3 event notifications to an SSE-KMS queue",
             )
         return s3.BucketNotificationDestinationConfig(

@@ -183,7 +183,10 @@ class StreamConsumer(Construct):
         plan = self.plan = planned[0]
         self.function = function
         self.on_failure_queue = _cdk.secure_queue(
-            self, "OnFailureQueue", encryption_key=encryption_key, removal=plan.removal_policy
+            self,
+            "OnFailureQueue",
+            encryption_key=_keys.key_for(self, encryption_key),
+            removal=plan.removal_policy,
         )
         _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the stream mapping's on-failure destination")
         source_arn = _source_arn(stream, table)

@@ -114,6 +114,7 @@ class TopicConsumer(Construct):
             super().__init__(scope, id)
         self.function = function
         self.topic = topic
+        encryption_key = _keys.key_for(self, encryption_key)
         self.queue_consumer = QueueConsumer(
             self,
             "Queue",
@@ -136,7 +137,12 @@ class TopicConsumer(Construct):
         # SNS moves undeliverable messages to this queue itself (aws-cdk-lib adds the statement for the
         # subscribed queue only): "Key management", Amazon SQS developer guide
         _keys.allow_sender(
-            encryption_key, "sns.amazonaws.com", topic.topic_arn, self, "SNS sending to the subscription's DLQ"
+            encryption_key,
+            "sns.amazonaws.com",
+            topic.topic_arn,
+            self,
+            "SNS sending to the subscription's DLQ",
+            source=topic,
         )
         _cdk.acknowledge_dead_letter_target(self.subscription_dead_letter_queue, "the SNS subscription's DLQ")
         topic.add_subscription(

@@ -11,11 +11,11 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_logs as logs
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -74,6 +74,9 @@ class WebSocketEndpoint(Construct):
         throttle_burst_limit: stage default route burst; default 500.
         client_error_threshold: ClientError per 5 minutes that alarms; default 100.
         alarm_topic: default the first function's topic.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the access log group, with the
+            CloudWatch Logs key-policy statement; default the key of ``default_encryption_key`` if one is
+            set, else CloudWatch Logs' own encryption. See docs/encryption.md.
     """
 
     def __init__(  # noqa: C901 - one flat validation closure, as ProductionFunction's
@@ -94,6 +97,7 @@ class WebSocketEndpoint(Construct):
         throttle_burst_limit: int = DEFAULT_THROTTLE_BURST,
         client_error_threshold: int = DEFAULT_CLIENT_ERROR_THRESHOLD,
         alarm_topic: sns.ITopic | None = None,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         named: dict[str, object] = {"$connect": connect, "$disconnect": disconnect, "$default": default}
         if isinstance(routes, Mapping):
@@ -102,6 +106,7 @@ class WebSocketEndpoint(Construct):
 
         def check(problems: Problems) -> None:  # noqa: C901 - a flat list of independent checks
             problems.add(_source.topic_problem(alarm_topic))
+            problems.add(_keys.key_problem(encryption_key))
             if routes is not None and not isinstance(routes, Mapping):
                 problems.add(Problem("routes", _cdk.short(routes), "a mapping of route key to function"))
             if not given:
@@ -211,7 +216,9 @@ class WebSocketEndpoint(Construct):
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=throttle_rate_limit, burst_limit=throttle_burst_limit),
         )
-        self.access_log_group = logs.LogGroup(self, "AccessLogs", retention=DEFAULT_LOG_RETENTION)
+        self.access_log_group = _keys.log_group(
+            self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=_keys.key_for(self, encryption_key)
+        )
         cfn_stage = typing.cast(apigwv2.CfnStage, self.stage.node.default_child)
         cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
             destination_arn=self.access_log_group.log_group_arn, format=_ACCESS_LOG_FORMAT
