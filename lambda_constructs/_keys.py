@@ -109,11 +109,30 @@ def bucket_encryption(key: kms.IKey | None) -> dict[str, Any]:
     return {"encryption": s3.BucketEncryption.KMS, "encryption_key": key, "bucket_key_enabled": True}
 
 
+SYMMETRIC = "a symmetric encryption key (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT)"
+
+
 def key_problem(key: object, prop: str = "encryption_key") -> Problem | None:
-    """A problem unless ``key`` is a KMS key (``aws_kms.IKey``) or None."""
-    if key is None or _cdk.implements(key, "key_arn"):
+    """A problem unless ``key`` is a KMS key (``aws_kms.IKey``) or None, and, for a key made in this app, a
+    symmetric encryption key.
+
+    CloudWatch Logs refuses any other ("CloudWatch Logs supports only symmetric KMS keys", AssociateKmsKey,
+    Amazon CloudWatch Logs API reference:
+    https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_AssociateKmsKey.html), and SQS
+    encrypts with data keys, which KMS generates only under a symmetric encryption key ("Data keys", AWS KMS
+    developer guide: https://docs.aws.amazon.com/kms/latest/developerguide/data-keys.html). An imported key's
+    spec is not known here.
+    """
+    if key is None:
         return None
-    return Problem(prop, _cdk.short(key), "an aws_kms.IKey (a kms.Key, or Key.from_key_arn(...)) or None")
+    if not _cdk.implements(key, "key_arn"):
+        return Problem(prop, _cdk.short(key), "an aws_kms.IKey (a kms.Key, or Key.from_key_arn(...)) or None")
+    if isinstance(key, kms.Key):
+        cfn = key.node.default_child
+        spec, usage = getattr(cfn, "key_spec", None), getattr(cfn, "key_usage", None)
+        if spec not in (None, "SYMMETRIC_DEFAULT") or usage not in (None, "ENCRYPT_DECRYPT"):
+            return Problem(prop, f"a {spec or 'SYMMETRIC_DEFAULT'} / {usage or 'ENCRYPT_DECRYPT'} key", SYMMETRIC)
+    return None
 
 
 def allow_service(

@@ -14,6 +14,7 @@ from aws_cdk import Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
@@ -28,6 +29,7 @@ from lambda_constructs import (
     HttpEndpoint,
     Invocation,
     KafkaConsumer,
+    ProductionDefaults,
     ProductionFunction,
     QueueConsumer,
     RestEndpoint,
@@ -148,6 +150,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     default_encryption_key(imported_stack, kms.Key.from_key_arn(imported_stack, "Imported", IMPORTED))
     made["imported"] = imported_stack
     made["imported_constructs"] = _every_construct(imported_stack, only=("queue", "topic", "s3", "schedule", "http"))
+    # 4. ProductionDefaults' log groups (functions the library did not build) take the default key too
+    injected = cdk.Stack(app, "Injected")
+    cdk.PropertyInjectors.of(injected).add(ProductionDefaults())
+    made["injected"], made["injected_key"] = injected, kms.Key(injected, "Key", enable_key_rotation=True)
+    default_encryption_key(injected, made["injected_key"])
+    lambda_.Function(injected, "Raw", code=INLINE, handler="index.handler", runtime=lambda_.Runtime.PYTHON_3_13)
     app.synth()  # no cycle between Keys and Svc, none through the key policies
     return made
 
@@ -334,6 +342,12 @@ def test_an_imported_default_key_warns_with_the_statement_and_grants_the_roles(a
     assert grants["Worker"] == (["kms:Decrypt"], IMPORTED)
 
 
+def test_production_defaults_log_groups_take_the_default_key(app: dict[str, Any]) -> None:
+    stack, key = app["injected"], app["injected_key"]
+    assert _encryption(stack) == {"RawLogGroupBC4C4088": _arn(_lid(stack, key))}
+    assert LOGS_STATEMENT in _key_statements(stack, key)
+
+
 def test_bucket_encryption_is_the_hook_for_buckets_the_library_will_create(app: dict[str, Any]) -> None:
     keyed, plain = app["buckets"]
     props = Template.from_stack(cdk.Stack.of(keyed)).find_resources("AWS::S3::Bucket")[_lid(cdk.Stack.of(keyed), keyed)]
@@ -366,6 +380,13 @@ def test_default_encryption_key_refusals() -> None:
         ConfigurationError, match=r"^default_encryption_key\(S\): key='alias/mine' is invalid; allowed: an aws_kms.IKey"
     ):
         default_encryption_key(stack, "alias/mine")  # type: ignore[arg-type]
+    rsa = kms.Key(stack, "Rsa", key_spec=kms.KeySpec.RSA_2048, key_usage=kms.KeyUsage.ENCRYPT_DECRYPT)
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^default_encryption_key\(S\): key='a RSA_2048 / ENCRYPT_DECRYPT key' is invalid; allowed: a "
+        r"symmetric encryption key \(KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT\)$",
+    ):
+        default_encryption_key(stack, rsa)
     assert default_encryption_key(stack, key) is key
     assert default_encryption_key(stack, key) is key  # the same key again is fine
     with pytest.raises(
@@ -386,12 +407,26 @@ def test_default_encryption_key_refusals() -> None:
             lambda s, fn: WebSocketEndpoint(s, "C", default=fn, encryption_key=42),
             r"^S/C: encryption_key=42 is invalid; allowed: an aws_kms.IKey",
         ),
+        (
+            lambda s, fn: QueueConsumer(
+                s,
+                "C",
+                function=fn,
+                encryption_key=kms.Key(
+                    s, "Mac", key_spec=kms.KeySpec.HMAC_256, key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC
+                ),
+            ),
+            r"^S/C: encryption_key='a HMAC_256 / GENERATE_VERIFY_MAC key' is invalid; allowed: a symmetric",
+        ),
     ],
-    ids=["kafka", "websocket"],
+    ids=["kafka", "websocket", "hmac-key"],
 )
-def test_kafka_and_websocket_refuse_what_is_not_a_key(build: Any, pattern: str) -> None:
+def test_what_is_not_a_symmetric_key_is_refused(build: Any, pattern: str, request: pytest.FixtureRequest) -> None:
     stack = cdk.Stack(cdk.App(), "S")
-    fn = _fn(stack, "Fn", invocation=Invocation.STREAM if "Kafka" in str(build) else Invocation.SYNC)
+    invocation = {"kafka": Invocation.STREAM, "websocket": Invocation.SYNC}.get(
+        request.node.callspec.id, Invocation.QUEUE
+    )
+    fn = _fn(stack, "Fn", invocation=invocation)
     with pytest.raises(ConfigurationError, match=pattern):
         build(stack, fn)
     assert stack.node.try_find_child("C") is None

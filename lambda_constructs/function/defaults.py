@@ -23,7 +23,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct, IValidation
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.defaults import (
     AssetScan,
@@ -179,7 +179,10 @@ class ProductionDefaults:
         values: dict[str, Any] = {}
         for change in plan.changes:
             if change.prop == "logGroup":
-                values["logGroup"] = logs.LogGroup(scope, f"{id_}LogGroup", retention=self.log_retention)
+                # encrypted with the default_encryption_key of the scope, if one is set (with its Logs statement)
+                values["logGroup"] = _keys.log_group(
+                    scope, f"{id_}LogGroup", retention=self.log_retention, key=_keys.default_key(scope)
+                )
             elif change.prop == "retryAttempts":
                 values["retryAttempts"] = self.retry_attempts
             elif change.prop == "maxEventAge":

@@ -27,7 +27,8 @@ def default_encryption_key(scope: Stage | Stack, key: kms.IKey) -> kms.IKey:
     gets the warning ``lambda-constructs:kms-key-policy`` with the statements its owner must add.
 
     Returns ``key``. Raises ``ConfigurationError`` for a scope that is not an App, Stage or Stack, a value
-    that is not a KMS key, or a scope that already has another default key.
+    that is not a KMS key, a key of this app that is not a symmetric encryption key (CloudWatch Logs and SQS
+    use no other: see ``_keys.key_problem``), or a scope that already has another default key.
     """
     where = "default_encryption_key"
     problems: list[Problem] = []
@@ -35,8 +36,11 @@ def default_encryption_key(scope: Stage | Stack, key: kms.IKey) -> kms.IKey:
         problems.append(Problem("scope", _cdk.short(scope), "an App, a Stage or a Stack"))
     else:
         where = f"default_encryption_key({_cdk.path_of(scope) or '<app>'})"
-    if key is None or _keys.key_problem(key, "key") is not None:
+    key_problem = _keys.key_problem(key, "key")
+    if key is None:
         problems.append(Problem("key", _cdk.short(key), "an aws_kms.IKey (a kms.Key, or Key.from_key_arn(...))"))
+    elif key_problem is not None:
+        problems.append(key_problem)
     if problems:
         raise ConfigurationError(problems, where)
     previous = _keys.set_default_key(scope, key)
