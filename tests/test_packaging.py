@@ -15,7 +15,7 @@ import pytest
 import lambda_constructs
 from lambda_constructs._node import MIN_NODE_MAJOR, choose_node
 from lambda_constructs.cli import main
-from lambda_constructs.cli.new import CDK_CLI_VERSION, generate, logical_id, requirement, stack_name
+from lambda_constructs.cli.new import CDK_CLI_VERSION, generate, local_source, logical_id, requirement, stack_name
 from lambda_constructs.core.pricing import DEFAULT_PRICES, SECONDS_PER_MONTH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -206,6 +206,46 @@ def test_the_requirement_points_where_the_library_came_from(
 
     monkeypatch.setattr("lambda_constructs.cli.new.metadata.distribution", lambda _name: Dist())
     assert requirement() == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "local"),
+    [
+        ("lambda-constructs==9.1.0", None),
+        (
+            "lambda-constructs @ file:///tmp/dist/lc-9.1.0-py3-none-any.whl  # 9.1.0",
+            "/tmp/dist/lc-9.1.0-py3-none-any.whl",
+        ),
+        ("-e /src/lc  # 9.1.0, editable", "/src/lc"),
+        ("lambda-constructs @ file:///src/my%20lc#subdirectory=py  # 9.1.0", "/src/my lc"),
+        ("lambda-constructs @ git+https://github.com/o/lc.git@ab12  # 9.1.0", None),
+        ("lambda-constructs @ https://example.com/lc.tar.gz  # 9.1.0", None),
+    ],
+)
+def test_a_requirement_on_a_local_path_is_recognised(line: str, local: str | None) -> None:
+    assert local_source(line) == local
+
+
+def test_new_from_a_local_wheel_says_to_pin_before_pushing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A service whose requirements.txt points at a wheel on this machine fails in its own CI: `new` says so."""
+    from lambda_constructs import __version__
+
+    wheel = "lambda-constructs @ file:///tmp/dist/lc-1-py3-none-any.whl  # 1"
+    monkeypatch.setattr("lambda_constructs.cli.new.requirement", lambda distribution="": wheel)
+    assert main(["new", "orders-api", "--dir", str(tmp_path / "svc")]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: requirements.txt installs lambda-constructs from /tmp/dist/lc-1-py3-none-any.whl, a path on this "
+        "machine: the service's CI and Dependabot cannot reach it. Before pushing, replace that line with "
+        f"lambda-constructs=={__version__} (or your index's pin)"
+    ) in out
+    assert wheel in (tmp_path / "svc" / "requirements.txt").read_text().splitlines()
+    monkeypatch.setattr("lambda_constructs.cli.new.requirement", lambda distribution="": "lambda-constructs==1")
+    assert main(["new", "orders-api", "--dir", str(tmp_path / "svc2"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["local_source"] is None and data["requirement"] == "lambda-constructs==1"
 
 
 @pytest.mark.parametrize(

@@ -275,20 +275,31 @@ def _measure(args: argparse.Namespace) -> Result:
 def _new(args: argparse.Namespace) -> Result:
     from pathlib import Path
 
-    from lambda_constructs.cli.new import generate, stack_name
+    from lambda_constructs import __version__
+    from lambda_constructs.cli.new import generate, local_source, requirement, stack_name
 
     directory = Path(args.dir or args.service)
     written = generate(args.service, directory)
+    line = requirement()
+    local = local_source(line)
     text = (
         f"created {args.service} in {directory}/ ({len(written)} files): stack {stack_name(args.service)}, "
         f"an HTTP API and a queue worker.\nnext: cd {directory} && git init && make snapshot && make ci "
         "(its README says more)"
     )
+    if local is not None:
+        text += (
+            f"\nnote: requirements.txt installs lambda-constructs from {local}, a path on this machine: the "
+            "service's CI and Dependabot cannot reach it. Before pushing, replace that line with "
+            f"lambda-constructs=={__version__} (or your index's pin)"
+        )
     data = {
         "service": args.service,
         "stack": stack_name(args.service),
         "directory": str(directory),
         "files": sorted(str(p.relative_to(directory)) for p in written),
+        "requirement": line,
+        "local_source": local,
     }
     return Result(text, data)
 

@@ -68,6 +68,22 @@ def requirement(distribution: str = DISTRIBUTION) -> str:
     return f"{distribution} @ {url}{fragment}  # {dist.version}"
 
 
+def local_source(line: str) -> str | None:
+    """The path on this machine ``line`` installs from (a ``file:`` URL or an editable checkout), else None.
+
+    A generated service pushed with such a line fails in its own CI and cannot be updated by
+    Dependabot or Renovate: neither can reach a path on the machine that ran ``new``.
+    """
+    spec = line.split("  #", 1)[0].strip()
+    if spec.startswith("-e "):
+        target = spec[3:].strip()
+        return None if "://" in target and not target.startswith("file:") else unquote(urlparse(target).path)
+    _, at, url = spec.partition(" @ ")
+    if at and url.startswith("file:"):
+        return unquote(urlparse(url.split("#", 1)[0]).path)
+    return None
+
+
 def requirements() -> str:
     """requirements.txt's lines: the library as it was installed here, and its CDK dependencies pinned."""
     lines = [requirement()]
