@@ -209,10 +209,6 @@ def literal_arn_not_covered(s: cdk.Stack) -> None:
     f.add_event_source_mapping("M", event_source_arn="arn:aws:sqs:us-east-1:111111111111:orders")
 
 
-def environment_key_without_decrypt(s: cdk.Stack) -> None:
-    fn(s, environment={"TABLE": "orders"}, environment_encryption=kms.Key(s, "K"))  # aws-cdk-lib grants nothing
-
-
 def kafka_secret_without_grant(s: cdk.Stack) -> None:
     lambda_.CfnEventSourceMapping(
         s,
@@ -382,7 +378,6 @@ BROKEN: list[tuple[str, Builder, str]] = [
     ("stream OnFailure bucket, no s3 grant", one(stream_on_failure_bucket_raw), deploy.ROLE.id),
     ("grant on another queue than the mapped one", one(grant_on_another_queue), deploy.ROLE.id),
     ("literal ARN grant not covering the literal source", one(literal_arn_not_covered), deploy.ROLE.id),
-    ("customer-managed environment key, no kms:Decrypt", one(environment_key_without_decrypt), deploy.ROLE.id),
     ("self-managed Kafka SASL secret, no secretsmanager grant", one(kafka_secret_without_grant), deploy.ROLE.id),
     ("visibility 10 s < timeout 60 s", one(visibility_below_timeout), deploy.SQS_VISIBILITY.id),
     ("default visibility 30 s < timeout 31 s", one(default_visibility_below_timeout), deploy.SQS_VISIBILITY.id),
@@ -517,14 +512,20 @@ def ok_imported_role(s: cdk.Stack) -> None:
 
 
 def ok_keys(s: cdk.Stack) -> None:
-    key = kms.Key(s, "K")
-    f = fn(s, "Granted", environment={"TABLE": "orders"}, environment_encryption=key)
-    key.grant_decrypt(f)
+    # an environment key needs no IAM statement: Lambda creates a KMS grant for the execution role
+    fn(s, "EnvironmentKey", environment={"TABLE": "orders"}, environment_encryption=kms.Key(s, "EnvKey"))
+    # a queue key's kms:Decrypt granted by the key policy alone, naming the role
     role = bare_role(s, "KeyPolicyRole")
-    other = kms.Key(s, "Other")
-    other.add_to_resource_policy(iam.PolicyStatement(actions=["kms:Decrypt"], principals=[role], resources=["*"]))
-    fn(s, "ByKeyPolicy", role=role, environment={"TABLE": "orders"}, environment_encryption=other)
-    fn(s, "NoVariables", environment_encryption=kms.Key(s, "Unused"))  # nothing to decrypt
+    key = kms.Key(s, "QueueKey")
+    key.add_to_resource_policy(iam.PolicyStatement(actions=["kms:Decrypt"], principals=[role], resources=["*"]))
+    queue = sqs.Queue(s, "Q", encryption_master_key=key)
+    consumer = fn(s, "ByKeyPolicy", role=role)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], resources=[queue.queue_arn]
+        )
+    )
+    consumer.add_event_source_mapping("M", event_source_arn=queue.queue_arn)
 
 
 def ok_self_managed_kafka(s: cdk.Stack) -> None:
@@ -547,7 +548,7 @@ def ok_distinct_intrinsic_names(s: cdk.Stack) -> None:
 
 
 CORRECT: list[tuple[str, Builder]] = [
-    ("environment keys: granted, by key policy, no variables", one(ok_keys)),
+    ("environment key without a statement; queue key granted by its key policy", one(ok_keys)),
     ("self-managed Kafka with its secret", one(ok_self_managed_kafka)),
     ("alarm names of distinct intrinsics", one(ok_distinct_intrinsic_names)),
     ("vpc with the role aws-cdk-lib creates", one(ok_vpc)),

@@ -472,9 +472,8 @@ def needs_of(template: Template, function_id: str) -> list[Need]:
         needs += [Need(a, None, "TracingConfig Active") for a in XRAY_ACTIONS]
     if p.get("FileSystemConfigs"):
         needs += [Need(a, None, "FileSystemConfigs (EFS mount)") for a in EFS_ACTIONS]
-    env_key = p.get("KmsKeyArn")
-    if env_key is not None and (p.get("Environment") or {}).get("Variables"):
-        needs.append(Need("kms:Decrypt", _key_arn(template, env_key), "KmsKeyArn (environment variables)"))
+    # KmsKeyArn (environment variables) is not a need of the role: Lambda creates a KMS grant for the
+    # execution role when it creates the function ("Securing Lambda environment variables"; "Grants in AWS KMS").
     target = (p.get("DeadLetterConfig") or {}).get("TargetArn")
     if target is not None:
         needs += _destination_needs(template, target, "DeadLetterConfig")
