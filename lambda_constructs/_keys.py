@@ -32,6 +32,7 @@ construct under an App, Stage or Stack; ``key_for`` is how a construct reads it.
 from __future__ import annotations
 
 import json
+import typing
 from typing import Any
 
 from aws_cdk import Annotations, Stack, Token
@@ -91,6 +92,21 @@ def key_for(scope: Construct, key: kms.IKey | None) -> kms.IKey | None:
     return key if key is not None else default_key(scope)
 
 
+def usable_default_key(scope: Construct) -> kms.IKey | None:
+    """The default key of ``scope`` where nothing can refuse it (an injector): None, with a warning, when it is in
+    another region or account than ``scope`` (see ``key_problem``)."""
+    key = default_key(scope)
+    problem = None if key is None else _environment_problem(key, scope, "default_encryption_key")
+    if problem is None:
+        return key
+    Annotations.of(scope).add_warning_v2(
+        WARNING_ID,
+        f"{_cdk.path_of(scope)}: the default_encryption_key is {problem.value}, not {problem.allowed}: "
+        "this log group keeps CloudWatch Logs' own encryption",
+    )
+    return None
+
+
 def same_stack(*constructs: Any) -> bool:
     """True when every construct is in one stack (a key policy may then name the others' ARNs)."""
     return len({id(_cdk.stack_of(c)) for c in constructs}) == 1
@@ -112,7 +128,7 @@ def bucket_encryption(key: kms.IKey | None) -> dict[str, Any]:
 SYMMETRIC = "a symmetric encryption key (KeySpec SYMMETRIC_DEFAULT, KeyUsage ENCRYPT_DECRYPT)"
 
 
-def key_problem(key: object, prop: str = "encryption_key") -> Problem | None:
+def key_problem(key: object, prop: str = "encryption_key", *, scope: Construct | None = None) -> Problem | None:
     """A problem unless ``key`` is a KMS key (``aws_kms.IKey``) or None, and, for a key made in this app, a
     symmetric encryption key.
 
@@ -122,9 +138,19 @@ def key_problem(key: object, prop: str = "encryption_key") -> Problem | None:
     encrypts with data keys, which KMS generates only under a symmetric encryption key ("Data keys", AWS KMS
     developer guide: https://docs.aws.amazon.com/kms/latest/developerguide/data-keys.html). An imported key's
     spec is not known here.
+
+    With ``scope`` (the construct's parent, before the construct exists), the key that applies (``key``, else
+    the scope's ``default_encryption_key``) must also be in the construct's region, and a key of this app in
+    its account: a KMS key is used in its own Region (a multi-Region key's replica is another key with its own
+    ARN: "Multi-Region keys in AWS KMS", AWS KMS developer guide:
+    https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html), and aws-cdk-lib
+    references a key of another stack only within one environment (otherwise a foreign error at synth).
     """
+    if scope is not None and not _in_stack(scope):
+        scope = None  # not in a stack: the construct's scope check says so
     if key is None:
-        return None
+        default = default_key(scope) if scope is not None else None
+        return None if default is None else _environment_problem(default, scope, "default_encryption_key")
     if not _cdk.implements(key, "key_arn"):
         return Problem(prop, _cdk.short(key), "an aws_kms.IKey (a kms.Key, or Key.from_key_arn(...)) or None")
     if isinstance(key, kms.Key):
@@ -132,6 +158,37 @@ def key_problem(key: object, prop: str = "encryption_key") -> Problem | None:
         spec, usage = getattr(cfn, "key_spec", None), getattr(cfn, "key_usage", None)
         if spec not in (None, "SYMMETRIC_DEFAULT") or usage not in (None, "ENCRYPT_DECRYPT"):
             return Problem(prop, f"a {spec or 'SYMMETRIC_DEFAULT'} / {usage or 'ENCRYPT_DECRYPT'} key", SYMMETRIC)
+    return None if scope is None else _environment_problem(typing.cast(kms.IKey, key), scope, prop)
+
+
+def _in_stack(scope: Construct) -> bool:
+    try:
+        _cdk.stack_of(scope)
+    except RuntimeError:
+        return False
+    return True
+
+
+def _environment_problem(key: kms.IKey, scope: Any, prop: str) -> Problem | None:
+    """A problem when ``key`` is in another region (or, made in this app, another account) than ``scope``."""
+    stack = _cdk.stack_of(scope)
+    if isinstance(key, kms.Key):
+        key_stack = _cdk.stack_of(key)
+        if key_stack is stack:
+            return None
+        where: tuple[str, str | None] = (key_stack.region, key_stack.account)
+    else:
+        arn = key.key_arn
+        parts = [] if Token.is_unresolved(arn) else arn.split(":")
+        if len(parts) < 6:
+            return None
+        where = (parts[3], None)  # another account's key is possible: its owner's key policy decides
+    region, account = stack.region, stack.account
+    if not Token.is_unresolved(where[0]) and not Token.is_unresolved(region) and where[0] != region:
+        return Problem(prop, f"a key in {where[0]}", f"a key in the construct's region, {region}")
+    other_account = where[1] is not None and not Token.is_unresolved(where[1]) and not Token.is_unresolved(account)
+    if other_account and where[1] != account:
+        return Problem(prop, f"a key in account {where[1]}", f"a key of this app in the construct's account, {account}")
     return None
 
 

@@ -460,3 +460,40 @@ def test_nist_and_hipaa_log_group_findings_are_gone_with_a_key(tmp_path: Path) -
         "NIST.800.53.R5-CloudWatchLogGroupEncrypted": {"Plain"},
         "HIPAA.Security-CloudWatchLogGroupEncrypted": {"Plain"},
     }
+
+
+def test_a_key_of_another_region_or_account_is_refused_before_anything_is_built() -> None:
+    """KMS keys are regional and aws-cdk-lib references a key only within one environment: refused at
+    construction (explicit or default), not left to a foreign error at synth or to the deploy."""
+    app = cdk.App()
+    eu = cdk.Stack(app, "Eu", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    us = cdk.Stack(app, "Us", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    other = cdk.Stack(app, "Other", env=cdk.Environment(account="210987654321", region="eu-west-1"))
+    eu_key = kms.Key(eu, "Key", enable_key_rotation=True)
+    fn = _fn(us, "Fn", invocation=Invocation.QUEUE)
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^Us/Jobs: encryption_key='a key in eu-west-1' is invalid; allowed: a key in the construct's region, "
+        r"us-east-1$",
+    ):
+        QueueConsumer(us, "Jobs", function=fn, encryption_key=eu_key)
+    with pytest.raises(ConfigurationError, match=r"^Us/Other: encryption_key='a key in eu-west-1'"):
+        _fn(
+            us, "Other", encryption_key=kms.Key.from_key_arn(us, "Imported", IMPORTED.replace("us-east-1", "eu-west-1"))
+        )
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^Other/Fn: encryption_key='a key in account 123456789012' is invalid; allowed: a key of this app in "
+        r"the construct's account, 210987654321$",
+    ):
+        _fn(other, "Fn", encryption_key=eu_key)
+    sync = _fn(us, "Sync")
+    default_encryption_key(app, eu_key)
+    with pytest.raises(ConfigurationError, match=r"^Us/Api: default_encryption_key='a key in eu-west-1' is invalid"):
+        HttpEndpoint(us, "Api", function=sync)
+    assert [c.node.id for c in us.node.children if isinstance(c, Construct)].count("Jobs") == 0
+    # where the default does not apply (nothing to encrypt), it is not checked
+    HttpEndpoint(us, "Url", function=sync, kind="function_url")
+    _fn(eu, "EuFn")  # in the key's own region the default applies
+    cross_account_import = kms.Key.from_key_arn(us, "PartnerKey", IMPORTED.replace("123456789012", "999999999999"))
+    _fn(us, "Partner", encryption_key=cross_account_import)  # another account's key: its key policy decides

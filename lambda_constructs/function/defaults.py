@@ -181,7 +181,7 @@ class ProductionDefaults:
             if change.prop == "logGroup":
                 # encrypted with the default_encryption_key of the scope, if one is set (with its Logs statement)
                 values["logGroup"] = _keys.log_group(
-                    scope, f"{id_}LogGroup", retention=self.log_retention, key=_keys.default_key(scope)
+                    scope, f"{id_}LogGroup", retention=self.log_retention, key=_keys.usable_default_key(scope)
                 )
             elif change.prop == "retryAttempts":
                 values["retryAttempts"] = self.retry_attempts

@@ -177,7 +177,7 @@ class EdgeFunction(Construct):
             if type(log_retention).__name__ != "RetentionDays":
                 problems.add(Problem("log_retention", _cdk.short(log_retention), "an aws_logs.RetentionDays"))
             problems.add(_cdk.topic_problem(alarm_topic))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             if not isinstance(include_body, bool):
                 problems.add(Problem("include_body", _cdk.short(include_body), "True or False"))
             if description is not None and not (isinstance(description, str) and len(description) <= 256):

@@ -90,7 +90,7 @@ class EventConsumer(Construct):
                 problems.add(Problem("event_bus", _cdk.short(event_bus), "an aws_events.IEventBus or None"))
             if description is not None and not (isinstance(description, str) and len(description) <= 512):
                 problems.add(Problem("description", _cdk.short(description), "a string of at most 512 characters"))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             problems.add(_cdk.removal_policy_problem(removal_policy))
             _base.check_rule_options(
                 problems,

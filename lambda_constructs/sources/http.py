@@ -131,7 +131,7 @@ class HttpEndpoint(Construct):
             if not _source.check_function(problems, function, tenant_ok=kind == "http_api", scope=scope):
                 return
             problems.add(_source.topic_problem(alarm_topic))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope if kind == "http_api" else None))
             if kind == "http_api":
                 limit = limits.HTTP_API_INTEGRATION_TIMEOUT_S
                 if function.timeout_seconds >= limit:

@@ -148,7 +148,7 @@ class KafkaConsumer(Construct):
                 return
             problems.add(_source.topic_problem(alarm_topic))
             problems.add(_cdk.removal_policy_problem(removal_policy))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             self._check_cluster(problems, cluster_arn, bootstrap_servers, secret, authentication_method)
             self._check_vpc(problems, bootstrap_servers, vpc, vpc_subnets, security_group)
             if not (isinstance(topic, str) and (_TOPIC.match(topic) or Token.is_unresolved(topic))):

@@ -119,7 +119,7 @@ class QueueConsumer(Construct):
                 metrics_config,
                 max_concurrency,
             )
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             problems.add(_cdk.removal_policy_problem(removal_policy))
             if not problems:
                 planned.append(

@@ -90,7 +90,7 @@ class RestEndpoint(Construct):
             if not _base.check_function(problems, function, tenant_ok=True, scope=scope):
                 return
             problems.add(_base.topic_problem(alarm_topic))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             problems.extend(
                 route_problems("routes", routes, [m for m in REST_METHODS if m != "OPTIONS" or cors is None])
             )

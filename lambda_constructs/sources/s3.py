@@ -113,7 +113,7 @@ class S3Consumer(Construct):
                 ):
                     if value is not default and value != default:
                         problems.add(Problem(name, _cdk.short(value), "the default unless via_queue=True"))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope if via_queue else None))
             if via_queue:
                 problems.add(_cdk.removal_policy_problem(removal_policy))
             if not _cdk.implements(bucket, "bucket_arn"):

@@ -86,7 +86,7 @@ class ScheduledFunction(Construct):
                 problems.add(Problem("schedule", _cdk.short(schedule), "an aws_events.Schedule (cron or rate)"))
             else:
                 problems.add(schedule_problem(schedule.expression_string))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             problems.add(_cdk.removal_policy_problem(removal_policy))
             _base.check_rule_options(
                 problems,

@@ -119,7 +119,7 @@ class StreamConsumer(Construct):
                     )
                 )
             problems.add(_base_topic(alarm_topic))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             problems.add(_cdk.removal_policy_problem(removal_policy))
             age = _reading(
                 "max_record_age", max_record_age, limits.STREAM_RECORD_AGE_MIN_S, limits.STREAM_RECORD_AGE_MAX_S

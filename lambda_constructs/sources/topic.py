@@ -104,7 +104,7 @@ class TopicConsumer(Construct):
                         "a non-empty mapping of attribute name to sns.SubscriptionFilter, or None",
                     )
                 )
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             problems.add(_cdk.removal_policy_problem(removal_policy))
             if not isinstance(raw_message_delivery, bool):
                 problems.add(Problem("raw_message_delivery", _cdk.short(raw_message_delivery), "True or False"))

@@ -106,7 +106,7 @@ class WebSocketEndpoint(Construct):
 
         def check(problems: Problems) -> None:  # noqa: C901 - a flat list of independent checks
             problems.add(_source.topic_problem(alarm_topic))
-            problems.add(_keys.key_problem(encryption_key))
+            problems.add(_keys.key_problem(encryption_key, scope=scope))
             if routes is not None and not isinstance(routes, Mapping):
                 problems.add(Problem("routes", _cdk.short(routes), "a mapping of route key to function"))
             if not given:
