@@ -11,6 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Validations
+from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kms as kms
@@ -24,6 +25,7 @@ from constructs import Construct
 import lambda_constructs
 from lambda_constructs import (
     ConfigurationError,
+    EdgeFunction,
     EventConsumer,
     FunctionFleet,
     HttpEndpoint,
@@ -492,6 +494,16 @@ def test_a_key_of_another_region_or_account_is_refused_before_anything_is_built(
     with pytest.raises(ConfigurationError, match=r"^Us/Api: default_encryption_key='a key in eu-west-1' is invalid"):
         HttpEndpoint(us, "Api", function=sync)
     assert [c.node.id for c in us.node.children if isinstance(c, Construct)].count("Jobs") == 0
+    with pytest.raises(ConfigurationError, match=r"^Us/Edge: default_encryption_key='a key in eu-west-1' is invalid"):
+        EdgeFunction(
+            us,
+            "Edge",
+            code=INLINE,
+            handler="index.handler",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            event_type=cloudfront.LambdaEdgeEventType.VIEWER_REQUEST,
+            p99=cdk.Duration.millis(100),
+        )
     # where the default does not apply (nothing to encrypt), it is not checked
     HttpEndpoint(us, "Url", function=sync, kind="function_url")
     _fn(eu, "EuFn")  # in the key's own region the default applies
