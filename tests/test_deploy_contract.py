@@ -547,7 +547,17 @@ def ok_distinct_intrinsic_names(s: cdk.Stack) -> None:
         cw.Alarm(s, f"A{i}", metric=f.metric_errors(), alarm_name=name, threshold=i, evaluation_periods=1)
 
 
+def ok_one_queue_two_aliases(s: cdk.Stack) -> None:
+    queue = sqs.Queue(s, "Q")
+    f = fn(s)
+    queue.grant_consume_messages(f)
+    for name in ("blue", "green"):  # two qualified function ARNs: two distinct pairs
+        alias = lambda_.Alias(s, name.title(), alias_name=name, version=f.current_version)
+        alias.add_event_source_mapping("M", event_source_arn=queue.queue_arn)
+
+
 CORRECT: list[tuple[str, Builder]] = [
+    ("one queue mapped to two aliases of one function", one(ok_one_queue_two_aliases)),
     ("environment key without a statement; queue key granted by its key policy", one(ok_keys)),
     ("self-managed Kafka with its secret", one(ok_self_managed_kafka)),
     ("alarm names of distinct intrinsics", one(ok_distinct_intrinsic_names)),

@@ -667,8 +667,10 @@ def _mapping_findings(template: Template, stack: str) -> list[Finding]:
         service = _service_of(template, mp.get("EventSourceArn")) if mp.get("EventSourceArn") is not None else None
         if source is None or service not in ("sqs", "kinesis", "kinesis-consumer", "dynamodb"):
             continue  # Kafka: one cluster may feed several mappings (topics, consumer groups)
+        # Lambda refuses a mapping whose (EventSourceArn, FunctionArn) exists; an alias or version is
+        # another function ARN, so the qualifier is part of the pair
         target = fid_or_none or str(_literal(mp.get("FunctionName")))
-        key = (source, target)
+        key = (source, f"{target}:{_qualifier_of(template, mp.get('FunctionName'))}")
         if key in seen:
             found.append(Finding(DUPLICATE_MAPPING.id, stack, mid, f"same source and function as {seen[key]}"))
         else:
