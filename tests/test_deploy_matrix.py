@@ -751,7 +751,15 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     """Every configuration synthesized: twenty per stack, each stack its own account."""
     root = tmp_path_factory.mktemp("matrix")
     FLEET_DIR[:] = [str(root)]
-    app = cdk.App(outdir=str(root / "cdk.out"), context={"aws:cdk:enable-path-metadata": True})
+    # aws-cdk-lib's own CloudFormation validation, stack traces and tree.json are not what is tested here, and
+    # they are most of the synthesis time
+    app = cdk.App(
+        outdir=str(root / "cdk.out"),
+        context={"aws:cdk:enable-path-metadata": True},
+        builtin_cloud_formation_validation=False,
+        stack_traces=False,
+        tree_metadata=False,
+    )
     names = []
     stacks: list[cdk.Stack] = []
     for index, (name, build) in enumerate(CONFIGS):
