@@ -171,6 +171,9 @@ def build_raw(stack: Any, topic: Any, spec: dict[str, Any]) -> None:
             fn.node.default_child.tracing_config = lambda_.CfnFunction.TracingConfigProperty(  # type: ignore[union-attr]
                 mode={"ACTIVE": "Active", "PASS_THROUGH": "PassThrough"}[f["tracing"]]
             )
+            # as the library renders it: DependsOn the role's default policy, not the role its GetAtt implies (W3005)
+            policy = role.node.find_child("DefaultPolicy").node.default_child
+            fn.node.default_child.add_override("DependsOn", [nested.get_logical_id(policy)])  # type: ignore[union-attr,arg-type]
             alias = lambda_.Alias(nested, f"{name}Live", alias_name=f["alias"], version=fn.current_version)
             dlq = sqs.Queue(
                 nested,

@@ -77,10 +77,9 @@ def lint_template(tpl: dict[str, Any]) -> list[str]:
     """cfn-lint (real CloudFormation schemas) on a template; returns its findings as text."""
     from cfnlint.api import ManualArgs, lint
 
-    # W3005 (a DependsOn that a GetAtt already implies): aws-cdk-lib makes every function depend on its
-    # whole role, and ProductionFunction no longer rewrites DependsOn, so nothing the user or aws-cdk-lib
-    # adds there (an EFS mount target, a VPC endpoint) is dropped. A redundant edge is harmless.
-    matches = lint(json.dumps(tpl), config=ManualArgs(regions=["us-east-1"], ignore_checks=["W3005"]))
+    # nothing ignored: W3005 (a DependsOn a GetAtt already implies) included, which the library's functions
+    # no longer carry (lambda_constructs/_cdk/dependencies.py)
+    matches = lint(json.dumps(tpl), config=ManualArgs(regions=["us-east-1"]))
     return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches]
 
 

@@ -117,6 +117,9 @@ function buildFleet(stack: cdk.Stack, topic: sns.ITopic, spec: FleetSpec): void 
       (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = {
         mode: { ACTIVE: "Active", PASS_THROUGH: "PassThrough" }[f.tracing],
       };
+      // as the library renders it: DependsOn the role's default policy, not the role its GetAtt implies (W3005)
+      const policy = role.node.findChild("DefaultPolicy").node.defaultChild as cdk.CfnElement;
+      (fn.node.defaultChild as cdk.CfnResource).addOverride("DependsOn", [nested.getLogicalId(policy)]);
       const alias = new lambda.Alias(nested, `${name}Live`, { aliasName: f.alias, version: fn.currentVersion });
       const dlq = new sqs.Queue(nested, `${name}Dlq`, {
         encryption: sqs.QueueEncryption[d.encryption],

@@ -6,7 +6,8 @@
 - `alarms`: alarms with the library's conventions;
 - `annotations`: a plan's notes as construct annotations;
 - `queues`: the queues the library creates;
-- `acknowledgements`: rule-pack acknowledgements, sent to jsii only when cdk-nag reads them.
+- `acknowledgements`: rule-pack acknowledgements, sent to jsii only when cdk-nag reads them;
+- `dependencies`: the DependsOn a function's GetAtt of its role already implies, left out.
 
 Every name is re-exported here, so ``from lambda_constructs import _cdk`` and ``_cdk.<name>`` work as
 before. The modules import each other directly (never through this package), so there is no cycle.
@@ -32,6 +33,7 @@ from lambda_constructs._cdk.alarms import (
     sns_action,
 )
 from lambda_constructs._cdk.annotations import annotate
+from lambda_constructs._cdk.dependencies import drop_role_depends_on
 from lambda_constructs._cdk.paths import child_path, id_of, node_of, path_of, stack_info, stack_of
 from lambda_constructs._cdk.queues import (
     DLQ_RETENTION,
@@ -62,6 +64,7 @@ __all__ = [
     "build_alarm",
     "child_path",
     "dead_letter_target_acks",
+    "drop_role_depends_on",
     "duration_problem",
     "duration_range_problem",
     "duration_seconds",

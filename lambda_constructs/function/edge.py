@@ -219,6 +219,11 @@ class EdgeFunction(Construct):
             log_group=self.log_group,
             description=description,
         )
+        # Role is Fn::GetAtt of this role: its DependsOn edge is redundant (cfn-lint W3005)
+        _cdk.drop_role_depends_on(
+            typing.cast(CfnResource, self.function.node.default_child),
+            typing.cast(CfnResource, self.role.node.default_child),
+        )
         self.replica_logs_policy = self._grant_replica_logs()
         reason = f"Lambda@Edge does not support this ({RESTRICTIONS}); CloudFront returns the error to the viewer."
         _cdk.acknowledge(self.function, "Serverless-LambdaDLQ", "Lambda@Edge supports no dead-letter queue: " + reason)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import CfnResource, Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
@@ -246,6 +246,8 @@ class ProductionFunction(Construct):
             role.add_to_principal_policy(logging)
         self.function: lambda_.Function = self._build_function(plan, facts, p)
         self._cfn: lambda_.CfnFunction = self.function.node.default_child  # type: ignore[assignment]
+        if role is None:  # Role is Fn::GetAtt of our role: its DependsOn edge is redundant (cfn-lint W3005)
+            _cdk.drop_role_depends_on(self._cfn, typing.cast(CfnResource, self._role.node.default_child))
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(
             self,
