@@ -19,12 +19,14 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secrets
 from aws_cdk import aws_sns as sns
@@ -227,6 +229,38 @@ def kafka_secret_without_grant(s: cdk.Stack) -> None:
     )
 
 
+def log_group_key_without_logs(s: cdk.Stack) -> None:
+    logs.LogGroup(s, "Logs", encryption_key=kms.Key(s, "K"))  # the key policy: the account root only
+
+
+def sns_to_kms_queue_without_sns(s: cdk.Stack) -> None:
+    queue = sqs.Queue(s, "Q", encryption_master_key=kms.Key(s, "K"))
+    sns.CfnSubscription(s, "Sub", protocol="sqs", topic_arn=sns.Topic(s, "T").topic_arn, endpoint=queue.queue_arn)
+
+
+def rule_to_kms_queue_without_events(s: cdk.Stack) -> None:
+    queue = sqs.Queue(s, "Q", encryption_master_key=kms.Key(s, "K"))
+    events.CfnRule(
+        s,
+        "Rule",
+        schedule_expression="rate(5 minutes)",
+        targets=[events.CfnRule.TargetProperty(id="q", arn=queue.queue_arn)],
+    )
+
+
+def s3_to_kms_queue_without_s3(s: cdk.Stack) -> None:
+    queue = sqs.Queue(s, "Q", encryption_master_key=kms.Key(s, "K"))
+    s3.CfnBucket(
+        s,
+        "B",
+        notification_configuration=s3.CfnBucket.NotificationConfigurationProperty(
+            queue_configurations=[
+                s3.CfnBucket.QueueConfigurationProperty(event="s3:ObjectCreated:*", queue=queue.queue_arn)
+            ]
+        ),
+    )
+
+
 def visibility_below_timeout(s: cdk.Stack) -> None:
     queue = sqs.Queue(s, "Q", visibility_timeout=cdk.Duration.seconds(10))
     fn(s, timeout=cdk.Duration.seconds(60)).add_event_source(sources.SqsEventSource(queue))
@@ -379,6 +413,10 @@ BROKEN: list[tuple[str, Builder, str]] = [
     ("grant on another queue than the mapped one", one(grant_on_another_queue), deploy.ROLE.id),
     ("literal ARN grant not covering the literal source", one(literal_arn_not_covered), deploy.ROLE.id),
     ("self-managed Kafka SASL secret, no secretsmanager grant", one(kafka_secret_without_grant), deploy.ROLE.id),
+    ("log group key without a CloudWatch Logs statement", one(log_group_key_without_logs), deploy.KEY_POLICY.id),
+    ("SNS subscription to a KMS queue, no sns statement", one(sns_to_kms_queue_without_sns), deploy.KEY_POLICY.id),
+    ("rule target a KMS queue, no events statement", one(rule_to_kms_queue_without_events), deploy.KEY_POLICY.id),
+    ("S3 notification to a KMS queue, no s3 statement", one(s3_to_kms_queue_without_s3), deploy.KEY_POLICY.id),
     ("visibility 10 s < timeout 60 s", one(visibility_below_timeout), deploy.SQS_VISIBILITY.id),
     ("default visibility 30 s < timeout 31 s", one(default_visibility_below_timeout), deploy.SQS_VISIBILITY.id),
     ("SQS queue mapped twice to one function", one(sqs_mapped_twice), deploy.DUPLICATE_MAPPING.id),
@@ -556,7 +594,34 @@ def ok_one_queue_two_aliases(s: cdk.Stack) -> None:
         alias.add_event_source_mapping("M", event_source_arn=queue.queue_arn)
 
 
+def ok_key_policies(s: cdk.Stack) -> None:
+    from aws_cdk import aws_s3_notifications as notifications
+    from aws_cdk import aws_sns_subscriptions as subscriptions
+
+    key = kms.Key(s, "LogKey")
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{s.region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"],
+            resources=["*"],
+        )
+    )
+    logs.LogGroup(s, "Logs", encryption_key=key)
+    # aws-cdk-lib's own subscription, rule target and notification add the senders' statements
+    queue = sqs.Queue(s, "Q", encryption_master_key=kms.Key(s, "QueueKey"))
+    sns.Topic(s, "T").add_subscription(subscriptions.SqsSubscription(queue))
+    events.Rule(s, "Rule", schedule=events.Schedule.rate(cdk.Duration.minutes(5)), targets=[targets.SqsQueue(queue)])
+    s3.Bucket(s, "B").add_event_notification(s3.EventType.OBJECT_CREATED, notifications.SqsDestination(queue))
+    logs.LogGroup(
+        s, "Imported", encryption_key=kms.Key.from_key_arn(s, "Ext", "arn:aws:kms:us-east-1:111111111111:key/1")
+    )
+
+
 CORRECT: list[tuple[str, Builder]] = [
+    (
+        "key policies: logs statement; aws-cdk-lib's SNS, EventBridge and S3 senders; an imported key",
+        one(ok_key_policies),
+    ),
     ("one queue mapped to two aliases of one function", one(ok_one_queue_two_aliases)),
     ("environment key without a statement; queue key granted by its key policy", one(ok_keys)),
     ("self-managed Kafka with its secret", one(ok_self_managed_kafka)),

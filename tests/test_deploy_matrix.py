@@ -817,6 +817,20 @@ def test_the_library_s_output_violates_no_deploy_rule(matrix: tuple[Path, list[s
     assert len(read) >= len(judged) - 5  # the imported role (and nothing else) is skipped
     needs = [need.why.split(" ")[0] for t, fid in read for need in deploy.needs_of(t, fid)]
     assert {"VpcConfig", "TracingConfig", "event", "EventInvokeConfig", "DeadLetterConfig"} <= set(needs)
+    # customer-managed keys the library wires: log groups, and queues AWS services send to
+    keyed_logs = [
+        gid
+        for t in templates.values()
+        for gid, g in deploy.resources_of(t, "AWS::Logs::LogGroup").items()
+        if deploy._template_key(t, g.get("Properties", {}).get("KmsKeyId"))
+    ]
+    keyed_sent = [
+        qid
+        for t in templates.values()
+        for qid in deploy._queue_senders(t)
+        if deploy._template_key(t, t["Resources"].get(qid, {}).get("Properties", {}).get("KmsMasterKeyId"))
+    ]
+    assert len(keyed_logs) >= 7 and len(keyed_sent) >= 6, (len(keyed_logs), len(keyed_sent))
     mappings = sum(len(deploy.resources_of(t, deploy.MAPPING)) for t in templates.values())
     assert mappings >= 60
     found = deploy.evaluate_assembly(out)

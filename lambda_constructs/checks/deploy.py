@@ -154,6 +154,24 @@ LEDGER = DeployRule(
     "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html",
 )
 
+KEY_POLICY = DeployRule(
+    "DeployKeyPolicy",
+    ("AWS::Logs::LogGroup", "AWS::SQS::Queue"),
+    "A customer-managed KMS key of this template lacks the key-policy statement a service needs: a log group's "
+    "key must let logs.<region>.amazonaws.com use it (CloudWatch Logs refuses the log group otherwise); a queue's "
+    "key must let each AWS service that sends to the queue (SNS, EventBridge, S3) kms:GenerateDataKey and "
+    "kms:Decrypt (the messages are dropped otherwise).",
+    "Add the statement to the key policy (key.add_to_resource_policy with the service principal), or let "
+    "the library's encryption_key= add it; see the AWS pages on CloudWatch Logs and SQS key management.",
+    "Encrypt log data in CloudWatch Logs using AWS KMS",
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html",
+)
+# the SQS side of KEY_POLICY: "Key management", Amazon SQS developer guide
+SQS_KEY_SOURCE = (
+    "Key management (Amazon SQS)",
+    "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html",
+)
+
 DEPLOY_RULES: tuple[DeployRule, ...] = (
     ROLE,
     SQS_VISIBILITY,
@@ -164,6 +182,7 @@ DEPLOY_RULES: tuple[DeployRule, ...] = (
     FUNCTION_NAME,
     ALARM_NAME,
     LEDGER,
+    KEY_POLICY,
 )
 
 # ------------------------------------------------------------------ AWS managed policies (their action lists)
@@ -623,7 +642,119 @@ def template_findings(template: Template, stack: str = "") -> list[Finding]:
     found += _mapping_findings(template, stack)
     found += _url_findings(template, stack)
     provisioned, totals = _provisioned_findings(template, stack)
-    return found + provisioned + _snapstart_findings(template, stack, totals)
+    return found + provisioned + _snapstart_findings(template, stack, totals) + _key_policy_findings(template, stack)
+
+
+LOGS_KEY_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey")
+SENDER_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+
+
+def _template_key(template: Template, value: Any) -> str | None:
+    """The logical id of the AWS::KMS::Key of this template that ``value`` (a KmsKeyId) references."""
+    resources = template.get("Resources", {})
+    for rid in refs(value):
+        if resources.get(rid, {}).get("Type") == "AWS::KMS::Key":
+            return rid
+    return None
+
+
+def _services(principal: Any) -> list[str]:
+    """The service principals of a key-policy statement, tokens flattened to ``*`` (``logs.*.amazonaws.com``)."""
+    if not isinstance(principal, Mapping):
+        return []
+    return [_flatten(v) for v in _as_list(principal.get("Service"))]
+
+
+def key_allows_service(template: Template, key_id: str, service: str, actions: Iterable[str]) -> bool:
+    """Whether the key's policy has Allow statements naming ``service`` (an IAM wildcard) for every action."""
+    statements = _as_list((props(template["Resources"][key_id]).get("KeyPolicy") or {}).get("Statement"))
+    granted = [
+        st
+        for st in statements
+        if isinstance(st, Mapping)
+        and st.get("Effect") == "Allow"
+        and any(
+            _pattern(name, ignore_case=True).match(service) or _pattern(service, ignore_case=True).match(name)
+            for name in _services(st.get("Principal"))
+        )
+    ]
+    return all(
+        any(isinstance(a, str) and action_matches(a, action) for st in granted for a in _as_list(st.get("Action")))
+        for action in actions
+    )
+
+
+def _queue_senders(template: Template) -> dict[str, set[str]]:
+    """Queue logical id -> the AWS services that send to it: SNS subscriptions (and their DLQs), EventBridge
+    rule targets (and their DLQs), S3 event notifications."""
+    senders: dict[str, set[str]] = defaultdict(set)
+    for sub in resources_of(template, "AWS::SNS::Subscription").values():
+        sp = props(sub)
+        if sp.get("Protocol") == "sqs":
+            for rid in refs(sp.get("Endpoint")):
+                senders[rid].add("sns.amazonaws.com")
+        redrive = sp.get("RedrivePolicy")
+        if isinstance(redrive, Mapping):
+            for rid in refs(redrive.get("deadLetterTargetArn")):
+                senders[rid].add("sns.amazonaws.com")
+    for rule in resources_of(template, "AWS::Events::Rule").values():
+        for target in _as_list(props(rule).get("Targets")):
+            if isinstance(target, Mapping):
+                for rid in refs(target.get("Arn")):
+                    senders[rid].add("events.amazonaws.com")
+                for rid in refs((target.get("DeadLetterConfig") or {}).get("Arn")):
+                    senders[rid].add("events.amazonaws.com")
+    for rid in _notified_queues(template):
+        senders[rid].add("s3.amazonaws.com")
+    return senders
+
+
+def _notified_queues(template: Template) -> list[str]:
+    """Queues S3 event notifications send to: a bucket's own NotificationConfiguration or aws-cdk-lib's
+    ``Custom::S3BucketNotifications``."""
+    configs = [props(b).get("NotificationConfiguration") for b in resources_of(template, "AWS::S3::Bucket").values()]
+    configs += [
+        props(c).get("NotificationConfiguration")
+        for c in resources_of(template, "Custom::S3BucketNotifications").values()
+    ]
+    queues = [
+        queue_config.get("Queue") or queue_config.get("QueueArn")
+        for config in configs
+        if isinstance(config, Mapping)
+        for queue_config in _as_list(config.get("QueueConfigurations"))
+        if isinstance(queue_config, Mapping)
+    ]
+    return [rid for queue in queues for rid in refs(queue)]
+
+
+def _key_policy_findings(template: Template, stack: str) -> list[Finding]:
+    """Log groups and queues whose customer-managed key (in this template) the service that needs it may not use.
+
+    A key of another stack or an imported key cannot be read here: not flagged.
+    """
+    found = []
+    for gid, group in sorted(resources_of(template, "AWS::Logs::LogGroup").items()):
+        key_id = _template_key(template, props(group).get("KmsKeyId"))
+        if key_id and not key_allows_service(template, key_id, "logs.*.amazonaws.com", LOGS_KEY_ACTIONS):
+            detail = f"key {key_id} lets no logs.<region>.amazonaws.com statement {', '.join(LOGS_KEY_ACTIONS)}"
+            found.append(Finding(KEY_POLICY.id, stack, gid, detail))
+    senders = _queue_senders(template)
+    for qid, queue in sorted(resources_of(template, "AWS::SQS::Queue").items()):
+        key_id = _template_key(template, props(queue).get("KmsMasterKeyId"))
+        if not key_id:
+            continue
+        missing = sorted(
+            service
+            for service in senders.get(qid, ())
+            if not key_allows_service(template, key_id, service, SENDER_KEY_ACTIONS)
+        )
+        if missing:
+            detail = (
+                f"key {key_id} does not let {', '.join(missing)} {' and '.join(SENDER_KEY_ACTIONS)}, "
+                f"which send to this queue ({SQS_KEY_SOURCE[0]}: {SQS_KEY_SOURCE[1]})"
+            )
+            found.append(Finding(KEY_POLICY.id, stack, qid, detail))
+    return found
 
 
 def _role_findings(template: Template, stack: str) -> list[Finding]:

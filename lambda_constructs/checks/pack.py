@@ -74,6 +74,11 @@ _READ_TYPES = (
     "AWS::ApplicationAutoScaling::ScalableTarget",
     "AWS::Kinesis::Stream",
     "AWS::DynamoDB::",
+    "AWS::IAM::",
+    "AWS::KMS::Key",
+    "AWS::SNS::Subscription",
+    "AWS::S3::Bucket",
+    "Custom::S3BucketNotifications",
 )
 
 
