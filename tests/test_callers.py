@@ -540,5 +540,5 @@ def test_workflow_task_watches_its_state_machine() -> None:
     assert failed["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}]
     with pytest.raises(ConfigurationError, match=r"^Watched/Step: watch='called twice' is invalid"):
         step.watch(machine)
-    with pytest.raises(ConfigurationError, match=r"state_machine='checkout' is invalid; allowed: an aws_stepfunctions"):
+    with pytest.raises(ConfigurationError, match=r"watch\(state_machine\)='checkout' is invalid; allowed: an aws_step"):
         WorkflowTask(stack, "Other", function=fn(stack, "G", Invocation.WORKFLOW)).watch("checkout")  # type: ignore[arg-type]

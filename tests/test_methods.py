@@ -450,3 +450,154 @@ def test_nan_never_reaches_jsii(stack: cdk.Stack) -> None:
         r"^S/Fn: add_event_source_mapping\(batch_size\)=nan is invalid; allowed: a finite number",
     )
     fn.metric_errors()  # the jsii kernel is alive
+
+
+# ------------------------------------------------------------------ the audit of every public method (round 2)
+
+
+def test_a_positional_struct_that_is_not_one_is_refused(stack: cdk.Stack) -> None:
+    """``fn.metric("Errors", 5)`` was silently the default metric: a positional struct must be one."""
+    fn = _fn(stack)
+    cases: list[tuple[Any, str]] = [
+        (
+            lambda: fn.metric("Errors", 5),
+            r"metric\(props\)=5 is invalid; allowed: None, a mapping or an aws_cdk "
+            r"MetricOptions$",
+        ),
+        (lambda: fn.metric_errors("Sum"), r"metric_errors\(props\)='Sum' is invalid; allowed: None, a mapping or "),
+        (
+            lambda: fn.add_function_url("NONE"),
+            r"add_function_url\(options\)='NONE' is invalid; allowed: None, a "
+            r"mapping or an aws_cdk FunctionUrlOptions$",
+        ),
+        (
+            lambda: fn.add_event_source_mapping("M", "arn:aws:sqs:us-east-1:1:q"),
+            r"add_event_source_mapping\(options\)='arn:aws:sqs:us-east-1:1:q' is invalid; allowed: None, a mapping "
+            r"or an aws_cdk EventSourceMappingOptions$",
+        ),
+        (
+            lambda: fn.add_permission("P", "sns.amazonaws.com"),
+            r"add_permission\(permission\)='sns.amazonaws.com' is "
+            r"invalid; allowed: None, a mapping or an aws_cdk Permission$",
+        ),
+    ]
+    for call, pattern in cases:
+        _refused(fn, call, "^S/Fn: " + pattern)
+    # the struct itself and a mapping still work
+    assert fn.metric("Errors", cloudwatch.MetricOptions(statistic="Sum")).statistic == "Sum"
+    assert fn.metric_throttles({"statistic": "Maximum"}).statistic == "Maximum"
+
+
+@pytest.mark.parametrize("statistic", ["bogus", "p101", "tm()", "", "Sum Average"])
+def test_metric_statistic_must_be_one_cloudwatch_computes(stack: cdk.Stack, statistic: str) -> None:
+    fn = _fn(stack)
+    _refused(
+        fn,
+        lambda: fn.metric_duration(statistic=statistic),
+        rf"^S/Fn: metric_duration\(statistic\)='{re_escape(statistic)}' is invalid; allowed: a CloudWatch statistic: "
+        r"Sum, Average, Minimum, Maximum, SampleCount, IQM, pNN \(0\.\.100\), tmNN, TM\(a%:b%\)\. CloudWatch "
+        r"statistics definitions: https://docs\.aws\.amazon\.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions\.html$",
+    )
+
+
+def test_metric_statistics_cloudwatch_computes(stack: cdk.Stack) -> None:
+    fn = _fn(stack)
+    accepted = ["Sum", "avg", "SampleCount", "n", "max", "IQM", "p99", "p99.9", "tm90", "TM(2%:98%)", "PR(:300)"]
+    assert (
+        [fn.metric("Errors", statistic=s).statistic for s in accepted]
+        == [
+            *("Sum", "Average", "SampleCount", "SampleCount", "Maximum"),  # aws-cdk-lib normalizes the simple ones
+            *accepted[5:],
+        ]
+    )
+
+
+def re_escape(text: str) -> str:
+    import re
+
+    return re.escape(text)
+
+
+def test_constructs_of_another_app_are_refused_by_every_method_that_takes_one() -> None:
+    """aws-cdk-lib accepts them at the call and fails at synthesis ("Cannot reference across apps")."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    fn = _fn(stack, invocation=Invocation.QUEUE)
+    other = cdk.Stack(cdk.App(), "Other")
+    role = iam.Role(other, "Caller", assumed_by=iam.AccountRootPrincipal())
+    alarm = cloudwatch.Alarm(other, "A", metric=fn.metric_errors(), threshold=1, evaluation_periods=1)
+    queue = sqs.Queue(other, "Q", visibility_timeout=cdk.Duration.seconds(60))
+    tail = r" is invalid; allowed: a construct of the same App\. it belongs to another aws_cdk\.App"
+    cases: list[tuple[Any, str]] = [
+        (lambda: fn.add_alarm(alarm), r"add_alarm\(alarm\)='Other/A'"),
+        (lambda: fn.add_alarms(alarm), r"add_alarms\(alarms\[0\]\)='Other/A'"),
+        (lambda: fn.grant_invoke(role), r"grant_invoke\(grantee\)='Other/Caller'"),
+        (lambda: fn.grant_invoke_url(role), r"grant_invoke_url\(grantee\)='Other/Caller'"),
+        (lambda: fn.grant_invoke_latest_version(role), r"grant_invoke_latest_version\(grantee\)='Other/Caller'"),
+        (lambda: fn.add_event_source(sources.SqsEventSource(queue)), r"add_event_source\(source\)='Other/Q'"),
+    ]
+    for call, pattern in cases:
+        _refused(fn, call, "^S/Fn: " + pattern + tail)
+    assert len(fn.alarms) == 3
+    app.synth()  # nothing of the other app reached this one
+
+
+def test_a_queue_of_another_stack_of_the_app_works_with_add_event_source() -> None:
+    """The mapping and the grant both sit in the function's stack: one reference, no cycle (decided: accepted)."""
+    app = cdk.App()
+    fn = _fn(cdk.Stack(app, "Functions"), invocation=Invocation.QUEUE)
+    queue = sqs.Queue(cdk.Stack(app, "Queues"), "Q", visibility_timeout=cdk.Duration.seconds(60))
+    fn.add_event_source(sources.SqsEventSource(queue))
+    assembly = app.synth()
+    assert assembly.get_stack_by_name("Functions").dependencies[0].id == "Queues"
+
+
+def test_fleet_stack_of_an_unknown_bundle(tmp_path: Any) -> None:
+    from lambda_constructs import FunctionFleet
+
+    fleet = FunctionFleet(cdk.Stack(cdk.App(), "S"), "Fleet", placement_file=str(tmp_path / "p.json"))
+    fleet.add("W1", lambda scope, id: _fn(scope, id))
+    for bad, shown in (("nope", "'nope'"), (5, "5")):
+        with pytest.raises(
+            ConfigurationError,
+            match=rf"^S/Fleet: stack_of\(id\)={shown} is invalid; allowed: a bundle id added to this fleet \(W1\)$",
+        ):
+            fleet.stack_of(bad)  # type: ignore[arg-type]
+    assert fleet.stack_of("W1").node.id == "Stack1"
+
+
+def test_workflow_task_next_and_watch_name_the_method() -> None:
+    from aws_cdk import aws_stepfunctions as sfn
+
+    from lambda_constructs import WorkflowTask
+
+    stack = cdk.Stack(cdk.App(), "S")
+    step = WorkflowTask(stack, "Step", function=_fn(stack, invocation=Invocation.WORKFLOW))
+    for junk in ("Done", None):
+        with pytest.raises(
+            ConfigurationError,
+            match=r"^S/Step: next\(next_state\)=.* is invalid; allowed: an aws_stepfunctions.IChainable \(a state, a "
+            r"chain\)$",
+        ):
+            step.next(junk)  # type: ignore[arg-type]
+    foreign = sfn.Pass(cdk.Stack(cdk.App(), "Other"), "Done")
+    with pytest.raises(ConfigurationError, match=r"^S/Step: next\(next_state\)='Other/Done' is invalid; allowed: a "):
+        step.next(foreign)
+    with pytest.raises(ConfigurationError, match=r"^S/Step: 2 invalid properties") as info:
+        step.watch("checkout", alarm_topic="ops")  # type: ignore[arg-type]
+    assert [p.prop for p in info.value.problems] == ["watch(state_machine)", "watch(alarm_topic)"]
+    assert step.next(sfn.Pass(stack, "Ok")) is not None
+
+
+def test_powertools_helpers_refuse_a_runtime_that_is_not_a_name() -> None:
+    tools = Powertools(service="orders")
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^Powertools: layer_arn\(runtime_name\)=5 is invalid; allowed: a Lambda runtime name, e.g. "
+        r"'python3.13'$",
+    ):
+        tools.layer_arn(5, True, "us-east-1", "aws")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"^Powertools: layer_arn\(region\)=None is invalid; allowed: a str"):
+        tools.layer_arn("python3.13", True, None, "aws")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"^Powertools: ssm_parameter\(runtime_name\)=None is invalid"):
+        tools.ssm_parameter(None, True)  # type: ignore[arg-type]

@@ -273,7 +273,13 @@ class FunctionFleet(Construct):
         return {k: v for k, v in self._placement.items() if k in self._ids}
 
     def stack_of(self, id: str) -> NestedStack:
-        """The nested stack that holds bundle ``id``."""
+        """The nested stack that holds bundle ``id`` (one added in this synthesis)."""
+        if not isinstance(id, str) or id not in self._ids:
+            added = ", ".join(sorted(self._ids)[:5]) + (", ..." if len(self._ids) > 5 else "")
+            raise ConfigurationError(
+                [Problem("stack_of(id)", _cdk.short(id), f"a bundle id added to this fleet ({added or 'none yet'})")],
+                _cdk.path_of(self),
+            )
         return self._stacks[self._placement[id]]
 
     def save_placement(self) -> Path:

@@ -10,6 +10,7 @@ work.
 from __future__ import annotations
 
 import math
+import re
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -71,6 +72,26 @@ def guarded(owner: object, method: str, call: Callable[[], Any], scope: Any = No
         ) from None
 
 
+def merged(owner: object, prop: str, struct: object, kwargs: Mapping[str, Any], cls: type) -> dict[str, Any]:
+    """The keyword arguments of a method's optional positional struct (``props``, ``options``) and ``kwargs``.
+
+    The struct may be None, a mapping or an instance of ``cls`` (what aws-cdk-lib passes back); anything else
+    (``fn.metric("Errors", 5)``) is refused, never silently dropped.
+    """
+    if struct is None or isinstance(struct, Mapping | cls):
+        return _struct_kwargs(struct, dict(kwargs))
+    refuse(owner, [Problem(prop, _cdk.short(struct), f"None, a mapping or an aws_cdk {cls.__name__}")])
+    return {}  # unreachable: refuse raised
+
+
+def _struct_kwargs(struct: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+    if struct is None:
+        return kwargs
+    if isinstance(struct, Mapping):
+        return {**struct, **kwargs}
+    return {**getattr(struct, "_values", {}), **kwargs}
+
+
 def struct_problem(prop: str, cls: type, kwargs: Mapping[str, Any]) -> Problem | None:
     """A problem unless ``kwargs`` build the jsii struct ``cls`` (unknown keyword, wrong type).
 
@@ -86,9 +107,9 @@ def struct_problem(prop: str, cls: type, kwargs: Mapping[str, Any]) -> Problem |
     return None
 
 
-def grantee_problem(method: str, grantee: object, arg: str = "grantee") -> Problem | None:
+def grantee_problem(method: str, grantee: object, arg: str = "grantee", owner: object = None) -> Problem | None:
     if _cdk.implements(grantee, "grant_principal"):
-        return None
+        return _relations.same_app_problem(owner, grantee, f"{method}({arg})")
     hint = ""
     if isinstance(grantee, str):
         hint = (
@@ -126,13 +147,46 @@ def metric_problems(method: str, props: Mapping[str, Any], metric_name: object =
     if problem:
         return [*found, problem]
     found.append(period_problem(f"{method}(period)", props.get("period")))
-    statistic = props.get("statistic")
-    if statistic is not None and not (isinstance(statistic, str) and statistic.strip()):
-        found.append(Problem(f"{method}(statistic)", _cdk.short(statistic), "a statistic such as 'Sum' or 'p99'"))
+    found.append(statistic_problem(f"{method}(statistic)", props.get("statistic")))
     return found
 
 
-def alarm_problems(method: str, alarms: tuple[object, ...], existing: list[Any]) -> list[Problem | None]:
+# CloudWatch statistics definitions (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+# Statistics-definitions.html): the five simple statistics (aws-cdk-lib also reads avg/min/max/n, any case),
+# IQM, and pNN / tmNN / wmNN / tcNN / tsNN (0..100) or TM(a:b), WM, TC, TS, PR with bounds
+_SIMPLE_STATISTICS = frozenset({"samplecount", "n", "sum", "average", "avg", "minimum", "min", "maximum", "max", "iqm"})
+_PERCENT = re.compile(r"^(p|tm|wm|tc|ts)(\d+(?:\.\d{1,10})?)$", re.IGNORECASE)
+_BOUNDS = re.compile(r"^(tm|wm|tc|ts|pr)\(\s*(\d+(?:\.\d+)?%?)?\s*:\s*(\d+(?:\.\d+)?%?)?\s*\)$", re.IGNORECASE)
+
+
+def statistic_problem(prop: str, statistic: object) -> Problem | None:
+    """A problem unless ``statistic`` is one CloudWatch computes (CloudWatch rejects the alarm or widget otherwise)."""
+    if statistic is None or (isinstance(statistic, str) and _cdk.is_token(statistic)):
+        return None
+    allowed = "a CloudWatch statistic: Sum, Average, Minimum, Maximum, SampleCount, IQM, pNN (0..100), tmNN, TM(a%:b%)"
+    if not isinstance(statistic, str):
+        return Problem(prop, _cdk.short(statistic), allowed)
+    text = statistic.strip()
+    if text.lower() in _SIMPLE_STATISTICS:
+        return None
+    percent = _PERCENT.match(text)
+    if percent and float(percent.group(2)) <= 100:
+        return None
+    bounds = _BOUNDS.match(text)
+    if bounds and (bounds.group(2) or bounds.group(3)):
+        return None
+    return Problem(
+        prop,
+        statistic,
+        allowed,
+        "CloudWatch statistics definitions: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
+        "Statistics-definitions.html",
+    )
+
+
+def alarm_problems(
+    method: str, alarms: tuple[object, ...], existing: list[Any], owner: object = None
+) -> list[Problem | None]:
     found: list[Problem | None] = []
     seen = {id(a) for a in existing}
     for index, alarm in enumerate(alarms):
@@ -144,6 +198,8 @@ def alarm_problems(method: str, alarms: tuple[object, ...], existing: list[Any])
             )
         elif id(alarm) in seen:
             found.append(Problem(arg, _cdk.path_of(alarm), "an alarm not registered with this function yet"))
+        else:
+            found.append(_relations.same_app_problem(owner, alarm, arg))
         seen.add(id(alarm))
     return found
 
@@ -170,6 +226,10 @@ def event_source_problems(function: Any, source: object) -> list[Problem | None]
         )
         return [Problem(prop, _cdk.short(source), "an aws_lambda.IEventSource (aws_lambda_event_sources)", hint)]
     found: list[Problem | None] = []
+    for attribute in ("queue", "stream", "bucket", "topic"):  # the resource an aws-cdk-lib source wraps
+        foreign = _relations.same_app_problem(function, getattr(source, attribute, None), prop)
+        if foreign:
+            return [foreign]
     arn, what = event_source_arn(source)
     found.append(_relations.mapping_problem(function, arn, prop, what))
     if isinstance(source, _sources().SqsEventSource) and isinstance(source.queue, sqs.Queue):

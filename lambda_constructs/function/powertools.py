@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lambda_constructs.core.errors import Problem
+from lambda_constructs.core.errors import ConfigurationError, Problem
 
 # Python: arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-{python_version}-{arch}:{version}
 PYTHON_ACCOUNT = "017000801446"
@@ -151,6 +151,7 @@ class Powertools:
 
     def ssm_parameter(self, runtime_name: str, arm64: bool) -> str | None:
         """The public SSM parameter naming the layer ARN, or None when ``layer_version`` pins it."""
+        _check_runtime_name("ssm_parameter", runtime_name)
         if self.layer_version is not None:
             return None
         release = self.version or "latest"
@@ -162,6 +163,19 @@ class Powertools:
         """The public layer version ARN for ``runtime_name`` on arm64 / x86_64 in ``region``, pinned at
         ``layer_version`` (the tested version when none is given). Regions outside the commercial
         partition use the account Powertools publishes there."""
+        _check_runtime_name("layer_arn", runtime_name)
+        for arg, value in (("region", region), ("partition", partition)):
+            if not isinstance(value, str):
+                raise ConfigurationError(
+                    [
+                        Problem(
+                            f"layer_arn({arg})",
+                            value,
+                            "a string",
+                        )
+                    ],
+                    "Powertools",
+                )
         account = REGIONAL_ACCOUNTS.get(region)
         family = _family(runtime_name)
         if family == "python":
@@ -183,6 +197,20 @@ class Powertools:
             "POWERTOOLS_METRICS_NAMESPACE": self.metrics_namespace or self.service,
             "POWERTOOLS_LOG_LEVEL": self.log_level,
         }
+
+
+def _check_runtime_name(method: str, runtime_name: object) -> None:
+    if not isinstance(runtime_name, str):
+        raise ConfigurationError(
+            [
+                Problem(
+                    f"{method}(runtime_name)",
+                    runtime_name,
+                    "a Lambda runtime name, e.g. 'python3.13'",
+                )
+            ],
+            "Powertools",
+        )
 
 
 def _family(runtime_name: str) -> str | None:

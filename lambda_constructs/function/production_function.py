@@ -481,13 +481,13 @@ class ProductionFunction(Construct):
 
     def add_alarm(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
         """Add an alarm to this function's set (deployment rollback, report and dashboard see it)."""
-        methods.refuse(self, methods.alarm_problems("add_alarm", (alarm,), self.alarms))
+        methods.refuse(self, methods.alarm_problems("add_alarm", (alarm,), self.alarms, self))
         self.add_alarms(alarm)
         return alarm
 
     def add_alarms(self, *alarms: cloudwatch.Alarm) -> list[cloudwatch.Alarm]:
         """Add several alarms; returns them as a list (what the event-source constructs expose)."""
-        methods.refuse(self, methods.alarm_problems("add_alarms", alarms, self.alarms))
+        methods.refuse(self, methods.alarm_problems("add_alarms", alarms, self.alarms, self))
         self.alarms.extend(alarms)
         metadata = getattr(self, "_metadata", None)
         if metadata is not None:  # the template records how many alarms watch the function
@@ -620,7 +620,9 @@ class ProductionFunction(Construct):
 
     def add_event_source_mapping(self, id: str, options: Any = None, **kwargs: Any) -> lambda_.EventSourceMapping:
         """An event source mapping on the ``live`` alias."""
-        kwargs = _struct_kwargs(options, kwargs)
+        kwargs = methods.merged(
+            self, "add_event_source_mapping(options)", options, kwargs, lambda_.EventSourceMappingOptions
+        )
         methods.refuse(self, methods.mapping_options_problems(self, id, kwargs))
         _bundle.unknown(self)  # may add resources its plan did not count
         mapping = methods.guarded(
@@ -632,7 +634,7 @@ class ProductionFunction(Construct):
 
     def add_function_url(self, options: Any = None, **kwargs: Any) -> lambda_.FunctionUrl:
         """A Function URL on the ``live`` alias (AWS_IAM unless you pass auth_type); one per alias."""
-        kwargs = _struct_kwargs(options, kwargs)
+        kwargs = methods.merged(self, "add_function_url(options)", options, kwargs, lambda_.FunctionUrlOptions)
         methods.refuse(self, methods.function_url_problems(self, kwargs))
         kwargs.setdefault("auth_type", lambda_.FunctionUrlAuthType.AWS_IAM)
         _bundle.unknown(self)  # may add resources its plan did not count
@@ -642,7 +644,7 @@ class ProductionFunction(Construct):
 
     def add_permission(self, id: str, permission: Any = None, **kwargs: Any) -> None:
         """A resource-based permission on the ``live`` alias."""
-        kwargs = _struct_kwargs(permission, kwargs)
+        kwargs = methods.merged(self, "add_permission(permission)", permission, kwargs, lambda_.Permission)
         methods.refuse(self, methods.permission_problems(id, kwargs))
         _bundle.unknown(self)  # may add resources its plan did not count
         methods.guarded(self, "add_permission(id)", lambda: self.alias.add_permission(id, **kwargs), self.alias)
@@ -669,7 +671,7 @@ class ProductionFunction(Construct):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` invoke the ``live`` alias."""
-        methods.refuse(self, [methods.grantee_problem("grant_invoke", grantee)])
+        methods.refuse(self, [methods.grantee_problem("grant_invoke", grantee, owner=self)])
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.grant_invoke(grantee)
 
@@ -689,46 +691,48 @@ class ProductionFunction(Construct):
         return self.alias.grant_invoke_composite_principal(composite_principal)
 
     def grant_invoke_latest_version(self, grantee: iam.IGrantable) -> iam.Grant:
-        methods.refuse(self, [methods.grantee_problem("grant_invoke_latest_version", grantee)])
+        methods.refuse(self, [methods.grantee_problem("grant_invoke_latest_version", grantee, owner=self)])
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.function.grant_invoke_latest_version(grantee)
 
     def grant_invoke_url(self, grantee: iam.IGrantable) -> iam.Grant:
-        methods.refuse(self, [methods.grantee_problem("grant_invoke_url", grantee)])
+        methods.refuse(self, [methods.grantee_problem("grant_invoke_url", grantee, owner=self)])
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.alias.grant_invoke_url(grantee)
 
     def grant_invoke_version(self, grantee: iam.IGrantable, version: lambda_.IVersion) -> iam.Grant:
-        found = [methods.grantee_problem("grant_invoke_version", grantee)]
+        found = [methods.grantee_problem("grant_invoke_version", grantee, owner=self)]
         if not _cdk.implements(version, "version"):
             found.append(Problem("grant_invoke_version(version)", _cdk.short(version), "an aws_lambda.IVersion"))
+        else:
+            found.append(_relations.same_app_problem(self, version, "grant_invoke_version(version)"))
         methods.refuse(self, found)
         _bundle.unknown(self)  # may add resources its plan did not count
         return self.function.grant_invoke_version(grantee, version)
 
     def metric(self, metric_name: str, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
         """A metric of the ``live`` alias (period 1, 5, 10, 30 s or a multiple of 60 s)."""
-        kwargs = _struct_kwargs(props, kwargs)
+        kwargs = methods.merged(self, "metric(props)", props, kwargs, cloudwatch.MetricOptions)
         methods.refuse(self, methods.metric_problems("metric", kwargs, metric_name))
         return self.alias.metric(metric_name, **kwargs)
 
     def metric_duration(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        kwargs = _struct_kwargs(props, kwargs)
+        kwargs = methods.merged(self, "metric_duration(props)", props, kwargs, cloudwatch.MetricOptions)
         methods.refuse(self, methods.metric_problems("metric_duration", kwargs))
         return self.alias.metric_duration(**kwargs)
 
     def metric_errors(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        kwargs = _struct_kwargs(props, kwargs)
+        kwargs = methods.merged(self, "metric_errors(props)", props, kwargs, cloudwatch.MetricOptions)
         methods.refuse(self, methods.metric_problems("metric_errors", kwargs))
         return self.alias.metric_errors(**kwargs)
 
     def metric_invocations(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        kwargs = _struct_kwargs(props, kwargs)
+        kwargs = methods.merged(self, "metric_invocations(props)", props, kwargs, cloudwatch.MetricOptions)
         methods.refuse(self, methods.metric_problems("metric_invocations", kwargs))
         return self.alias.metric_invocations(**kwargs)
 
     def metric_throttles(self, props: Any = None, **kwargs: Any) -> cloudwatch.Metric:
-        kwargs = _struct_kwargs(props, kwargs)
+        kwargs = methods.merged(self, "metric_throttles(props)", props, kwargs, cloudwatch.MetricOptions)
         methods.refuse(self, methods.metric_problems("metric_throttles", kwargs))
         return self.alias.metric_throttles(**kwargs)
 

@@ -12,7 +12,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from lambda_constructs import _cdk
+from lambda_constructs import _cdk, _relations
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
@@ -184,16 +184,19 @@ class WorkflowTask(Construct):
         """Alarms on the workflow this task runs in: ``ExecutionsFailed``, ``ExecutionsTimedOut`` and
         ``ExecutionThrottled`` (AWS/States, by StateMachineArn), >= 1 in 5 minutes, registered with the
         function. Call it once per state machine, on any of its tasks."""
-        problems = []
+        problems: list[Problem | None] = []
         if not _cdk.implements(state_machine, "state_machine_arn") and not hasattr(state_machine, "state_machine_arn"):
-            problems.append(Problem("state_machine", _cdk.short(state_machine), "an aws_stepfunctions.IStateMachine"))
-        problem = _source.topic_problem(alarm_topic)
-        if problem:
-            problems.append(problem)
+            problems.append(
+                Problem("watch(state_machine)", _cdk.short(state_machine), "an aws_stepfunctions.IStateMachine")
+            )
+        else:
+            problems.append(_relations.same_app_problem(self, state_machine, "watch(state_machine)"))
+        problems.append(_source.topic_problem(alarm_topic, "watch(alarm_topic)"))
         if getattr(self, "_watched", False):
             problems.append(Problem("watch", "called twice", "one call per WorkflowTask"))
-        if problems:
-            raise ConfigurationError(problems, _cdk.path_of(self))
+        found = [p for p in problems if p]
+        if found:
+            raise ConfigurationError(found, _cdk.path_of(self))
         object.__setattr__(self, "_watched", True)
         topic = _source.alarm_topic(self.function, alarm_topic)
         path = _cdk.path_of(self)
@@ -223,4 +226,16 @@ class WorkflowTask(Construct):
 
     def next(self, next_state: sfn.IChainable) -> sfn.Chain:
         """``workflow_task.next(other)``: the same as ``workflow_task.task.next(other)``."""
+        if not _cdk.implements(next_state, "start_state"):
+            raise ConfigurationError(
+                [
+                    Problem(
+                        "next(next_state)", _cdk.short(next_state), "an aws_stepfunctions.IChainable (a state, a chain)"
+                    )
+                ],
+                _cdk.path_of(self),
+            )
+        problem = _relations.same_app_problem(self, next_state, "next(next_state)")
+        if problem:
+            raise ConfigurationError([problem], _cdk.path_of(self))
         return self.task.next(next_state)
