@@ -415,8 +415,18 @@ def test_what_each_resource_holds() -> None:
     forever = {"Type": "AWS::Logs::LogGroup", "Properties": {}}
     url = {"Type": "AWS::Lambda::Url", "Properties": {"TargetFunctionArn": {"Fn::GetAtt": ["F", "Arn"]}}}
     plain = {"Type": "AWS::Lambda::Function", "Properties": {}}
-    old = {"S": _tpl(St=stream, L=logs, Fv=forever, U=url, F=plain, Q=_queue(MessageRetentionPeriod=3600))}
+    rule = {"ExpirationInDays": 14, "Status": "Enabled"}
+    scoped = {"ExpirationInDays": 1, "Status": "Enabled", "Prefix": "tmp/"}
+    failures = {"Type": "AWS::S3::Bucket", "Properties": {"LifecycleConfiguration": {"Rules": [rule, scoped]}}}
+    bucket = {"Type": "AWS::S3::Bucket", "Properties": {}}
+    old = {
+        "S": _tpl(
+            St=stream, L=logs, Fv=forever, U=url, F=plain, Q=_queue(MessageRetentionPeriod=3600), B=failures, Bk=bucket
+        )
+    }
     got = {c.logical_id: c for c in diff(old, {}).changes}
+    assert got["B"].holds == "its objects, each kept 14 days"  # the prefix rule is for some objects only
+    assert got["Bk"].holds == "its objects"
     assert got["St"].holds == "its records, kept 168 h" and got["St"].outcome == "deleted with its records"
     assert got["L"].holds == "log events, kept 30 days" and got["Fv"].holds == "log events, kept forever"
     assert got["U"].what == "Function URL" and got["U"].loses == "traffic"
@@ -550,3 +560,39 @@ def test_a_rename_is_named_only_when_one_path_segment_differs() -> None:
     new["S"]["Resources"]["B2"] = queue("S/NewMail/Queue/Resource")
     got = {c.logical_id: c.because for c in diff(old, new).changes}
     assert got["A"] == "its logical id is gone from the new template"  # two candidates: no guess
+
+
+# ---------------------------------------------------------------- (5) a stream consumer moving to the on-failure bucket
+
+
+def _stream(upgraded: bool) -> Callable[[cdk.App], None]:
+    def build(app: cdk.App) -> None:
+        stack = cdk.Stack(app, "Svc")
+        reader = ProductionFunction(
+            stack, "Reader", code=INLINE, handler="i.h", invocation=Invocation.STREAM, p99=cdk.Duration.seconds(1)
+        )
+        old: dict[str, Any] = {"on_failure": "queue", "starting_position": lambda_.StartingPosition.LATEST}
+        StreamConsumer(
+            stack, "Clicks", function=reader, stream=kinesis.Stream(stack, "Stream"), **({} if upgraded else old)
+        )
+
+    return build
+
+
+def test_upgrading_a_stream_consumer_to_the_bucket_and_trim_horizon(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a team upgrading sees: the old on-failure queue leaves the stack but is retained with its messages (not
+    blocking), and the mapping is replaced because its starting position changed (blocking: acknowledge it)."""
+    old = _synth(tmp_path / "old", _stream(False))
+    new = _synth(tmp_path / "new", _stream(True))
+    template = dict(load_templates(old)["Svc"])
+    (queue,) = _ids(template, "AWS::SQS::Queue", "Svc/Clicks/OnFailureQueue/")
+    (mapping,) = _ids(template, "AWS::Lambda::EventSourceMapping", "Svc/Clicks/")
+    code, report = _report(old, new, capsys)
+    changes = _by_key(report)
+    got = changes[f"Svc/{queue}:deleted"]
+    assert got["outcome"] == RETAINED_MESSAGES and got["blocking"] is False
+    got = changes[f"Svc/{mapping}:replaced"]
+    assert got["because"] == 'StartingPosition: "LATEST" -> "TRIM_HORIZON"' and got["blocking"] is True
+    assert code == 1

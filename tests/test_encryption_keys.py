@@ -174,7 +174,12 @@ def _encryption(stack: cdk.Stack) -> dict[str, Any]:
     """Logical id -> the key of every queue and log group in ``stack``'s template."""
     tpl = Template.from_stack(stack)
     found = {**tpl.find_resources("AWS::SQS::Queue"), **tpl.find_resources("AWS::Logs::LogGroup")}
-    return {lid: r["Properties"].get("KmsMasterKeyId") or r["Properties"].get("KmsKeyId") for lid, r in found.items()}
+    keys = {lid: r["Properties"].get("KmsMasterKeyId") or r["Properties"].get("KmsKeyId") for lid, r in found.items()}
+    for lid, r in tpl.find_resources("AWS::S3::Bucket").items():  # the library's on-failure buckets
+        if "OnFailureBucket" in lid:
+            rule = r["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+            keys[lid] = rule["ServerSideEncryptionByDefault"].get("KMSMasterKeyID")
+    return keys
 
 
 def _key_statements(stack: cdk.Stack, key: kms.Key) -> list[dict[str, Any]]:
@@ -239,9 +244,9 @@ def test_a_stack_default_encrypts_every_queue_and_log_group_the_library_creates(
     stack = app["keyed"]
     found = _encryption(stack)
     own = _lid(stack, app["own_fn"].log_group), _lid(stack, app["own_fn"].failure_queue)
-    # queues: Async failure, Orders 2, Clicks and Payments on-failure, Fanout 3, Uploads 2, Nightly, OnOrder,
-    # DirectFn's failure queue, OwnKey's failure queue = 14; log groups: 12 functions + HTTP, REST and
-    # WebSocket access logs = 15
+    # queues: Async failure, Orders 2, Payments on-failure, Fanout 3, Uploads 2, Nightly, OnOrder,
+    # DirectFn's failure queue, OwnKey's failure queue = 13; Clicks' on-failure bucket; log groups: 12 functions
+    # + HTTP, REST and WebSocket access logs = 15
     assert len(found) == 29
     assert {lid: v for lid, v in found.items() if lid not in own} == dict.fromkeys(
         set(found) - set(own), _arn(_lid(stack, app["key"]))
@@ -291,10 +296,11 @@ def test_roles_are_granted_what_they_do_with_the_key(app: dict[str, Any]) -> Non
     key = _arn(_lid(app["keyed"], app["key"]))
     grants = _kms_grants(app["keyed"])
     sends = ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
-    # pollers decrypt; the async function (onFailure destination) and the stream and Kafka mappings'
-    # on-failure destinations send with the function's role
+    # pollers decrypt; the async function (onFailure destination) and the Kafka mapping's on-failure queue
+    # send with the function's role; the stream mapping writes its on-failure bucket (SSE-KMS: a data key)
     assert grants["Worker"] == grants["TopicWorker"] == grants["S3Worker"] == (["kms:Decrypt"], key)
-    assert grants["Async"] == grants["Streamer"] == grants["KafkaWorker"] == (sends, key)
+    assert grants["Async"] == grants["KafkaWorker"] == (sends, key)
+    assert grants["Streamer"] == (["kms:GenerateDataKey"], key)
     assert "Sync" not in grants and "RestFn" not in grants  # nothing to send or poll
 
 

@@ -9,7 +9,10 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as lambda_sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Annotations, Match, Template
 
@@ -231,41 +234,174 @@ def streams() -> tuple[dict[str, Any], Template]:
             retry_attempts=3,
             parallelization_factor=4,
             max_record_age=cdk.Duration.hours(2),
-            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            starting_position=lambda_.StartingPosition.LATEST,
+        ),
+        "queue": StreamConsumer(
+            stack, "ToQueue", function=fn(stack, "Q", Invocation.STREAM), stream=stream, on_failure="queue"
+        ),
+        "custom": StreamConsumer(
+            stack,
+            "ToOwnBucket",
+            function=fn(stack, "O", Invocation.STREAM),
+            stream=stream,
+            on_failure=lambda_sources.S3OnFailureDestination(s3.Bucket(stack, "OwnBucket")),
+        ),
+        "keyed": StreamConsumer(
+            stack,
+            "Keyed",
+            function=fn(stack, "KK", Invocation.STREAM),
+            stream=stream,
+            encryption_key=kms.Key(stack, "Key"),
+            removal_policy=cdk.RemovalPolicy.DESTROY,
         ),
     }
     return made, Template.from_stack(stack)
 
 
-def test_stream_defaults(streams: tuple[dict[str, Any], Template]) -> None:
-    _, tpl = streams
-    props = by_path(tpl, "AWS::Lambda::EventSourceMapping", "FromTable/")["Properties"]
-    queue_id = next(
-        k
-        for k, v in tpl.find_resources("AWS::SQS::Queue").items()
-        if "FromTable/OnFailureQueue" in v["Metadata"]["aws:cdk:path"]
+def _id(tpl: Template, type_: str, fragment: str) -> str:
+    return next(
+        k for k, v in tpl.find_resources(type_).items() if fragment in v.get("Metadata", {}).get("aws:cdk:path", "")
     )
-    assert props["StartingPosition"] == "LATEST"
+
+
+def test_stream_defaults(streams: tuple[dict[str, Any], Template]) -> None:
+    made, tpl = streams
+    props = by_path(tpl, "AWS::Lambda::EventSourceMapping", "FromTable/")["Properties"]
+    bucket_id = _id(tpl, "AWS::S3::Bucket", "FromTable/OnFailureBucket/")
+    assert props["StartingPosition"] == "TRIM_HORIZON"  # a new mapping skips nothing the stream still holds
     assert props["BatchSize"] == 100
     assert props["BisectBatchOnFunctionError"] is True
     assert props["MaximumRecordAgeInSeconds"] == 86_400
     assert props["MaximumRetryAttempts"] == 10
     assert props["ParallelizationFactor"] == 1
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [bucket_id, "Arn"]}}}
     assert props["FunctionName"]["Fn::Join"][1][1] == ":live"
-    on_failure = by_path(tpl, "AWS::SQS::Queue", "FromTable/OnFailureQueue/")["Properties"]
-    assert on_failure["SqsManagedSseEnabled"] is True
+    assert made["table"].on_failure_queue is None and made["table"].on_failure_bucket is not None
+    assert made["table"].plan.on_failure == "bucket" and made["table"].plan.failure_expiration_days == 14
+    assert made["table"].plan.starting_position == "TRIM_HORIZON"
+
+
+def test_stream_on_failure_bucket(streams: tuple[dict[str, Any], Template]) -> None:
+    """The whole failed batch lands in an encrypted, TLS-only, private, retained bucket that expires it in 14 days."""
+    _, tpl = streams
+    bucket = by_path(tpl, "AWS::S3::Bucket", "FromTable/OnFailureBucket/")
+    bucket_id = _id(tpl, "AWS::S3::Bucket", "FromTable/OnFailureBucket/")
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert bucket["Properties"] == {
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+        "LifecycleConfiguration": {
+            "Rules": [{"ExpirationInDays": 14, "Id": "ExpireFailedBatches", "Status": "Enabled"}]
+        },
+        "MetricsConfigurations": [{"Id": "OnFailureWrites"}],
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        },
+    }  # no VersioningConfiguration: objects are written once and expired by the rule
+    policy = by_path(tpl, "AWS::S3::BucketPolicy", "FromTable/OnFailureBucket/")["Properties"]
+    arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Action": "s3:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": [arn, {"Fn::Join": ["", [arn, "/*"]]}],
+        }
+    ]
+    role_policy = by_path(tpl, "AWS::IAM::Policy", "/T/")["Properties"]["PolicyDocument"]["Statement"]
+    s3_grants = [st for st in role_policy if str(st["Action"]).startswith("s3:")]
+    assert s3_grants == [
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": {"Fn::Join": ["", [arn, "/*"]]}},
+        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arn},
+    ]  # what Lambda needs for an S3 destination, nothing to read or delete
+    alarm = by_path(tpl, "AWS::CloudWatch::Alarm", "FromTable/OnFailureBucketAlarm/")["Properties"]
+    assert {
+        k: alarm[k] for k in ("Namespace", "MetricName", "Statistic", "Period", "Threshold", "ComparisonOperator")
+    } == {
+        "Namespace": "AWS/S3",
+        "MetricName": "PutRequests",
+        "Statistic": "Sum",
+        "Period": 300,
+        "Threshold": 0,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }
+    assert alarm["Dimensions"] == [
+        {"Name": "BucketName", "Value": {"Ref": bucket_id}},
+        {"Name": "FilterId", "Value": "OnFailureWrites"},  # the bucket's metrics configuration
+    ]
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_stream_on_failure_choices(streams: tuple[dict[str, Any], Template]) -> None:
+    """on_failure="queue" keeps the old queue (metadata only, a warning says so); a user's own S3 destination
+    gets no library bucket or alarm; a key encrypts the bucket and the role may generate data keys with it."""
+    made, tpl = streams
+    queue_id = _id(tpl, "AWS::SQS::Queue", "ToQueue/OnFailureQueue/")
+    queue = by_path(tpl, "AWS::SQS::Queue", "ToQueue/OnFailureQueue/")
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True and queue["DeletionPolicy"] == "Retain"
+    mapping = by_path(tpl, "AWS::Lambda::EventSourceMapping", "ToQueue/")["Properties"]
+    assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
+    assert [a.node.id for a in made["queue"].alarms] == ["IteratorAgeAlarm", "OnFailureQueueAlarm"]
+    warnings = Annotations.from_stack(cdk.Stack.of(made["queue"])).find_warning("/Streams/ToQueue", Match.any_value())
+    assert any("Lambda sends it only the failed batch's metadata" in str(w.entry.data) for w in warnings)
+    assert made["queue"].plan.resource_count == 5
+
+    own = by_path(tpl, "AWS::Lambda::EventSourceMapping", "ToOwnBucket/")["Properties"]
+    own_id = _id(tpl, "AWS::S3::Bucket", "Streams/OwnBucket/")
+    assert own["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [own_id, "Arn"]}}}
+    assert [a.node.id for a in made["custom"].alarms] == ["IteratorAgeAlarm"]
+    assert made["custom"].on_failure_bucket is None and made["custom"].on_failure_queue is None
+    assert made["custom"].plan.resource_count == 2
+    own_warnings = Annotations.from_stack(cdk.Stack.of(made["custom"])).find_warning(
+        "/Streams/ToOwnBucket", Match.string_like_regexp("metadata")
+    )
+    assert own_warnings == []  # an S3 destination keeps the records
+
+    keyed = by_path(tpl, "AWS::S3::Bucket", "Keyed/OnFailureBucket/")
+    key_id = _id(tpl, "AWS::KMS::Key", "Streams/Key/")
+    assert keyed["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {
+            "BucketKeyEnabled": True,
+            "ServerSideEncryptionByDefault": {
+                "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
+                "SSEAlgorithm": "aws:kms",
+            },
+        }
+    ]
+    # DESTROY deletes an empty bucket; one holding failed batches makes the stack deletion fail (no auto-delete)
+    assert (keyed["DeletionPolicy"], keyed["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    assert not tpl.find_resources("Custom::S3AutoDeleteObjects")
+    keyed_role = by_path(tpl, "AWS::IAM::Policy", "/KK/")["Properties"]["PolicyDocument"]["Statement"]
+    assert {
+        "Action": "kms:GenerateDataKey",
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [key_id, "Arn"]},
+    } in keyed_role
+
+
+def test_stream_on_failure_refused() -> None:
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ConfigurationError, match=r"S/C: on_failure='sqs' is invalid; allowed: \"bucket\" \(the whole"):
+        StreamConsumer(
+            stack, "C", function=fn(stack, "F", Invocation.STREAM), stream=kinesis.Stream(stack, "K"), on_failure="sqs"
+        )  # type: ignore[arg-type]
 
 
 def test_stream_overrides_and_alarms(streams: tuple[dict[str, Any], Template]) -> None:
     made, tpl = streams
     props = by_path(tpl, "AWS::Lambda::EventSourceMapping", "FromKinesis/")["Properties"]
     assert (props["BatchSize"], props["MaximumRetryAttempts"], props["ParallelizationFactor"]) == (500, 3, 4)
-    assert props["MaximumRecordAgeInSeconds"] == 7200 and props["StartingPosition"] == "TRIM_HORIZON"
+    assert props["MaximumRecordAgeInSeconds"] == 7200 and props["StartingPosition"] == "LATEST"
     age = by_path(tpl, "AWS::CloudWatch::Alarm", "FromTable/IteratorAgeAlarm")["Properties"]
     assert age["MetricName"] == "IteratorAge" and age["Threshold"] == 300_000  # 5 minutes in ms
-    assert [a.node.id for a in made["table"].alarms] == ["IteratorAgeAlarm", "OnFailureQueueAlarm"]
+    assert [a.node.id for a in made["table"].alarms] == ["IteratorAgeAlarm", "OnFailureBucketAlarm"]
     # bisected retries do not count against retry_attempts: a budget of 3 with a batch of 500 is fine
     warnings = Annotations.from_stack(cdk.Stack.of(made["kinesis"])).find_warning(
         "/Streams/FromKinesis", Match.any_value()

@@ -395,7 +395,17 @@ def test_stream_plan_iterator_age_threshold() -> None:
         streams.StreamRequest(path="S/St", alarm_prefix="S-St", iterator_age_threshold_ms=42_000.0)
     )
     assert given.iterator_age_threshold_ms == 42_000.0
-    assert [a.id for a in p.alarms] == ["IteratorAgeAlarm", "OnFailureQueueAlarm"] and p.resource_count == 5
+    assert [a.id for a in p.alarms] == ["IteratorAgeAlarm", "OnFailureBucketAlarm"] and p.resource_count == 5
+    assert (p.on_failure, p.failure_expiration_days, p.starting_position) == ("bucket", 14, "TRIM_HORIZON")
+    assert p.notes == ()
+    queue = streams.plan_stream(streams.StreamRequest(path="S/St", alarm_prefix="S-St", on_failure="queue"))
+    assert [a.id for a in queue.alarms] == ["IteratorAgeAlarm", "OnFailureQueueAlarm"] and queue.resource_count == 5
+    assert queue.failure_expiration_days is None
+    assert [n.id for n in queue.notes] == ["lambda-constructs:on-failure-metadata-only"]
+    custom = streams.plan_stream(
+        streams.StreamRequest(path="S/St", alarm_prefix="S-St", on_failure="custom", custom_is_bucket=True)
+    )
+    assert [a.id for a in custom.alarms] == ["IteratorAgeAlarm"] and custom.resource_count == 2 and custom.notes == ()
 
 
 def _stream_problems(**overrides: Any) -> list[str]:

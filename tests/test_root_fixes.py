@@ -254,7 +254,7 @@ def test_short_alarm_names_are_unchanged() -> None:
 
 def _kms_refs(resource: dict[str, Any]) -> str:
     props = resource["Properties"]
-    return json.dumps(props.get("KmsMasterKeyId") or props.get("KmsKeyId"))
+    return json.dumps(props.get("KmsMasterKeyId") or props.get("KmsKeyId") or props.get("BucketEncryption"))
 
 
 def _everything(key: kms.IKey, stack: cdk.Stack) -> dict[str, Any]:
@@ -317,10 +317,13 @@ def test_encryption_key_reaches_every_log_group_and_queue_the_library_creates() 
     key_id = stack.resolve(stack.get_logical_id(key.node.default_child))  # type: ignore[arg-type]
     queues = tpl.find_resources("AWS::SQS::Queue")
     groups = tpl.find_resources("AWS::Logs::LogGroup")
-    # queues: Async failure 1, Orders 2, Clicks on-failure 1, Fanout 3, Uploads 2, Nightly 1, OnOrder 1;
+    buckets = tpl.find_resources(
+        "AWS::S3::Bucket", {"Properties": {"MetricsConfigurations": [{"Id": "OnFailureWrites"}]}}
+    )
+    # queues: Async failure 1, Orders 2, Fanout 3, Uploads 2, Nightly 1, OnOrder 1; Clicks' on-failure bucket;
     # log groups: 7 functions + the HTTP and REST access logs
-    assert (len(queues), len(groups)) == (11, 9)
-    unencrypted = [lid for lid, r in {**queues, **groups}.items() if key_id not in _kms_refs(r)]
+    assert (len(queues), len(buckets), len(groups)) == (10, 1, 9)
+    unencrypted = [lid for lid, r in {**queues, **buckets, **groups}.items() if key_id not in _kms_refs(r)]
     assert unencrypted == []
     policy = json.dumps(next(iter(tpl.find_resources("AWS::KMS::Key").values()))["Properties"]["KeyPolicy"])
     for principal in ("logs.", "events.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com"):
@@ -401,4 +404,4 @@ def test_stream_on_failure_role_is_granted_the_key() -> None:
     fn = _fn(stack, invocation=Invocation.STREAM)
     StreamConsumer(stack, "Clicks", function=fn, stream=kinesis.Stream(stack, "K"), encryption_key=key)
     policies = json.dumps(Template.from_stack(stack).find_resources("AWS::IAM::Policy"))
-    assert "kms:GenerateDataKey*" in policies  # grant_send_messages on the on-failure queue grants the key
+    assert '"kms:GenerateDataKey"' in policies  # the role writes SSE-KMS objects to the on-failure bucket

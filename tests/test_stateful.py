@@ -78,7 +78,7 @@ CONSTRUCTS: dict[str, tuple[Builder, tuple[str, ...]]] = {
     ),
     "StreamConsumer": (
         lambda st, kw: StreamConsumer(st, "C", function=_fn(st, "Fn", Invocation.STREAM), table=_table(st), **kw),
-        ("COnFailureQueue",),
+        ("COnFailureBucket",),  # the whole failed batch; on_failure="queue" is the old COnFailureQueue
     ),
     "KafkaConsumer": (
         lambda st, kw: KafkaConsumer(
@@ -108,9 +108,13 @@ FUNCTION_QUEUE = ("FnFailureQueue",)
 
 
 def _policies(stack: cdk.Stack) -> dict[str, tuple[str | None, str | None]]:
-    """Each queue's (DeletionPolicy, UpdateReplacePolicy), by the logical id without its 8-digit hash."""
-    found = Template.from_stack(stack).find_resources("AWS::SQS::Queue")
-    return {lid[:-8]: (r.get("DeletionPolicy"), r.get("UpdateReplacePolicy")) for lid, r in found.items()}
+    """Each queue's and on-failure bucket's (DeletionPolicy, UpdateReplacePolicy), by the logical id without its
+    8-digit hash (the S3Consumer's own bucket ``B`` is the user's, not the construct's)."""
+    tpl = Template.from_stack(stack)
+    found = {**tpl.find_resources("AWS::SQS::Queue"), **tpl.find_resources("AWS::S3::Bucket")}
+    return {
+        lid[:-8]: (r.get("DeletionPolicy"), r.get("UpdateReplacePolicy")) for lid, r in found.items() if lid[:-8] != "B"
+    }
 
 
 def _expected(name: str, queues: tuple[str, ...]) -> tuple[str, ...]:

@@ -240,6 +240,14 @@ def _stream_holds(template: Template, logical_id: str, p: Mapping[str, Any]) -> 
     return f"its records, kept {hours} h"
 
 
+def _bucket_holds(template: Template, logical_id: str, p: Mapping[str, Any]) -> str:
+    rules = (p.get("LifecycleConfiguration") or {}).get("Rules") or []
+    scoped = ("Prefix", "TagFilters", "ObjectSizeGreaterThan", "ObjectSizeLessThan")  # rules for some objects only
+    whole = [r for r in rules if isinstance(r, Mapping) and r.get("Status") == "Enabled" and not set(scoped) & set(r)]
+    days = [d for d in (r.get("ExpirationInDays") for r in whole) if isinstance(d, int)]
+    return f"its objects, each kept {min(days)} days" if days else "its objects"
+
+
 def _log_holds(template: Template, logical_id: str, p: Mapping[str, Any]) -> str:
     days = p.get("RetentionInDays")
     return f"log events, kept {days} days" if days is not None else "log events, kept forever"
@@ -286,7 +294,7 @@ def _const(text: str) -> Callable[[Template, str, Mapping[str, Any]], str]:
 
 KINDS: dict[str, _Kind] = {
     "AWS::SQS::Queue": _Kind("SQS queue", "data", _queue_holds, "its messages", "a new empty queue"),
-    "AWS::S3::Bucket": _Kind("S3 bucket", "data", _const("its objects"), "its objects", "a new empty bucket"),
+    "AWS::S3::Bucket": _Kind("S3 bucket", "data", _bucket_holds, "its objects", "a new empty bucket"),
     "AWS::DynamoDB::Table": _Kind("DynamoDB table", "data", _const("its items"), "its items", "a new empty table"),
     "AWS::DynamoDB::GlobalTable": _Kind(
         "DynamoDB global table", "data", _const("its items, in every replica"), "its items", "a new empty table"

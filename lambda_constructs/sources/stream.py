@@ -11,7 +11,9 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_constructs import _cdk, _keys, _relations
@@ -24,7 +26,7 @@ from lambda_constructs.core.plans.function import Reading
 from lambda_constructs.core.plans.stream import StreamPlan
 from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base as _source
-from lambda_constructs.sources import _mapping
+from lambda_constructs.sources import _failure, _mapping
 from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_BATCH_SIZE = streams.DEFAULT_BATCH_SIZE
@@ -48,14 +50,23 @@ class StreamConsumer(Construct):
       ``retry_attempts`` ("Using Lambda with Kinesis Data Streams" / "... DynamoDB Streams", AWS
       Lambda developer guide), so any retry budget isolates a record; the bound of 10 only caps how
       often the same batch is retried whole (transient errors) before it goes to the failure queue;
-    - an encrypted, TLS-only SQS on-failure destination, so the skipped record is kept 14 days;
-    - ReportBatchItemFailures, an IteratorAge alarm and an on-failure queue depth alarm.
+    - an on-failure S3 bucket (encrypted, TLS-only, public access blocked, objects expire after 14 days,
+      retained): Lambda writes the whole failed batch there with its metadata. An SQS or SNS destination
+      would receive only the metadata (shard, sequence numbers) and the records expire with the stream
+      ("Retain discarded batch records for a Kinesis Data Streams event source in Lambda",
+      https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html; "Retain discarded
+      records for a DynamoDB event source in Lambda",
+      https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html);
+    - ReportBatchItemFailures, an IteratorAge alarm and an alarm on the first object in the bucket.
 
     Args:
         function: the consumer.
         stream: a Kinesis stream; or ``table``: a DynamoDB table with a stream. Exactly one.
-        starting_position: default LATEST. AT_TIMESTAMP is Kinesis only and needs
-            ``starting_position_timestamp`` (Unix seconds).
+        starting_position: default TRIM_HORIZON: a new mapping (the first deploy, a replaced mapping)
+            starts at the oldest record the stream still holds, so nothing written before it polls is
+            skipped. On a stream that keeps records for days, the first deploy processes that whole backlog:
+            the handler must be idempotent. LATEST skips what was written before; AT_TIMESTAMP is Kinesis
+            only and needs ``starting_position_timestamp`` (Unix seconds).
         batch_size: 1..10,000, default 100.
         bisect_batch_on_error: default True.
         max_record_age: 60 s..7 days, default 1 day.
@@ -72,12 +83,18 @@ class StreamConsumer(Construct):
             Kinesis Data Streams", tumbling windows). Default none.
         report_batch_item_failures: default True (the handler returns ``batchItemFailures``).
         metrics_config: ``aws_lambda.MetricsConfig(metrics=[MetricType.EVENT_COUNT, ...])``.
-        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the on-failure queue; the function's
-            role is granted it by aws-cdk-lib; default SSE-SQS. See docs/encryption.md.
-        removal_policy: what happens to the on-failure queue when CloudFormation replaces it or the stack is
-            deleted: default ``RemovalPolicy.RETAIN`` (it keeps its messages; "DeletionPolicy attribute", AWS
-            CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. See
-            docs/operations.md.
+        on_failure: ``"bucket"`` (default, the whole batch), ``"queue"`` (an encrypted, TLS-only SQS queue
+            kept 14 days, which receives metadata only: a warning says so), or an ``aws_lambda.IEventSourceDlq``
+            of your own (``S3OnFailureDestination``, ``SqsDlq``, ``SnsDlq``; no library alarm on it).
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the on-failure bucket (SSE-KMS with
+            a Bucket Key; the role gets ``kms:GenerateDataKey``) or queue; default SSE-S3 / SSE-SQS. See
+            docs/encryption.md.
+        removal_policy: what happens to the on-failure bucket or queue when CloudFormation replaces it or the
+            stack is deleted: default ``RemovalPolicy.RETAIN`` (it keeps what it holds; "DeletionPolicy
+            attribute", AWS CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY``
+            otherwise. CloudFormation cannot delete a bucket that holds objects, so ``DESTROY`` fails on a
+            bucket with failed batches in it until someone empties it: the library never deletes failed
+            records for you. See docs/operations.md.
     """
 
     def __init__(
@@ -88,7 +105,7 @@ class StreamConsumer(Construct):
         function: FunctionTarget,
         stream: kinesis.IStream | None = None,
         table: dynamodb.ITable | None = None,
-        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.LATEST,
+        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
         starting_position_timestamp: float | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         bisect_batch_on_error: bool = True,
@@ -102,6 +119,7 @@ class StreamConsumer(Construct):
         tumbling_window: Duration | None = None,
         report_batch_item_failures: bool = True,
         metrics_config: lambda_.MetricsConfig | None = None,
+        on_failure: typing.Literal["bucket", "queue"] | lambda_.IEventSourceDlq = "bucket",
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
@@ -121,6 +139,7 @@ class StreamConsumer(Construct):
             problems.add(_base_topic(alarm_topic))
             problems.add(_keys.key_problem(encryption_key, scope=scope))
             problems.add(_cdk.removal_policy_problem(removal_policy))
+            problems.add(_failure.on_failure_problem(on_failure))
             age = _reading(
                 "max_record_age", max_record_age, limits.STREAM_RECORD_AGE_MIN_S, limits.STREAM_RECORD_AGE_MAX_S
             )
@@ -173,6 +192,9 @@ class StreamConsumer(Construct):
                         function_invocation=invocation,
                         function_owns_role=bool(getattr(getattr(function, "plan", None), "owns_role", False)),
                         removal_policy=_cdk.removal_policy_name(removal_policy),
+                        on_failure=_failure.on_failure_kind(on_failure),
+                        custom_is_bucket=isinstance(on_failure, sources.S3OnFailureDestination),
+                        starting_position=typing.cast(lambda_.StartingPosition, starting_position).name,
                     )
                 )
             )
@@ -182,13 +204,12 @@ class StreamConsumer(Construct):
             super().__init__(scope, id)
         plan = self.plan = planned[0]
         self.function = function
-        self.on_failure_queue = _cdk.secure_queue(
-            self,
-            "OnFailureQueue",
-            encryption_key=_keys.key_for(self, encryption_key),
-            removal=plan.removal_policy,
+        self.on_failure_bucket: s3.Bucket | None = None
+        self.on_failure_queue: sqs.Queue | None = None
+        destination = _failure.build_destination(
+            self, on_failure, plan, _keys.key_for(self, encryption_key), "the stream mapping's on-failure destination"
         )
-        _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the stream mapping's on-failure destination")
+        self.on_failure_bucket, self.on_failure_queue = destination.bucket, destination.queue
         source_arn = _source_arn(stream, table)
         self.event_source_mapping = lambda_.EventSourceMapping(
             self,
@@ -204,7 +225,7 @@ class StreamConsumer(Construct):
             parallelization_factor=plan.parallelization_factor,
             max_batching_window=max_batching_window,
             report_batch_item_failures=report_batch_item_failures,
-            on_failure=sources.SqsDlq(self.on_failure_queue),
+            on_failure=destination.dlq,
             filters=_mapping.filter_criteria(filters),
             tumbling_window=tumbling_window,
             metrics_config=metrics_config,
@@ -217,7 +238,7 @@ class StreamConsumer(Construct):
             table.grant_stream_read(function.alias)  # type: ignore[union-attr]
         _source.annotate(self, plan.notes)
         topic = _source.alarm_topic(function, alarm_topic)
-        iterator_age, queue_depth = plan.alarms
+        iterator_age, *failure = plan.alarms
         period = _cdk.ALARM_PERIOD
         self.alarms: list[cloudwatch.Alarm] = function.add_alarms(
             _cdk.build_alarm(
@@ -226,7 +247,7 @@ class StreamConsumer(Construct):
                 function.alias.metric(iterator_age.metric, period=period, statistic=iterator_age.statistic),
                 topic,
             ),
-            _cdk.build_alarm(self, queue_depth, _source.queue_metric(self.on_failure_queue, queue_depth), topic),
+            *(_cdk.build_alarm(self, a, destination.metric(a), topic) for a in failure),
         )
         _bundle.note(self, scope, id, plan.resource_count)
 

@@ -8,6 +8,7 @@ alarm thresholds, the notes and the resource count.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
@@ -26,6 +27,22 @@ DEFAULT_BATCH_SIZE = 100
 DEFAULT_MAX_RECORD_AGE_S = 24 * 3600
 DEFAULT_RETRY_ATTEMPTS = 10  # bounded; bisecting does not consume retries (see StreamConsumer)
 DEFAULT_ITERATOR_AGE_ALARM_S = 5 * 60
+# Where a failed batch goes. "bucket" (default): an S3 bucket the construct creates, which receives the whole
+# invocation record with its metadata; "queue": an SQS queue the construct creates, which receives metadata only
+# (shard or partition, sequence numbers or offsets: the records stay on the stream and expire with it);
+# "custom": the user's own aws_lambda.IEventSourceDlq ("Retain discarded batch records for a Kinesis Data Streams
+# event source in Lambda", https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html).
+OnFailure = Literal["bucket", "queue", "custom"]
+DEFAULT_ON_FAILURE: OnFailure = "bucket"
+# The on-failure bucket's objects expire after 14 days: as long as every other failure path of the library keeps
+# a failed event (its dead-letter queues keep messages 14 days, the SQS maximum: "Amazon SQS message quotas",
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html), so one
+# runbook holds for all of them; the bucket's alarm fires on the first object, two weeks before it expires.
+FAILURE_EXPIRATION_DAYS = 14
+# TRIM_HORIZON: a new mapping (first deploy, a replaced mapping) starts at the oldest record the stream keeps, so
+# nothing written before it starts polling is skipped; LATEST would skip those records ("Using Lambda with Kinesis
+# Data Streams", https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html, StartingPosition).
+DEFAULT_STARTING_POSITION = "TRIM_HORIZON"
 UNIX_TIME_MAX_S = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
@@ -43,7 +60,10 @@ class StreamPlan:
     alarms: tuple[AlarmPlan, ...]
     notes: tuple[Note, ...]
     resource_count: int | None
-    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY  # of the on-failure queue
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY  # of the on-failure bucket or queue
+    on_failure: OnFailure = DEFAULT_ON_FAILURE
+    failure_expiration_days: int | None = FAILURE_EXPIRATION_DAYS  # the bucket's lifecycle; None: no bucket
+    starting_position: str = DEFAULT_STARTING_POSITION
 
 
 def stream_problems(
@@ -139,6 +159,41 @@ class StreamRequest:
     function_invocation: Invocation = Invocation.STREAM
     function_owns_role: bool = True
     removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY
+    on_failure: OnFailure = DEFAULT_ON_FAILURE
+    custom_is_bucket: bool = False  # on_failure="custom" with an S3 destination: it keeps the records too
+    starting_position: str = DEFAULT_STARTING_POSITION
+
+
+def on_failure_bucket_alarm(prefix: str, what: str) -> AlarmPlan:
+    """Any object written to an on-failure bucket (S3 request metrics, PUT requests): each one is a failed batch."""
+    return AlarmPlan(
+        id="OnFailureBucketAlarm",
+        name=alarm_name(prefix, "OnFailureBucketAlarm"),
+        description=f"{what} received a failed batch: records failed after all retries and were written "
+        "there whole. Inspect the objects, fix the cause, then replay them; they expire after "
+        f"{FAILURE_EXPIRATION_DAYS} days.",
+        source="on_failure_bucket",
+        metric="PutRequests",
+        statistic="Sum",
+        threshold=0,
+        comparison="GREATER_THAN_THRESHOLD",
+    )
+
+
+def failure_notes(on_failure: OnFailure, path: str, custom_is_bucket: bool = False) -> list[Note]:
+    """A warning when the on-failure destination keeps pointers, not the records."""
+    if on_failure == "bucket" or (on_failure == "custom" and custom_is_bucket):
+        return []
+    what = "an SQS queue" if on_failure == "queue" else "a custom destination"
+    return [
+        Note(
+            "warning",
+            "lambda-constructs:on-failure-metadata-only",
+            f"{path}: the on-failure destination is {what}. Unless it is an S3 bucket, Lambda sends it only the "
+            "failed batch's metadata (shard or partition, sequence numbers or offsets); the records stay on the "
+            "source and expire with its retention. on_failure='bucket' keeps the whole batch.",
+        )
+    ]
 
 
 def plan_stream(request: StreamRequest) -> StreamPlan:
@@ -148,21 +203,25 @@ def plan_stream(request: StreamRequest) -> StreamPlan:
     else:
         assert r.max_record_age_s is not None  # stream_problems refused a token age without a threshold
         threshold_ms = min(DEFAULT_ITERATOR_AGE_ALARM_S, r.max_record_age_s // 2) * 1000
+    failure_alarm = (
+        on_failure_bucket_alarm(r.alarm_prefix, f"{r.path} on-failure bucket")
+        if r.on_failure == "bucket"
+        else queue_depth_alarm("OnFailureQueueAlarm", r.alarm_prefix, f"{r.path} on-failure queue", "on_failure_queue")
+    )
     alarms = (
         AlarmPlan(
             id="IteratorAgeAlarm",
             name=alarm_name(r.alarm_prefix, "IteratorAgeAlarm"),
             description=f"{r.path}: the newest record waited over {int(threshold_ms // 1000)} s: the "
-            "consumer is falling behind; records older than max_record_age go to the failure queue.",
+            "consumer is falling behind; records older than max_record_age go to the on-failure destination.",
             source="alias",
             metric="IteratorAge",
             statistic="Maximum",
             threshold=threshold_ms,
             comparison="GREATER_THAN_THRESHOLD",
         ),
-        queue_depth_alarm("OnFailureQueueAlarm", r.alarm_prefix, f"{r.path} on-failure queue", "on_failure_queue"),
-    )
-    notes = []
+    ) + ((failure_alarm,) if r.on_failure != "custom" else ())
+    notes = failure_notes(r.on_failure, r.path, r.custom_is_bucket)
     if r.function_invocation is not Invocation.STREAM:
         notes.append(
             Note(
@@ -182,7 +241,10 @@ def plan_stream(request: StreamRequest) -> StreamPlan:
         iterator_age_threshold_ms=threshold_ms,
         alarms=alarms,
         notes=tuple(notes),
-        # the on-failure queue and its TLS-only policy, the mapping, two alarms
-        resource_count=5 if r.function_owns_role else None,
+        # the on-failure bucket (or queue) and its TLS-only policy, the mapping, two alarms; custom: mapping, alarm
+        resource_count=(2 if r.on_failure == "custom" else 5) if r.function_owns_role else None,
         removal_policy=r.removal_policy,
+        on_failure=r.on_failure,
+        failure_expiration_days=FAILURE_EXPIRATION_DAYS if r.on_failure == "bucket" else None,
+        starting_position=r.starting_position,
     )
