@@ -101,6 +101,7 @@ def test_every_acknowledgement_carries_a_specific_reason(example_app: cdk.App) -
         "AwsSolutions-IAM5",
         "AwsSolutions-APIG4",  # WebSocket routes other than $connect: authorization happens on $connect only
         "AwsSolutions-SQS3",
+        "AwsSolutions-S1",  # the stream / Kafka on-failure bucket: no server access logs (its writes are alarmed)
         "Serverless-SQSRedrivePolicy",
         "Serverless-LambdaDLQ",
         "Serverless-LambdaEventSourceMappingDestination",

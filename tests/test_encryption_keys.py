@@ -253,7 +253,7 @@ def test_a_stack_default_encrypts_every_queue_and_log_group_the_library_creates(
     )
     assert [found[lid] for lid in own] == [_arn(_lid(stack, app["own_fn"].encryption_key))] * 2  # explicit wins
     c = app["constructs"]
-    assert c["kafka"].on_failure_queue.encryption_master_key is app["key"]
+    assert c["kafka"].on_failure_bucket.encryption_key is app["key"]
     assert c["websocket"].access_log_group.node.default_child.kms_key_id is not None
 
 

@@ -204,7 +204,8 @@ def kafka() -> tuple[dict[str, KafkaConsumer], Template]:
             topic="clicks",
             bootstrap_servers=["b-1.kafka.example.com:9096", "b-2.kafka.example.com:9096"],
             secret=secretsmanager.Secret(stack, "BrokerSecret"),
-            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            starting_position=lambda_.StartingPosition.LATEST,
+            on_failure="queue",
         ),
     }
     return made, Template.from_stack(stack)
@@ -214,8 +215,18 @@ def test_msk_mapping_defaults(kafka: Any) -> None:
     _, tpl = kafka
     props = mapping(tpl, "Msk/")
     assert props["EventSourceArn"] == CLUSTER and props["Topics"] == ["orders"]
-    assert props["StartingPosition"] == "LATEST" and props["BatchSize"] == 100
-    assert "OnFailure" in props["DestinationConfig"]
+    assert props["StartingPosition"] == "TRIM_HORIZON" and props["BatchSize"] == 100  # earliest retained offset
+    bucket_id = next(
+        iter(
+            tpl.find_resources("AWS::S3::Bucket", {"Metadata": {"aws:cdk:path": "Kafka/Msk/OnFailureBucket/Resource"}})
+        )
+    )
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [bucket_id, "Arn"]}}}
+    bucket = tpl.find_resources("AWS::S3::Bucket")[bucket_id]
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert bucket["Properties"]["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 14
+    role = json.dumps(tpl.find_resources("AWS::IAM::Policy"))
+    assert '"s3:PutObject"' in role and '"s3:ListBucket"' in role and "s3:GetObject" not in role
     assert not {"MaximumRetryAttempts", "BisectBatchOnFunctionError", "ProvisionedPollerConfig"} & set(props)
     assert "AmazonManagedKafkaEventSourceConfig" not in props
 
@@ -240,7 +251,15 @@ def test_self_managed_kafka_uses_the_secret(kafka: Any) -> None:
     }
     secret_id = next(iter(tpl.find_resources("AWS::SecretsManager::Secret")))
     assert props["SourceAccessConfigurations"] == [{"Type": "SASL_SCRAM_512_AUTH", "URI": {"Ref": secret_id}}]
-    assert props["StartingPosition"] == "TRIM_HORIZON"
+    assert props["StartingPosition"] == "LATEST"
+    queue_id = next(
+        iter(
+            tpl.find_resources(
+                "AWS::SQS::Queue", {"Metadata": {"aws:cdk:path": "Kafka/SelfManaged/OnFailureQueue/Resource"}}
+            )
+        )
+    )
+    assert props["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}}
 
 
 def test_msk_role_gets_cluster_permissions(kafka: Any) -> None:
@@ -264,7 +283,10 @@ def test_msk_role_gets_cluster_permissions(kafka: Any) -> None:
 
 def test_kafka_alarms_on_offset_lag(kafka: Any) -> None:
     made, tpl = kafka
-    assert [a.node.id for a in made["msk"].alarms] == ["OffsetLagAlarm", "OnFailureQueueAlarm"]
+    assert [a.node.id for a in made["msk"].alarms] == ["OffsetLagAlarm", "OnFailureBucketAlarm"]
+    assert [a.node.id for a in made["self"].alarms] == ["OffsetLagAlarm", "OnFailureQueueAlarm"]
+    assert made["self"].failure_plan.notes[0].id == "lambda-constructs:on-failure-metadata-only"
+    assert made["msk"].failure_plan.notes == () and made["msk"].on_failure_queue is None
     lags = {
         r["Metadata"]["aws:cdk:path"].split("/")[1]: r["Properties"]
         for r in tpl.find_resources("AWS::CloudWatch::Alarm").values()
@@ -352,7 +374,10 @@ def test_kafka_on_a_sync_function_warns() -> None:
     stack = stack_of("W")
     KafkaConsumer(stack, "C", function=fn(stack, "F", Invocation.SYNC), topic="orders", cluster_arn=CLUSTER)
     assert Annotations.from_stack(stack).find_warning("/W/C", Match.string_like_regexp("should use Invocation.STREAM"))
-    assert only(Template.from_stack(stack), "AWS::SQS::Queue")["SqsManagedSseEnabled"] is True
+    encryption = only(Template.from_stack(stack), "AWS::S3::Bucket")["BucketEncryption"]
+    assert encryption["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "AES256"
+    }
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ CONSTRUCTS: dict[str, tuple[Builder, tuple[str, ...]]] = {
         lambda st, kw: KafkaConsumer(
             st, "C", function=_fn(st, "Fn", Invocation.STREAM), topic="orders", cluster_arn=CLUSTER, **kw
         ),
-        ("COnFailureQueue",),
+        ("COnFailureBucket",),
     ),
     "ScheduledFunction": (
         lambda st, kw: ScheduledFunction(

@@ -13,16 +13,19 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import stream as streams
 from lambda_constructs.sources import _base as _source
-from lambda_constructs.sources import _mapping
+from lambda_constructs.sources import _failure, _mapping
 from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_BATCH_SIZE = 100
@@ -58,13 +61,19 @@ _VPC_ACTIONS = [
 
 
 class KafkaConsumer(Construct):
-    """A Kafka event source mapping on the function's ``live`` alias, with a failure queue and lag alarm.
+    """A Kafka event source mapping on the function's ``live`` alias, with an on-failure bucket and lag alarm.
 
     Kafka is a poll-based log like Kinesis (``Invocation.STREAM``): Lambda reads each partition in
     order and by default retries a failing batch forever, so one poison record stops its partition.
-    Here every mapping has an encrypted, TLS-only SQS on-failure destination; with a destination
-    and unbounded retries Lambda stops after 10 retries and sends the record's metadata there
-    ("Configuring error handling controls for Kafka event sources", AWS Lambda developer guide).
+    Here every mapping has an on-failure destination; with a destination and unbounded retries Lambda
+    stops after 10 retries and sends the failed batch there ("Configuring error handling controls for
+    Kafka event sources", AWS Lambda developer guide). By default it is an S3 bucket (encrypted, TLS-only,
+    public access blocked, objects expire after 14 days, retained), to which Lambda writes the entire
+    invocation record with its metadata; an SQS or SNS destination receives the metadata only (partition,
+    offsets) and the records stay on the topic only for its retention ("Capturing discarded batches for
+    Amazon MSK and self-managed Apache Kafka event sources",
+    https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure.html). Brokers in a VPC need a VPC
+    endpoint (or a NAT route) to S3 for it, as they do to SQS.
     The finer error-handling controls (``retry_attempts``, ``max_record_age``,
     ``bisect_batch_on_error``, ``report_batch_item_failures``) exist only in provisioned mode, so they
     are set (10, 1 day, on, on) when ``provisioned_poller_config`` is, and refused without it.
@@ -82,7 +91,9 @@ class KafkaConsumer(Construct):
         authentication_method: self-managed only; default SASL_SCRAM_512_AUTH.
         consumer_group_id: default none (Lambda generates one); 1..200 characters. Changing it
             replaces the mapping and starts a new group at ``starting_position``.
-        starting_position: LATEST (default), TRIM_HORIZON or AT_TIMESTAMP (with ``starting_position_timestamp``).
+        starting_position: TRIM_HORIZON (default: a new consumer group starts at the earliest offset the
+            topic still holds, so nothing is skipped; the handler must be idempotent and the first deploy
+            may see a backlog), LATEST or AT_TIMESTAMP (with ``starting_position_timestamp``).
         batch_size: 1..10,000, default 100.
         max_batching_window: 0..300 s, default none (Lambda's 500 ms).
         provisioned_poller_config: ``aws_lambda.ProvisionedPollerConfig``: 1..200 minimum, 1..2,000 maximum pollers.
@@ -94,14 +105,16 @@ class KafkaConsumer(Construct):
         metrics_config: ``aws_lambda.MetricsConfig``; EVENT_COUNT, ERROR_COUNT and KAFKA_METRICS.
         offset_lag_threshold: OffsetLag alarm in records; default 10 full batches (1,000 at batch_size 100).
         alarm_topic: default the function's topic.
-        removal_policy: what happens to the on-failure queue when CloudFormation replaces it or the stack is
-            deleted: default ``RemovalPolicy.RETAIN`` (it keeps its messages; "DeletionPolicy attribute", AWS
-            CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY`` otherwise. See
-            docs/operations.md.
-        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the on-failure queue, default the
-            key of ``default_encryption_key`` if one is set, else SSE-SQS. Lambda sends the failed records'
-            metadata with the function's role, which aws-cdk-lib grants ``kms:GenerateDataKey*`` and
-            ``kms:Decrypt`` on the key (no key-policy statement). See docs/encryption.md.
+        on_failure: ``"bucket"`` (default, the whole batch), ``"queue"`` (an encrypted, TLS-only SQS queue
+            kept 14 days, metadata only: a warning says so) or an ``aws_lambda.IEventSourceDlq`` of your own.
+        removal_policy: what happens to the on-failure bucket or queue when CloudFormation replaces it or the
+            stack is deleted: default ``RemovalPolicy.RETAIN`` (it keeps what it holds; "DeletionPolicy
+            attribute", AWS CloudFormation user guide); ``RETAIN_ON_UPDATE_OR_DELETE`` or ``DESTROY``
+            otherwise (a bucket that holds objects cannot be deleted: empty it first). See docs/operations.md.
+        encryption_key: a customer-managed KMS key (``aws_kms.IKey``) for the on-failure bucket (SSE-KMS with
+            a Bucket Key; the role gets ``kms:GenerateDataKey``) or queue (aws-cdk-lib grants the role
+            ``kms:GenerateDataKey*`` and ``kms:Decrypt``), default the key of ``default_encryption_key`` if
+            one is set, else SSE-S3 / SSE-SQS. See docs/encryption.md.
     """
 
     def __init__(
@@ -119,7 +132,7 @@ class KafkaConsumer(Construct):
         vpc_subnets: ec2.SubnetSelection | None = None,
         security_group: ec2.ISecurityGroup | None = None,
         consumer_group_id: str | None = None,
-        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.LATEST,
+        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
         starting_position_timestamp: float | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batching_window: Duration | None = None,
@@ -132,6 +145,7 @@ class KafkaConsumer(Construct):
         metrics_config: lambda_.MetricsConfig | None = None,
         offset_lag_threshold: int | None = None,
         alarm_topic: sns.ITopic | None = None,
+        on_failure: typing.Literal["bucket", "queue"] | lambda_.IEventSourceDlq = "bucket",
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
         encryption_key: kms.IKey | None = None,
     ) -> None:
@@ -149,6 +163,7 @@ class KafkaConsumer(Construct):
             problems.add(_source.topic_problem(alarm_topic))
             problems.add(_cdk.removal_policy_problem(removal_policy))
             problems.add(_keys.key_problem(encryption_key, scope=scope))
+            problems.add(_failure.on_failure_problem(on_failure))
             self._check_cluster(problems, cluster_arn, bootstrap_servers, secret, authentication_method)
             self._check_vpc(problems, bootstrap_servers, vpc, vpc_subnets, security_group)
             if not (isinstance(topic, str) and (_TOPIC.match(topic) or Token.is_unresolved(topic))):
@@ -215,13 +230,20 @@ class KafkaConsumer(Construct):
             super().__init__(scope, id)
         self.function = function
         self.topic = topic
-        self.on_failure_queue = _cdk.secure_queue(
-            self,
-            "OnFailureQueue",
-            encryption_key=_keys.key_for(self, encryption_key),
-            removal=_cdk.removal_policy_name(removal_policy),
+        failure = self.failure_plan = streams.plan_failure(
+            path=_cdk.path_of(self),
+            alarm_prefix=_cdk.alarm_prefix(self),
+            on_failure=_failure.on_failure_kind(on_failure),
+            custom_is_bucket=isinstance(on_failure, sources.S3OnFailureDestination),
+            removal_policy=_cdk.removal_policy_name(removal_policy),
+            starting_position=starting_position.name,
         )
-        _cdk.acknowledge_dead_letter_target(self.on_failure_queue, "the Kafka mapping's on-failure destination")
+        destination = _failure.build_destination(
+            self, on_failure, failure, _keys.key_for(self, encryption_key), "the Kafka mapping's on-failure destination"
+        )
+        self.on_failure_bucket: s3.Bucket | None = destination.bucket
+        self.on_failure_queue: sqs.Queue | None = destination.queue
+        _source.annotate(self, failure.notes)
         error_handling: dict[str, typing.Any] = {}
         if provisioned:
             error_handling = {
@@ -246,7 +268,7 @@ class KafkaConsumer(Construct):
             max_batching_window=max_batching_window,
             source_access_configurations=self._access(secret, authentication_method, vpc, vpc_subnets, security_group)
             or None,
-            on_failure=sources.SqsDlq(self.on_failure_queue),
+            on_failure=destination.dlq,
             support_s3_on_failure_destination=True,
             provisioned_poller_config=provisioned_poller_config,
             filters=_mapping.filter_criteria(filters),
@@ -269,8 +291,10 @@ class KafkaConsumer(Construct):
                 description=f"{_cdk.path_of(self)}: the consumer is more than {self.offset_lag_threshold} records "
                 f"behind the newest record of {topic} (OffsetLag): it is falling behind or stuck on a failing batch.",
             ),
-            _cdk.queue_depth_alarm(
-                self, "OnFailureQueueAlarm", self.on_failure_queue, f"{_cdk.path_of(self)} on-failure queue", topic_arn
+            *(
+                [_cdk.build_alarm(self, failure.alarm, destination.metric(failure.alarm), topic_arn)]
+                if failure.alarm is not None
+                else []
             ),
         )
 

@@ -196,6 +196,45 @@ def failure_notes(on_failure: OnFailure, path: str, custom_is_bucket: bool = Fal
     ]
 
 
+@dataclass(frozen=True)
+class FailurePlan:
+    """The on-failure path of a mapping (KafkaConsumer's; StreamConsumer's is part of its StreamPlan)."""
+
+    on_failure: OnFailure
+    failure_expiration_days: int | None  # the bucket's lifecycle; None: no bucket
+    removal_policy: RemovalPolicyName
+    alarm: AlarmPlan | None  # None for the user's own destination
+    notes: tuple[Note, ...]
+    starting_position: str
+
+
+def plan_failure(
+    *,
+    path: str,
+    alarm_prefix: str,
+    on_failure: OnFailure = DEFAULT_ON_FAILURE,
+    custom_is_bucket: bool = False,
+    removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY,
+    starting_position: str = DEFAULT_STARTING_POSITION,
+) -> FailurePlan:
+    """Where a Kafka mapping's failed batches go, its alarm and its warning (the same decisions as a stream's)."""
+    alarm = (
+        on_failure_bucket_alarm(alarm_prefix, f"{path} on-failure bucket")
+        if on_failure == "bucket"
+        else queue_depth_alarm("OnFailureQueueAlarm", alarm_prefix, f"{path} on-failure queue", "on_failure_queue")
+        if on_failure == "queue"
+        else None
+    )
+    return FailurePlan(
+        on_failure=on_failure,
+        failure_expiration_days=FAILURE_EXPIRATION_DAYS if on_failure == "bucket" else None,
+        removal_policy=removal_policy,
+        alarm=alarm,
+        notes=tuple(failure_notes(on_failure, path, custom_is_bucket)),
+        starting_position=starting_position,
+    )
+
+
 def plan_stream(request: StreamRequest) -> StreamPlan:
     r = request
     if r.iterator_age_threshold_ms is not None:
