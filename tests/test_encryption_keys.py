@@ -296,11 +296,11 @@ def test_roles_are_granted_what_they_do_with_the_key(app: dict[str, Any]) -> Non
     key = _arn(_lid(app["keyed"], app["key"]))
     grants = _kms_grants(app["keyed"])
     sends = ["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
-    # pollers decrypt; the async function (onFailure destination) and the Kafka mapping's on-failure queue
-    # send with the function's role; the stream mapping writes its on-failure bucket (SSE-KMS: a data key)
+    # pollers decrypt; the async function (onFailure destination) sends with the function's role; the stream and
+    # Kafka mappings write their on-failure buckets (SSE-KMS: a data key)
     assert grants["Worker"] == grants["TopicWorker"] == grants["S3Worker"] == (["kms:Decrypt"], key)
-    assert grants["Async"] == grants["KafkaWorker"] == (sends, key)
-    assert grants["Streamer"] == (["kms:GenerateDataKey"], key)
+    assert grants["Async"] == (sends, key)
+    assert grants["Streamer"] == grants["KafkaWorker"] == (["kms:GenerateDataKey"], key)
     assert "Sync" not in grants and "RestFn" not in grants  # nothing to send or poll
 
 
