@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lambda_constructs.core.config import Invocation, ProvisionedConcurrency
 from lambda_constructs.core.errors import ConfigurationError, Problem
 from lambda_constructs.core.sizing import Memory, Sizing, timeout_seconds_from_p99_ms
+from lambda_constructs.core.specs import WorkerSpec
 
 if TYPE_CHECKING:
     from lambda_constructs.checks.pack import ProductionReadinessChecks, enable_checks
@@ -120,6 +121,7 @@ __all__ = [
     "StreamConsumer",
     "TopicConsumer",
     "WebSocketEndpoint",
+    "WorkerSpec",
     "WorkflowTask",
     "default_alarm_topic",
     "default_encryption_key",

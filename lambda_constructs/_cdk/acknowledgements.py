@@ -9,6 +9,7 @@ from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_sqs as sqs
 from constructs import IConstruct, IValidation
 
+from lambda_constructs._cdk import recording
 from lambda_constructs._cdk.paths import node_of, stack_of
 from lambda_constructs.core.plans.common import dead_letter_target_acks
 
@@ -34,6 +35,7 @@ def acknowledge_all(scope: IConstruct, rules: list[tuple[str, str]]) -> None:
     """
     if not rules:
         return
+    recording.record("ack", scope, list(rules))
     if "cdk_nag" in sys.modules:
         _apply_acknowledgements(scope, rules)
         return

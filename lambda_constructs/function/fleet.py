@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import json
 import os
 import sys
 import tempfile
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from constructs import Construct, IConstruct, IValidation
 from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
+from lambda_constructs.core.specs import WorkerSpec
 from lambda_constructs.function import _bundle
 
 T = TypeVar("T")
@@ -125,6 +127,8 @@ class FunctionFleet(Construct):
         self._planned_stacks: set[str] = set()  # stacks holding a bundle sized by its plans (checked at synthesis)
         self.resource_counts: dict[str, int] = {}  # nested stack id -> resources placed in it
         self._ids: set[str] = set()
+        self._includes: dict[str, int] = {}  # nested stack id -> CfnIncludes of spec bundles made in it
+        self._spec_sizes: dict[str, int] = {}  # spec bundle id -> its rendered resources
         self._estimate = 0  # largest bundle seen: how much room a new one needs
         # room promised to recorded bundles not added yet: per stack, their recorded sizes and how many have none
         self._reserved: dict[str, tuple[str, int | None]] = {b: (s, sizes.get(b)) for b, s in record.items()}
@@ -151,6 +155,28 @@ class FunctionFleet(Construct):
         if not callable(build):
             problems.add(Problem("build", _cdk.short(build), "a callable build(scope, id)"))
         problems.raise_if_any()
+        built: list[tuple[T, list[str]]] = []
+
+        def build_at(stack_id: str) -> int:
+            result, count, added = self._build_in(stack_id, build, id)
+            built[:] = [(result, added)]
+            return count
+
+        def undo(stack_id: str) -> None:
+            self._remove(stack_id, built.pop()[1])
+
+        self._place(id, "build", build_at, undo)
+        return built[0][0]
+
+    def _place(self, id: str, prop: str, count_at: Callable[[str], int], undo: Callable[[str], None]) -> str:
+        """Place bundle ``id``: the one set of placement rules for ``add`` and ``add_specs``; returns its stack.
+
+        ``count_at(stack_id)`` puts the bundle into that stack and returns its resources (``add`` builds it
+        there; a spec bundle knows its size and only opens the stack); ``undo(stack_id)`` takes it back.
+        A recorded bundle stays in its recorded stack unless ``fleet.move(id)`` asked otherwise; one that grew
+        past the room stays and its stack is reported (an error above CloudFormation's 500); a new one goes
+        to the newest stack with room, else a new stack. ``prop`` names the argument an error points at.
+        """
         recorded = self._placement.get(id)
         moved_from: str | None = None
         target: str | None = None
@@ -163,24 +189,24 @@ class FunctionFleet(Construct):
             stack_id = target or self._open_stack_for_new_bundle()
         else:
             stack_id = recorded or self._open_stack_for_new_bundle()
-        result, count, added = self._build_in(stack_id, build, id)
+        count = count_at(stack_id)
         if target is not None and self._room(stack_id) < count:
-            self._remove(stack_id, added)
+            undo(stack_id)
             raise ConfigurationError(
                 [Problem("to", target, f"a nested stack with room for {count} resources", "move it elsewhere")],
                 f"{self.node.path}/{id}",
             )
         if recorded is None and self._room(stack_id) < count:
             # the estimate was too small: this new bundle gets a stack of its own
-            self._remove(stack_id, added)
+            undo(stack_id)
             stack_id = self._new_stack_id()
-            result, count, added = self._build_in(stack_id, build, id)
+            count = count_at(stack_id)
         if count > self.max_resources_per_stack:
-            self._remove(stack_id, added)
+            undo(stack_id)
             raise ConfigurationError(
                 [
                     Problem(
-                        "build",
+                        prop,
                         f"{count} resources",
                         f"a bundle of at most max_resources_per_stack={self.max_resources_per_stack} resources",
                         "one bundle must fit one stack: split it into several fleet.add calls",
@@ -192,15 +218,15 @@ class FunctionFleet(Construct):
             # a recorded bundle that grew past its stack's room stays there (a move replaces its resources):
             # above CloudFormation's 500 it cannot deploy, so the fix is asked for; below, it is reported
             if self.resource_counts.get(stack_id, 0) + count > CFN_MAX_RESOURCES:
-                self._remove(stack_id, added)
+                undo(stack_id)
                 raise ConfigurationError(
                     [
                         Problem(
-                            "build",
+                            prop,
                             f"{count} resources",
                             f"a bundle that fits its recorded stack {stack_id} (CloudFormation allows "
                             f"{CFN_MAX_RESOURCES} resources per template)",
-                            f"move it explicitly: fleet.move({id!r}) before fleet.add (its resources are "
+                            f"move it explicitly: fleet.move({id!r}) before adding it (its resources are "
                             "replaced), or shrink it",
                         )
                     ],
@@ -216,6 +242,11 @@ class FunctionFleet(Construct):
                 "its resources (a new function, queues and provisioned concurrency; messages in a deleted queue "
                 "are lost).",
             )
+        self._record(id, stack_id, count, recorded)
+        return stack_id
+
+    def _record(self, id: str, stack_id: str, count: int, recorded: str | None) -> None:
+        """Book ``id`` (``count`` resources) into ``stack_id``; ``recorded``: its recorded stack if unchanged."""
         total = self.resource_counts.get(stack_id, 0) + count
         self.resource_counts[stack_id] = total
         if self._sizes.get(id) != count:
@@ -230,14 +261,83 @@ class FunctionFleet(Construct):
             self._reserve(reserved_in, size, -1)
         if recorded is None:  # a new placement: the record changes (written later, once; see _Pending)
             _PENDING.mark(self)
-        return result
+
+    def add_specs(self, specs: Sequence[WorkerSpec]) -> None:
+        """Add spec bundles: each builds what ``add`` builds for it, rendered in Python, one CfnInclude per stack.
+
+        ``WorkerSpec(id, function=dict(...), queue=dict(...))`` (or ``stream=`` / ``schedule=``) builds
+        what ``fleet.add(id, lambda scope, i: QueueConsumer(scope, f"{i}Queue", function=ProductionFunction(
+        scope, i, **function), **queue))`` builds: the same logical ids and properties, so a bundle can move
+        between ``add`` and ``add_specs`` without a replacement. Every spec is checked (and each distinct
+        one built once, as a prototype) before anything is added; a bad one is a ConfigurationError at
+        ``<fleet path>/<spec id>`` naming the prop. Placement, the record and the limits are ``add``'s.
+        A spec holding a construct other than an alarm topic or a ``Code.from_asset`` is built by ``add``.
+        See docs/fleet.md#specs.
+        """
+        from lambda_constructs.sources import _specs
+
+        checked = _specs.check_specs(self, specs, self._ids)
+        keys = [_specs.shape_key(spec) for spec in checked]
+        shapes: dict[object, _specs.Shape | None] = {}
+        for spec, key in zip(checked, keys, strict=True):
+            if key not in shapes:
+                shapes[key] = _specs.prototype(self, spec)
+        for spec, key in zip(checked, keys, strict=True):  # before anything is placed: each fits one stack
+            shape = shapes[key]
+            if shape is not None and shape.prototype.resource_count > self.max_resources_per_stack:
+                raise ConfigurationError(
+                    [
+                        Problem(
+                            "spec",
+                            f"{shape.prototype.resource_count} resources",
+                            f"a bundle of at most max_resources_per_stack={self.max_resources_per_stack} resources",
+                        )
+                    ],
+                    f"{self.node.path}/{spec.id}",
+                )
+        before = self._bookkeeping()
+        per_stack: dict[str, list[tuple[WorkerSpec, _specs.Shape]]] = {}
+        try:
+            for spec, key in zip(checked, keys, strict=True):
+                shape = shapes[key]
+                if shape is None:  # what cannot be rendered is built by add
+                    self.add(spec.id, _specs.build_spec(spec))
+                    continue
+                count = shape.prototype.resource_count
+                stack_id = self._place(spec.id, "spec", lambda _stack_id, n=count: n, lambda _stack_id: None)
+                self._bundle_children[spec.id] = []
+                per_stack.setdefault(stack_id, []).append((spec, shape))
+        except BaseException:  # a refused spec leaves nothing behind: neither the bundles before it nor their room
+            for spec in checked:
+                if spec.id in self._ids and spec.id not in before["_ids"] and self._bundle_children.get(spec.id):
+                    self._remove(self._placement[spec.id], self._bundle_children[spec.id])
+            for name, value in before.items():
+                setattr(self, name, value)
+            raise
+        for stack_id, entries in per_stack.items():
+            number = self._includes.get(stack_id, 0) + 1
+            self._includes[stack_id] = number
+            _specs.include(self._stack(stack_id), f"FleetSpecs.{number}", entries, stack_id)
+            self._children.pop(stack_id, None)  # counted afresh by the next add
+            for spec, shape in entries:
+                self._spec_sizes[spec.id] = shape.prototype.resource_count
+
+    def _bookkeeping(self) -> dict[str, Any]:
+        """Copies of the placement state (not the construct tree), to put back when ``add_specs`` refuses."""
+        names = (
+            "_placement", "_sizes", "_stacks", "_children", "_bundle_children", "_planned_stacks", "resource_counts",
+            "_ids", "_reserved", "_reserved_size", "_reserved_unsized", "_moves", "_over_room",
+        )  # fmt: skip
+        state: dict[str, Any] = {name: copy.copy(getattr(self, name)) for name in names}
+        state["_estimate"], state["_newest"] = self._estimate, self._newest
+        return state
 
     def move(self, id: str, to: str | None = None) -> None:
         """Move recorded bundle ``id`` when it is added next: into nested stack ``to`` (``"Stack3"``, an existing or
         a new one), else into the newest stack with room or a new one. The only way a recorded bundle changes
         stack: its resources are replaced at the next deploy (a new function and provisioned concurrency; a
         replaced queue loses its messages), and a ``lambda-constructs:fleet-bundle-moved`` warning says so.
-        Call it before ``fleet.add(id, ...)``.
+        Call it before ``fleet.add(id, ...)`` or ``fleet.add_specs([...])``: both place by the same rules.
         """
         problems = Problems(f"{_cdk.path_of(self)}/{id}")
         if not isinstance(id, str) or id not in self._placement:
@@ -378,7 +478,9 @@ class FunctionFleet(Construct):
             for bundle_id, placed in self._placement.items():
                 if placed != stack_id or bundle_id not in self._ids:
                     continue
-                size = sum(_resources(node.find_child(child)) for child in self._bundle_children.get(bundle_id, []))
+                size = self._spec_sizes.get(bundle_id) or sum(
+                    _resources(node.find_child(child)) for child in self._bundle_children.get(bundle_id, [])
+                )
                 self._sizes[bundle_id] = size
                 total += size
             self.resource_counts[stack_id] = total
@@ -470,7 +572,11 @@ _PENDING = _Pending()
 
 
 def _is_resource(element: CfnElement) -> bool:
-    return type(element).__name__ not in ("CfnOutput", "CfnParameter", "CfnCondition", "CfnMapping", "CfnRule")
+    """Not a template section's element. By class, not by name: ``aws_events.CfnRule`` (an EventBridge rule) is a
+    resource, ``aws_cdk.CfnRule`` (the Rules section) is not; matching names counted a schedule bundle one short."""
+    from aws_cdk import CfnCondition, CfnMapping, CfnOutput, CfnParameter, CfnRule
+
+    return not isinstance(element, CfnOutput | CfnParameter | CfnCondition | CfnMapping | CfnRule)
 
 
 def _resources(construct: IConstruct) -> int:

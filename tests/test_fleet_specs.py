@@ -1,0 +1,250 @@
+"""FunctionFleet.add_specs: spec bundles rendered in Python are the construct path's resources, resource by resource."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Validations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+
+from lambda_constructs import (
+    ConfigurationError,
+    FunctionFleet,
+    Invocation,
+    Memory,
+    ProductionReadinessChecks,
+    WorkerSpec,
+)
+from lambda_constructs.sources import _specs
+from tests.conftest import cli_context
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZING = {"function": "bulk", "p99_ms": 850.0, "sample_count": 12000, "window_days": 14,
+          "measured_at": "2026-11-30T00:00:00+00:00", "memory_mb": 512}  # fmt: skip
+Bundle = Callable[[dict[str, Any], Any, Any], dict[str, Any]]  # (shared, topic, code) -> spec keywords
+
+
+def build_app(
+    tmp: Path,
+    mode: str,
+    kinds: list[tuple[str, Callable[[Any, Any], WorkerSpec]]],
+    *,
+    context: dict[str, Any] | None = None,
+    checks: bool = False,
+) -> tuple[cdk.App, FunctionFleet]:
+    """The same fleet built through ``add`` (mode ``add``) or ``add_specs`` (mode ``specs``)."""
+    app = cdk.App(outdir=str(tmp / mode), context=context or {})
+    stack = cdk.Stack(app, "Svc")
+    topic = sns.Topic(stack, "Alarms", enforce_ssl=True)
+    code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"), exclude=["__pycache__"])
+    fleet = FunctionFleet(stack, "Workers", max_resources_per_stack=100, placement_file=tmp / f"{mode}.json")
+    specs = [make(topic, code) for _, make in kinds]
+    if mode == "add":
+        for spec in specs:
+            fleet.add(spec.id, _specs.build_spec(spec))
+    else:
+        fleet.add_specs(specs)
+    if checks:
+        Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app), ProductionReadinessChecks(app))
+    return app, fleet
+
+
+def templates(app: cdk.App) -> dict[str, dict[str, Any]]:
+    app.synth()
+    return {p.name: json.loads(p.read_text()) for p in sorted(Path(app.outdir).glob("*.template.json"))}
+
+
+def _without_template_urls(template: dict[str, Any]) -> dict[str, Any]:
+    out = json.loads(json.dumps(template))
+    for resource in out["Resources"].values():
+        if resource["Type"] == "AWS::CloudFormation::Stack":
+            resource["Properties"].pop("TemplateURL", None)
+    return out
+
+
+def queue_worker(id: str, **queue: Any) -> Callable[[Any, Any], WorkerSpec]:
+    def make(topic: Any, code: Any) -> WorkerSpec:
+        return WorkerSpec(
+            id,
+            function=dict(
+                code=code,
+                handler="app.handler",
+                p99=cdk.Duration.seconds(1),
+                invocation=Invocation.QUEUE,
+                alarm_topic=topic,
+            ),
+            queue=queue,
+        )
+
+    return make
+
+
+def options_worker(id: str, sizing: Path) -> Callable[[Any, Any], WorkerSpec]:
+    def make(topic: Any, code: Any) -> WorkerSpec:
+        return WorkerSpec(
+            id,
+            function=dict(
+                code=code,
+                handler="app.handler",
+                sizing=str(sizing),
+                memory=Memory.mb(512),
+                invocation=Invocation.QUEUE,
+                reserved_concurrency=20,
+                environment={"TABLE": "orders"},
+                alarm_topic=topic,
+            ),
+            queue=dict(batch_size=50, max_batching_window=cdk.Duration.seconds(5), max_receive_count=8,
+                       max_concurrency=10, fifo=False),
+        )  # fmt: skip
+
+    return make
+
+
+RATE = events.Schedule.rate(cdk.Duration.minutes(5))
+
+
+def schedule_worker(id: str) -> Callable[[Any, Any], WorkerSpec]:
+    def make(topic: Any, code: Any) -> WorkerSpec:
+        return WorkerSpec(
+            id,
+            function=dict(
+                code=code,
+                handler="app.handler",
+                p99=cdk.Duration.seconds(10),
+                invocation=Invocation.ASYNC,
+                alarm_topic=topic,
+            ),
+            schedule=dict(schedule=RATE, retry_attempts=1),
+        )
+
+    return make
+
+
+def mixed(tmp: Path) -> list[tuple[str, Callable[[Any, Any], WorkerSpec]]]:
+    sizing = tmp / "bulk.sizing.json"
+    sizing.write_text(json.dumps(SIZING))
+    return [
+    ("queue", queue_worker("Orders")),
+    ("queue", queue_worker("Payments")),
+    ("queue-options", options_worker("Bulk", sizing)),
+    ("queue-options", options_worker("Bulk2", sizing)),
+    ("queue-no-topic", lambda t, c: WorkerSpec("Quiet", function=dict(code=c, handler="app.handler",
+                                                p99=cdk.Duration.millis(200), invocation=Invocation.QUEUE),
+                                                queue={})),
+    ("schedule", schedule_worker("Nightly")),
+    ("schedule", schedule_worker("Hourly")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("context", [{}, cli_context()], ids=["plain", "cdk-cli-context"])
+def test_specs_render_the_construct_paths_templates_byte_for_byte(tmp_path: Path, context: dict[str, Any]) -> None:
+    _specs.FALLBACKS.clear()
+    built = {mode: build_app(tmp_path, mode, mixed(tmp_path), context=context) for mode in ("add", "specs")}
+    by_add, by_specs = templates(built["add"][0]), templates(built["specs"][0])
+    assert sorted(by_add) == sorted(by_specs)
+    assert len(by_add) >= 3  # the parent and at least two nested stacks (100 resources per stack)
+    for name, template in sorted(by_add.items(), key=lambda kv: "nested" not in kv[0]):  # parent last
+        mine = by_specs[name]
+        if "nested" not in name:
+            template, mine = _without_template_urls(template), _without_template_urls(mine)
+        assert sorted(template.get("Resources", {})) == sorted(mine.get("Resources", {})), name
+        for logical_id, resource in template.get("Resources", {}).items():
+            assert mine["Resources"][logical_id] == resource, (name, logical_id)
+        if "nested" in name:
+            assert template == mine, name  # Parameters, Outputs, Conditions, Metadata too
+        else:  # the nested stacks' TemplateURLs: the hash of their bytes, whose resource order differs
+            assert _without_template_urls(template) == _without_template_urls(mine)
+    assert _specs.FALLBACKS == {}  # every spec here was rendered (none built by add)
+    assert built["add"][1].placement == built["specs"][1].placement
+    assert built["add"][1].resource_counts == built["specs"][1].resource_counts
+
+
+def test_spec_bundles_are_real_resources_in_one_include_per_stack(tmp_path: Path) -> None:
+    _, fleet = build_app(tmp_path, "specs", mixed(tmp_path)[:2])
+    stack = fleet.stacks["Stack1"]
+    children = [c.node.id for c in stack.node.children]
+    assert children == ["FleetSpecs.1"]
+    resources = [c for c in stack.node.find_all() if isinstance(c, cdk.CfnResource)]
+    assert len(resources) == 32 == fleet.resource_counts["Stack1"]
+
+
+def test_rule_packs_pass_on_both_paths(tmp_path: Path) -> None:
+    for mode in ("add", "specs"):
+        app, _ = build_app(tmp_path, mode, mixed(tmp_path), context=cli_context(), checks=True)
+        app.synth()  # raises ValidationFailed on any unacknowledged finding
+        report = Path(app.outdir) / "validation-report.json"
+        data = json.loads(report.read_text()) if report.exists() else {"pluginReports": []}
+        assert all(p["violations"] == [] for p in data["pluginReports"]), (mode, data)
+
+
+def test_a_bad_spec_names_the_fleet_the_bundle_and_the_prop_and_builds_nothing(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path / "bad"))
+    stack = cdk.Stack(app, "Svc")
+    code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"))
+    fleet = FunctionFleet(stack, "Workers", placement_file=tmp_path / "p.json")
+    good = WorkerSpec("Good", function=dict(code=code, handler="app.handler", p99=cdk.Duration.seconds(1),
+                                            invocation=Invocation.QUEUE), queue={})  # fmt: skip
+    bad = WorkerSpec("Bad", function=dict(good.function), queue={"batch_size": 0})
+    with pytest.raises(
+        ConfigurationError, match=r"^Svc/Workers/BadQueue: batch_size=0 is invalid; allowed: 1\.\.10000"
+    ):
+        fleet.add_specs([good, bad])
+    with pytest.raises(ConfigurationError, match=r"^Svc/Workers/Typo: function\['hander'\]='hander' is invalid"):
+        fleet.add_specs([WorkerSpec("Typo", function={"hander": "x"}, queue={})])
+    with pytest.raises(ConfigurationError, match=r"^Svc/Workers/Two: queue/stream/schedule='queue, schedule'"):
+        fleet.add_specs([WorkerSpec("Two", function={}, queue={}, schedule={})])
+    assert fleet.stacks == {} and fleet.placement == {}
+    fleet.add_specs([good])
+    with pytest.raises(ConfigurationError, match=r"^Svc/Workers/Good: id='Good' is invalid; allowed: an id not added"):
+        fleet.add_specs([good])
+    assert list(fleet.placement) == ["Good"]
+
+
+def test_a_spec_holding_another_construct_is_built_by_add(tmp_path: Path) -> None:
+    from aws_cdk import aws_sqs as sqs
+
+    built = {}
+    for mode in ("add", "specs"):
+        app = cdk.App(outdir=str(tmp_path / mode))
+        stack = cdk.Stack(app, "Svc")
+        code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"))
+        queue = sqs.Queue(stack, "Given", visibility_timeout=cdk.Duration.seconds(60))
+        fleet = FunctionFleet(stack, "Workers", placement_file=tmp_path / f"{mode}.json")
+        spec = WorkerSpec("W", function=dict(code=code, handler="app.handler", p99=cdk.Duration.seconds(1),
+                                             invocation=Invocation.QUEUE), queue={"queue": queue})  # fmt: skip
+        if mode == "add":
+            fleet.add("W", _specs.build_spec(spec))
+        else:
+            fleet.add_specs([spec])
+            assert [c.node.id for c in fleet.stacks["Stack1"].node.children][:2] == ["W", "WQueue"]
+        built[mode] = templates(app)
+    assert built["add"] == built["specs"]
+
+
+def test_the_constructs_warnings_are_emitted_for_a_rendered_bundle(tmp_path: Path) -> None:
+    messages = {}
+    for mode in ("add", "specs"):
+        app = cdk.App(outdir=str(tmp_path / mode))
+        stack = cdk.Stack(app, "Svc")
+        code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"))
+        fleet = FunctionFleet(stack, "Workers", placement_file=tmp_path / f"{mode}.json")
+        function = dict(code=code, handler="app.handler", timeout=cdk.Duration.seconds(30), invocation=Invocation.QUEUE)
+        spec = WorkerSpec("Fixed", function=function, queue={"max_receive_count": 2})
+        if mode == "add":
+            fleet.add(spec.id, _specs.build_spec(spec))
+        else:
+            fleet.add_specs([spec])
+        assembly = app.synth()
+        found = [m for a in assembly.stacks for ms in [a.messages] for m in ms]
+        messages[mode] = sorted(str(m.entry.data) for m in found)
+    assert messages["add"] == messages["specs"]
+    assert any("timeout=30 s was not derived from a measured p99" in m for m in messages["specs"])
+    assert any("max_receive_count=2" in m for m in messages["specs"])
