@@ -178,7 +178,8 @@ def test_spec_bundles_are_real_resources_in_one_include_per_stack(tmp_path: Path
 
 def test_rule_packs_pass_on_both_paths(tmp_path: Path) -> None:
     for mode in ("add", "specs"):
-        app, _ = build_app(tmp_path, mode, mixed(tmp_path), context=cli_context(), checks=True)
+        with_topics = [k for k in mixed(tmp_path) if k[0] != "queue-no-topic"]  # alarms without actions are refused
+        app, _ = build_app(tmp_path, mode, with_topics, context=cli_context(), checks=True)
         app.synth()  # raises ValidationFailed on any unacknowledged finding
         report = Path(app.outdir) / "validation-report.json"
         data = json.loads(report.read_text()) if report.exists() else {"pluginReports": []}
@@ -248,3 +249,31 @@ def test_the_constructs_warnings_are_emitted_for_a_rendered_bundle(tmp_path: Pat
     assert messages["add"] == messages["specs"]
     assert any("timeout=30 s was not derived from a measured p99" in m for m in messages["specs"])
     assert any("max_receive_count=2" in m for m in messages["specs"])
+
+
+def test_a_default_alarm_topic_reaches_rendered_bundles_as_it_reaches_add(tmp_path: Path) -> None:
+    from lambda_constructs import default_alarm_topic
+
+    built = {}
+    for mode in ("add", "specs"):
+        app = cdk.App(outdir=str(tmp_path / mode))
+        stack = cdk.Stack(app, "Svc")
+        default_alarm_topic(stack, sns.Topic(stack, "Alarms"))
+        code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"))
+        fleet = FunctionFleet(stack, "Workers", placement_file=tmp_path / f"{mode}.json")
+        function = dict(code=code, handler="app.handler", p99=cdk.Duration.seconds(1), invocation=Invocation.QUEUE)
+        spec = WorkerSpec("W", function=function, queue={})
+        if mode == "add":
+            fleet.add("W", _specs.build_spec(spec))
+        else:
+            _specs.FALLBACKS.clear()
+            fleet.add_specs([spec])
+            assert _specs.FALLBACKS == {}
+        built[mode] = {k: v for k, v in templates(app).items() if "nested" in k}
+    assert built["add"] == built["specs"]
+    (nested,) = built["specs"].values()
+    assert all(
+        r["Properties"].get("AlarmActions")
+        for r in nested["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    )

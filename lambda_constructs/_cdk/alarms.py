@@ -181,8 +181,12 @@ def _notify(scope: Construct, alarm: cloudwatch.Alarm, topic: sns.ITopic | None)
     if getattr(scope, "_lc_alarm_warned", False):
         return
     object.__setattr__(scope, "_lc_alarm_warned", True)
-    Annotations.of(scope).add_warning_v2(
-        ALARM_WITHOUT_ACTION,
+    message = (
         f"the alarms of {path_of(scope)} notify nobody (no alarm action): pass alarm_topic= an SNS topic, or "
-        "call lambda_constructs.default_alarm_topic(app_or_stack, topic) before creating the constructs",
+        "call lambda_constructs.default_alarm_topic(app_or_stack, topic) before creating the constructs"
     )
+    from lambda_constructs._cdk import recording
+    from lambda_constructs.core.plans.common import Note
+
+    recording.record("notes", scope, [Note("warning", ALARM_WITHOUT_ACTION, message)])
+    Annotations.of(scope).add_warning_v2(ALARM_WITHOUT_ACTION, message)

@@ -33,7 +33,7 @@ from aws_cdk import cloudformation_include as cfn_inc
 from constructs import Construct, IValidation
 
 from lambda_constructs import _cdk
-from lambda_constructs._cdk import recording
+from lambda_constructs._cdk import alarms, recording
 from lambda_constructs.core import render
 from lambda_constructs.core.errors import ConfigurationError, Problem
 from lambda_constructs.core.plans.common import Note
@@ -234,7 +234,11 @@ def prototype(fleet: FunctionFleet, spec: WorkerSpec) -> Shape | None:
         try:
             parent, stack = _scratch_parents(fleet, app)
             topics: dict[int, tuple[object, sns.Topic]] = {}
-            function = _mirror(dict(spec.function), topics, stack)
+            given = dict(spec.function)
+            default = alarms.default_topic(fleet)  # default_alarm_topic of the fleet's stack, stage or app
+            if default is not None and given.get("alarm_topic") is None:
+                given["alarm_topic"] = default  # what the construct path would find there
+            function = _mirror(given, topics, stack)
             source = _mirror(dict(spec.source_props), topics, stack)
         except _Unsupported as error:
             return _fallback(spec, str(error))
@@ -359,14 +363,15 @@ def include(stack: cdk.NestedStack, include_id: str, entries: list[tuple[WorkerS
             # the construct path's order is kept as rendered
             included.get_resource(lid).add_override("DependsOn", depends)
     for lid, found, spec_id in notes:  # the constructs' annotations, on the bundle's resource
-        _cdk.annotate(included.get_resource(lid), [_renamed(note, spec_id) for note in found])
+        _cdk.annotate(included.get_resource(lid), [_renamed(note, spec_id, stack_id) for note in found])
     if acks:
         _Acknowledgements.attach(included, acks)
     return included
 
 
-def _renamed(note: Note, id: str) -> Note:
-    return Note(note.level, note.id, note.message.replace(f"/Stack1/{PLACEHOLDER}", f"/{id}").replace(PLACEHOLDER, id))
+def _renamed(note: Note, id: str, stack_id: str) -> Note:
+    message = note.message.replace(f"/Stack1/{PLACEHOLDER}", f"/{stack_id}/{id}").replace(PLACEHOLDER, id)
+    return Note(note.level, note.id, message)
 
 
 @jsii.implements(IValidation)
