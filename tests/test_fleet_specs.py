@@ -277,3 +277,47 @@ def test_a_default_alarm_topic_reaches_rendered_bundles_as_it_reaches_add(tmp_pa
         for r in nested["Resources"].values()
         if r["Type"] == "AWS::CloudWatch::Alarm"
     )
+
+
+def test_specs_are_placed_by_adds_rules_record_move_grown_and_refusal(tmp_path: Path) -> None:
+    """One placement for both paths: recorded bundles stay, move() is the only move, a grown stack is reported."""
+    from aws_cdk.assertions import Annotations, Match
+
+    record = tmp_path / "p.json"
+
+    def fleet_of(max_resources: int) -> tuple[cdk.App, cdk.Stack, FunctionFleet, Callable[[str], WorkerSpec]]:
+        app = cdk.App(outdir=str(tmp_path / f"out{max_resources}"))
+        stack = cdk.Stack(app, "Svc")
+        topic = sns.Topic(stack, "Alarms", enforce_ssl=True)
+        code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"), exclude=["__pycache__"])
+        fleet = FunctionFleet(stack, "Workers", max_resources_per_stack=max_resources, placement_file=record)
+        return app, stack, fleet, lambda id: queue_worker(id)(topic, code)
+
+    def warnings(stack: cdk.Stack, pattern: str) -> list[str]:
+        found = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp(pattern))
+        return [str(w.entry.data) for w in found]
+
+    _, _, first, spec = fleet_of(40)
+    first.add_specs([spec("W1"), spec("W2"), spec("W3")])
+    size = first.resource_counts["Stack1"] // 2
+    assert first.placement == {"W1": "Stack1", "W2": "Stack1", "W3": "Stack2"}  # 2 x 16 in 40, the third in a new one
+    first.save_placement()
+
+    app, stack, grown, spec = fleet_of(20)  # the room shrinks: Stack1's two recorded bundles (32) stay where they are
+    grown.move("W3", to="Stack4")
+    grown.add_specs([spec("W1"), spec("W2"), spec("W3"), spec("W4")])
+    assert grown.placement == {"W1": "Stack1", "W2": "Stack1", "W3": "Stack4", "W4": "Stack5"}  # W4: Stack4 is full
+    app.synth()
+    (moved,) = warnings(stack, "is moved from")
+    assert moved.startswith("W3 is moved from Stack2 to Stack4, as fleet.move() asked")
+    (over,) = warnings(stack, "Stack1 holds")
+    assert over.startswith(f"Stack1 holds {2 * size} resources, more than max_resources_per_stack=20")
+    assert json.loads(record.read_text())["fleets"]["Svc/Workers"]["stacks"] == grown.placement
+
+    _, _, refused, spec = fleet_of(20)
+    refused.move("W4", to="Stack1")  # Stack1 is full: the whole call is refused, W1 and W2 before it too
+    with pytest.raises(ConfigurationError) as info:
+        refused.add_specs([spec("W1"), spec("W2"), spec("W3"), spec("W4")])
+    assert (info.value.problems[0].prop, info.value.problems[0].value) == ("to", "Stack1")
+    assert info.value.path == "Svc/Workers/W4"
+    assert refused.placement == {} and refused.resource_counts == {} and refused.stacks == {}
