@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import copy
+import functools
 import json
 import os
 import sys
@@ -304,7 +305,7 @@ class FunctionFleet(Construct):
                     self.add(spec.id, _specs.build_spec(spec))
                     continue
                 count = shape.prototype.resource_count
-                stack_id = self._place(spec.id, "spec", lambda _stack_id, n=count: n, lambda _stack_id: None)
+                stack_id = self._place(spec.id, "spec", functools.partial(_known, count), _nothing)
                 self._bundle_children[spec.id] = []
                 per_stack.setdefault(stack_id, []).append((spec, shape))
         except BaseException:  # a refused spec leaves nothing behind: neither the bundles before it nor their room
@@ -569,6 +570,15 @@ class _Pending:
 
 
 _PENDING = _Pending()
+
+
+def _known(count: int, stack_id: str) -> int:
+    """A spec bundle's size wherever it goes: rendered later, nothing is built to place it."""
+    return count
+
+
+def _nothing(stack_id: str) -> None:
+    """Nothing to take back: a spec bundle is only booked until its stack's CfnInclude is made."""
 
 
 def _is_resource(element: CfnElement) -> bool:
