@@ -617,7 +617,26 @@ def ok_key_policies(s: cdk.Stack) -> None:
     )
 
 
+def ok_managed_policies(s: cdk.Stack) -> None:
+    vpc = ec2.Vpc(
+        s,
+        "Vpc",
+        max_azs=1,
+        nat_gateways=0,
+        subnet_configuration=[ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
+    )
+    queue = sqs.Queue(s, "Q")
+    for name, policy in (("Admin", "AdministratorAccess"), ("Unknown", "service-role/SomeTeamPolicy")):
+        role = bare_role(s, f"{name}Role")
+        role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(policy))  # unknown: not judged
+        fn(s, name, vpc=vpc, role=role).add_event_source_mapping("M", event_source_arn=queue.queue_arn)
+    role = bare_role(s, "EniRole")
+    role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AWSLambdaENIManagementAccess"))
+    fn(s, "Eni", vpc=vpc, role=role)
+
+
 CORRECT: list[tuple[str, Builder]] = [
+    ("AdministratorAccess, AWSLambdaENIManagementAccess; an unknown managed policy", one(ok_managed_policies)),
     (
         "key policies: logs statement; aws-cdk-lib's SNS, EventBridge and S3 senders; an imported key",
         one(ok_key_policies),

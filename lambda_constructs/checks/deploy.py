@@ -240,6 +240,39 @@ MANAGED_POLICIES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Broad AWS managed policies a role may carry instead ("AWS managed policy reference guide"): each as one
+# statement; any other managed policy not in the template makes the role unreadable (not judged).
+BROAD_MANAGED_POLICIES: dict[str, Mapping[str, Any]] = {
+    "AdministratorAccess": {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    "PowerUserAccess": {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+    "AmazonSQSFullAccess": {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"},
+    "AmazonSNSFullAccess": {"Effect": "Allow", "Action": "sns:*", "Resource": "*"},
+    "AmazonKinesisFullAccess": {"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"},
+    "AmazonS3FullAccess": {"Effect": "Allow", "Action": ["s3:*", "s3-object-lambda:*"], "Resource": "*"},
+    "AWSXrayWriteOnlyAccess": {
+        "Effect": "Allow",
+        "Action": [
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+            "xray:GetSamplingStatisticSummaries",
+        ],
+        "Resource": "*",
+    },
+    "AWSLambdaENIManagementAccess": {
+        "Effect": "Allow",
+        "Action": [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+        ],
+        "Resource": "*",
+    },
+}
+
 # ------------------------------------------------------------------ what a configuration requires
 
 # "Giving Lambda functions access to resources in an Amazon VPC": Lambda checks these at CreateFunction
@@ -397,8 +430,13 @@ def _flatten(value: Any) -> str:
     return "*"
 
 
+class UnreadablePolicy(Exception):
+    """A policy attached to the role whose statements the template does not hold (an unknown managed policy)."""
+
+
 def role_statements(template: Template, role_id: str) -> list[Mapping[str, Any]]:
-    """Every statement that applies to the role: inline, AWS::IAM::Policy / ManagedPolicy attached, AWS managed."""
+    """Every statement that applies to the role: inline, AWS::IAM::Policy / RolePolicy / ManagedPolicy attached,
+    AWS managed. Raises `UnreadablePolicy` for a managed policy this module does not know the actions of."""
     resources = template.get("Resources", {})
     role = props(resources.get(role_id, {}))
     statements: list[Mapping[str, Any]] = []
@@ -408,13 +446,20 @@ def role_statements(template: Template, role_id: str) -> list[Mapping[str, Any]]
         for policy in resources_of(template, kind).values():
             if role_id in set(refs(props(policy).get("Roles"))):
                 statements += _as_list((props(policy).get("PolicyDocument") or {}).get("Statement"))
+    for policy in resources_of(template, "AWS::IAM::RolePolicy").values():
+        if role_id in set(refs(props(policy).get("RoleName"))):
+            statements += _as_list((props(policy).get("PolicyDocument") or {}).get("Statement"))
     for arn in role.get("ManagedPolicyArns") or []:
-        for rid in refs(arn):
-            if resources.get(rid, {}).get("Type") == "AWS::IAM::ManagedPolicy":
-                statements += _as_list((props(resources[rid]).get("PolicyDocument") or {}).get("Statement"))
+        in_template = [rid for rid in refs(arn) if resources.get(rid, {}).get("Type") == "AWS::IAM::ManagedPolicy"]
+        for rid in in_template:
+            statements += _as_list((props(resources[rid]).get("PolicyDocument") or {}).get("Statement"))
         name = _managed_policy_name(arn)
         if name in MANAGED_POLICIES:
             statements.append({"Effect": "Allow", "Action": list(MANAGED_POLICIES[name]), "Resource": "*"})
+        elif name in BROAD_MANAGED_POLICIES:
+            statements.append(BROAD_MANAGED_POLICIES[name])
+        elif not in_template:
+            raise UnreadablePolicy(_flatten(arn))
     return statements
 
 
@@ -595,7 +640,10 @@ def missing_actions(template: Template, function_id: str) -> list[Need] | None:
     if role_id is None:
         return None
     needs = needs_of(template, function_id)
-    statements = role_statements(template, role_id) + _key_policy_statements(template, role_id, needs)
+    try:
+        statements = role_statements(template, role_id) + _key_policy_statements(template, role_id, needs)
+    except UnreadablePolicy:
+        return None  # a managed policy whose actions are not known here: the role cannot be judged, so it is not
     return [need for need in needs if not any(_statement_allows(s, need) for s in statements)]
 
 
