@@ -18,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_constructs import _cdk, _keys
+from lambda_constructs._cdk import logical_ids as _logical_ids
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -243,6 +244,8 @@ class HttpEndpoint(Construct):
         for route in () if catch_all else self.routes:
             method, _, route_path = route.partition(" ")
             api.add_routes(path=route_path, methods=[apigwv2.HttpMethod(method)], integration=integration)
+        # aws-cdk-lib puts the integration under the first route: its logical id is the API's and the alias's
+        _logical_ids.pin_integrations(api, {"LiveAlias": "LiveAliasIntegration"})
         self.access_log_group = _keys.log_group(
             self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=_keys.key_for(self, key)
         )

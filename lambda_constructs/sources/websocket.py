@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_constructs import _cdk, _keys
+from lambda_constructs._cdk import logical_ids as _logical_ids
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
@@ -179,13 +180,21 @@ class WebSocketEndpoint(Construct):
         functions = typing.cast(dict[str, FunctionTarget], given)
         first = next(iter(functions.values()))
         made: list[tuple[FunctionTarget, integrations.WebSocketLambdaIntegration]] = []
+        names: list[str] = []
 
         def integration(fn: FunctionTarget) -> integrations.WebSocketLambdaIntegration:
             """One integration per function, shared by its routes."""
             for known, made_integration in made:
                 if known is fn:
                     return made_integration
-            made.append((fn, integrations.WebSocketLambdaIntegration(f"Integration{len(made)}", fn.alias)))
+            # named after the function, not the order of first use: adding a $connect function or reordering the
+            # routes renames no integration (nor the per-route permissions aws-cdk-lib names after it)
+            path = _cdk.path_of(typing.cast(Construct, fn))
+            name = f"{path.rsplit('/', 1)[-1]}Integration"
+            if name in names:  # two functions of the same id in different scopes: add their paths' hash
+                name = f"{_logical_ids.logical_id_at(path.split('/'))}Integration"
+            names.append(name)
+            made.append((fn, integrations.WebSocketLambdaIntegration(name, fn.alias)))
             return made[-1][1]
 
         connect_auth = None if public else authorizer or authorizers.WebSocketIamAuthorizer()
@@ -208,6 +217,8 @@ class WebSocketEndpoint(Construct):
         )
         for key, fn in (routes or {}).items():
             self.web_socket_api.add_route(key, integration=integration(fn))
+        # aws-cdk-lib puts each integration under the first route bound to it: pin it under the API instead
+        _logical_ids.pin_integrations(self.web_socket_api, {n: n for n in names})
         self.stage = apigwv2.WebSocketStage(
             self,
             "Stage",
