@@ -72,17 +72,7 @@ def same_app_problem(owner: object, other: object, prop: str) -> Problem | None:
     aws-cdk-lib accepts it at the call and fails at synthesis ("Cannot reference across apps"); a value
     that is not a construct (a service principal, an ARN) has no app and passes.
     """
-    if not isinstance(owner, Construct) or not isinstance(other, Construct):
-        return None
-    if _cdk.node_of(owner).root is _cdk.node_of(other).root:
-        return None
-    return Problem(
-        prop,
-        _cdk.path_of(other),
-        "a construct of the same App",
-        "it belongs to another aws_cdk.App: constructs of two apps cannot reference each other "
-        "(aws-cdk-lib: 'Cannot reference across apps'); build both in one App",
-    )
+    return _cdk.foreign_problem(owner, other, prop)
 
 
 def mapping_problem(function: object, source_arn: object, prop: str, what: str = "") -> Problem | None:

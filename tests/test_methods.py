@@ -601,3 +601,74 @@ def test_powertools_helpers_refuse_a_runtime_that_is_not_a_name() -> None:
         tools.layer_arn("python3.13", True, None, "aws")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match=r"^Powertools: ssm_parameter\(runtime_name\)=None is invalid"):
         tools.ssm_parameter(None, True)  # type: ignore[arg-type]
+
+
+def test_resources_of_another_app_or_a_cycle_making_stack_are_refused_at_construction() -> None:
+    """Constructor arguments that are constructs: another App is aws-cdk-lib's "Cannot reference across apps"
+    at synth; a given queue (QueueConsumer) or a via_queue bucket (S3Consumer) in another stack is a cycle."""
+    from aws_cdk import aws_events as events
+    from aws_cdk import aws_s3 as s3
+    from aws_cdk import aws_sns as sns
+
+    from lambda_constructs import EventConsumer, S3Consumer, TopicConsumer
+
+    app = cdk.App()
+    stack, sibling, foreign = cdk.Stack(app, "S"), cdk.Stack(app, "O"), cdk.Stack(cdk.App(), "X")
+    queue_fn, async_fn = _fn(stack, "Q", invocation=Invocation.QUEUE), _fn(stack, "A", invocation=Invocation.ASYNC)
+    stream_fn = _fn(stack, "K", invocation=Invocation.STREAM)
+    cases: list[tuple[Any, str, str, str]] = [
+        (lambda: QueueConsumer(stack, "C1", function=queue_fn, queue=sqs.Queue(foreign, "Q")), "C1", "queue", "X/Q"),
+        (
+            lambda: QueueConsumer(stack, "C2", function=queue_fn, alarm_topic=sns.Topic(foreign, "T")),
+            "C2",
+            "alarm_topic",
+            "X/T",
+        ),
+        (
+            lambda: StreamConsumer(stack, "C3", function=stream_fn, stream=kinesis.Stream(foreign, "K")),
+            "C3",
+            "stream/table",
+            "X/K",
+        ),
+        (lambda: S3Consumer(stack, "C4", function=async_fn, bucket=s3.Bucket(foreign, "B")), "C4", "bucket", "X/B"),
+        (lambda: TopicConsumer(stack, "C5", function=queue_fn, topic=sns.Topic(foreign, "T2")), "C5", "topic", "X/T2"),
+        (
+            lambda: EventConsumer(
+                stack,
+                "C6",
+                function=async_fn,
+                event_bus=events.EventBus(foreign, "Bus"),
+                event_pattern=events.EventPattern(source=["orders"]),
+            ),
+            "C6",
+            "event_bus",
+            "X/Bus",
+        ),
+        (lambda: _fn(stack, "C7", alarm_topic=sns.Topic(foreign, "T3")), "C7", "alarm_topic", "X/T3"),
+    ]
+    for build, id, prop, value in cases:
+        with pytest.raises(ConfigurationError) as info:
+            build()
+        assert info.value.path == f"S/{id}"
+        [problem] = [p for p in info.value.problems if p.prop == prop]
+        assert (problem.value, problem.allowed) == (value, "a construct of the same App")
+        assert problem.hint == (
+            "it belongs to another aws_cdk.App: constructs of two apps cannot reference each other "
+            "(aws-cdk-lib: 'Cannot reference across apps'); build both in one App"
+        )
+    with pytest.raises(
+        ConfigurationError,
+        match=r"^S/C8: queue='O/Q' is invalid; allowed: a resource in this construct's stack \(S\)\. it is in stack O: "
+        r"its redrive policy would name this construct's dead-letter queue while the mapping names the queue, so each "
+        r"stack would reference the other \(a dependency cycle at synthesis\); build this construct in stack O$",
+    ):
+        QueueConsumer(
+            stack, "C8", function=queue_fn, queue=sqs.Queue(sibling, "Q", visibility_timeout=cdk.Duration.minutes(1))
+        )
+    with pytest.raises(ConfigurationError, match=r"^S/C9: bucket='O/B' is invalid; allowed: a resource in this constr"):
+        S3Consumer(stack, "C9", function=queue_fn, bucket=s3.Bucket(sibling, "B"), via_queue=True)
+    # what works across stacks stays accepted, and the app synthesizes: nothing was half built
+    S3Consumer(stack, "Direct", function=async_fn, bucket=s3.Bucket(sibling, "B2"))
+    StreamConsumer(stack, "Stream", function=stream_fn, stream=kinesis.Stream(cdk.Stack(app, "P"), "K"))
+    assert [c.node.id for c in stack.node.children if c.node.id.startswith("C")] == []
+    app.synth()

@@ -46,6 +46,7 @@ from lambda_constructs._cdk.tokens import duration_seconds, implements, is_token
 from lambda_constructs._cdk.validation import (
     duration_problem,
     duration_range_problem,
+    foreign_problem,
     topic_problem,
     unique_id,
     validated,
@@ -68,6 +69,7 @@ __all__ = [
     "duration_problem",
     "duration_range_problem",
     "duration_seconds",
+    "foreign_problem",
     "function_alarms",
     "id_of",
     "implements",

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
-from lambda_constructs._cdk.paths import child_path, path_of
+from lambda_constructs._cdk.paths import child_path, node_of, path_of, stack_of
 from lambda_constructs._cdk.tokens import implements, milliseconds, seconds, short
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
 from lambda_constructs.core.limits import Range, check_range
@@ -102,8 +102,38 @@ def duration_range_problem(prop: str, value: object, low_s: float, high_s: float
     return check_range(prop, seconds(typing.cast(Duration, value)), Range(low_s, high_s, "s"), hint)
 
 
-def topic_problem(topic: object, prop: str = "alarm_topic") -> Problem | None:
-    """A problem unless ``topic`` is an SNS topic (or None)."""
-    if topic is None or implements(topic, "topic_arn"):
+def topic_problem(topic: object, prop: str = "alarm_topic", scope: object = None) -> Problem | None:
+    """A problem unless ``topic`` is an SNS topic (or None); with ``scope``, one of the same App."""
+    if topic is None:
         return None
+    if implements(topic, "topic_arn"):
+        return foreign_problem(scope, topic, prop)
     return Problem(prop, short(topic), "an aws_sns.ITopic or None")
+
+
+CROSS_APP = (
+    "it belongs to another aws_cdk.App: constructs of two apps cannot reference each other "
+    "(aws-cdk-lib: 'Cannot reference across apps'); build both in one App"
+)
+
+
+def foreign_problem(scope: object, value: object, prop: str, *, same_stack_why: str = "") -> Problem | None:
+    """A problem when construct ``value`` belongs to another App than ``scope`` (aws-cdk-lib fails at synthesis
+    with "Cannot reference across apps") or, with ``same_stack_why``, to another stack (a dependency cycle at
+    synthesis, as ``same_stack_why`` says). A value that is not a construct (an imported ARN proxy, None) passes.
+    """
+    if not isinstance(scope, Construct) or not isinstance(value, Construct):
+        return None
+    if node_of(scope).root is not node_of(value).root:
+        return Problem(prop, path_of(value), "a construct of the same App", CROSS_APP)
+    if not same_stack_why:
+        return None
+    mine, theirs = stack_of(scope), stack_of(value)
+    if mine is theirs:
+        return None
+    return Problem(
+        prop,
+        path_of(value),
+        f"a resource in this construct's stack ({path_of(mine) or '<app>'})",
+        f"it is in stack {path_of(theirs)}: {same_stack_why}; build this construct in stack {path_of(theirs)}",
+    )

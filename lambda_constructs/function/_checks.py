@@ -80,7 +80,7 @@ def plan_production_function(
 
     def check(problems: Problems) -> None:
         problems.extend(options.forwarded_problems(given))
-        problems.add(_cdk.topic_problem(p["alarm_topic"]))
+        problems.add(_cdk.topic_problem(p["alarm_topic"], scope=scope))
         problems.add(_keys.key_problem(p["encryption_key"], scope=scope))
         removal_problem = _cdk.removal_policy_problem(p["removal_policy"])
         problems.add(removal_problem)

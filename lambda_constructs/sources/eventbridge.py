@@ -88,6 +88,8 @@ class EventConsumer(Construct):
                 )
             if event_bus is not None and not _cdk.implements(event_bus, "event_bus_arn"):
                 problems.add(Problem("event_bus", _cdk.short(event_bus), "an aws_events.IEventBus or None"))
+            else:
+                problems.add(_cdk.foreign_problem(scope, event_bus, "event_bus"))
             if description is not None and not (isinstance(description, str) and len(description) <= 512):
                 problems.add(Problem("description", _cdk.short(description), "a string of at most 512 characters"))
             problems.add(_keys.key_problem(encryption_key, scope=scope))

@@ -273,6 +273,14 @@ def _is_fifo(queue: object, fifo: object) -> bool:
     return fifo is True
 
 
+# a given queue in another stack: the consumer's dead-letter queue (this stack) is named by the queue's
+# redrive policy (that stack), and the mapping and the role's grant (this stack) name the queue
+REDRIVE_CYCLE = (
+    "its redrive policy would name this construct's dead-letter queue while the mapping names the queue, so "
+    "each stack would reference the other (a dependency cycle at synthesis)"
+)
+
+
 def check_queue_options(
     problems: Problems,
     function: object,
@@ -299,7 +307,7 @@ def check_queue_options(
         problems,
         fifo=fifo,
         is_fifo=is_fifo,
-        topic_problem=_source.topic_problem(alarm_topic),
+        topic_problem=_source.topic_problem(alarm_topic, scope=scope),
         window=_window(max_batching_window),
         batch_size=batch_size,
         max_receive_count=max_receive_count,
@@ -318,6 +326,7 @@ def check_queue_options(
     )
     if queue is not None and _cdk.implements(queue, "queue_arn"):
         problems.add(_relations.consumer_problem(queue))
+        problems.add(_cdk.foreign_problem(scope, queue, "queue", same_stack_why=REDRIVE_CYCLE))
         given = typing.cast(sqs.IQueue, queue)
         problems.add(_relations.mapping_problem(function, given.queue_arn, "queue", _cdk.path_of(given)))
     if isinstance(queue, sqs.Queue):

@@ -32,6 +32,12 @@ DIRECT_WHY = (
     "S3 invokes the function asynchronously; Invocation.ASYNC gives it the onFailure queue that keeps what fails "
     "after Lambda's retries. For bursts or large fan-in use via_queue=True with Invocation.QUEUE"
 )
+# via_queue=True with a bucket in another stack: the bucket's notification (its stack) depends on the queue
+# policy (this stack), and the queue policy names the bucket's ARN
+NOTIFY_CYCLE = (
+    "the bucket's notification would depend on this construct's queue policy while the policy names the bucket, "
+    "so each stack would reference the other (a dependency cycle at synthesis)"
+)
 QUEUE_WHY = "via_queue=True delivers through SQS: declare the function with invocation=Invocation.QUEUE"
 
 
@@ -100,9 +106,10 @@ class S3Consumer(Construct):
                     max_concurrency=max_concurrency,
                     alarm_topic=alarm_topic,
                 )
+                problems.add(_cdk.foreign_problem(scope, alarm_topic, "alarm_topic"))
             else:
                 _base.check_function(problems, function, scope=scope, requires=Invocation.ASYNC, why=DIRECT_WHY)
-                problems.add(_base.topic_problem(alarm_topic))
+                problems.add(_base.topic_problem(alarm_topic, scope=scope))
                 for name, value, default in (
                     ("batch_size", batch_size, DEFAULT_BATCH_SIZE),
                     ("max_batching_window", max_batching_window, None),
@@ -118,6 +125,10 @@ class S3Consumer(Construct):
                 problems.add(_cdk.removal_policy_problem(removal_policy))
             if not _cdk.implements(bucket, "bucket_arn"):
                 problems.add(Problem("bucket", _cdk.short(bucket), "an aws_s3.IBucket"))
+            else:
+                problems.add(
+                    _cdk.foreign_problem(scope, bucket, "bucket", same_stack_why=NOTIFY_CYCLE if via_queue else "")
+                )
             if not isinstance(events, list | tuple) or not events:
                 problems.add(Problem("events", _cdk.short(events), "a non-empty list of aws_s3.EventType"))
             else:

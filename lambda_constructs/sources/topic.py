@@ -86,6 +86,8 @@ class TopicConsumer(Construct):
                 max_concurrency=max_concurrency,
                 alarm_topic=alarm_topic,
             )
+            problems.add(_cdk.foreign_problem(scope, alarm_topic, "alarm_topic"))
+            problems.add(_cdk.foreign_problem(scope, topic, "topic"))
             if not _cdk.implements(topic, "topic_arn"):
                 problems.add(Problem("topic", _cdk.short(topic), "an aws_sns.ITopic"))
             elif getattr(topic, "fifo", False) is True:
