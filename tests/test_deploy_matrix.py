@@ -746,10 +746,8 @@ config("FunctionFleet 4 queue workers over two nested stacks")(_fleet(4, 40))
 # ---------------------------------------------------------------- the matrix
 
 
-@pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    """Every configuration synthesized: twenty per stack, each stack its own account."""
-    root = tmp_path_factory.mktemp("matrix")
+def synthesize(root: Path) -> list[str]:
+    """Every configuration synthesized into ``root/cdk.out``: twenty per stack, each stack its own account."""
     FLEET_DIR[:] = [str(root)]
     # aws-cdk-lib's own CloudFormation validation, stack traces and tree.json are not what is tested here, and
     # they are most of the synthesis time
@@ -770,6 +768,29 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
         build(Construct(stacks[-1], f"C{index:03d}"), shared)
         names.append(name)
     app.synth()
+    return names
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """The matrix synthesized in a child process: its few thousand constructs never live in this session's
+    jsii kernel (which keeps every object it was given until the process ends, slowing later tests)."""
+    import json
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("matrix")
+    script = (
+        "import json, sys; from pathlib import Path; from tests.test_deploy_matrix import synthesize; "
+        "print(json.dumps(synthesize(Path(sys.argv[1]))))"
+    )
+    repo = Path(__file__).parent.parent
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(root)], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    names = json.loads(run.stdout.strip().splitlines()[-1])
+    assert names == [name for name, _ in CONFIGS]
     return root / "cdk.out", names
 
 
