@@ -20,6 +20,8 @@ from lambda_constructs._cdk.acknowledgements import (
     acknowledge_all,
     acknowledge_dead_letter_target,
     dead_letter_target_acks,
+    default_policy_of,
+    resource_of,
 )
 from lambda_constructs._cdk.alarms import (
     ALARM_PERIOD,
@@ -65,6 +67,7 @@ __all__ = [
     "build_alarm",
     "child_path",
     "dead_letter_target_acks",
+    "default_policy_of",
     "drop_role_depends_on",
     "duration_problem",
     "duration_range_problem",
@@ -82,6 +85,7 @@ __all__ = [
     "removal_policy",
     "removal_policy_name",
     "removal_policy_problem",
+    "resource_of",
     "seconds",
     "secure_queue",
     "short",

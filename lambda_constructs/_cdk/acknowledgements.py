@@ -14,9 +14,27 @@ from lambda_constructs._cdk.paths import node_of, stack_of
 from lambda_constructs.core.plans.common import dead_letter_target_acks
 
 
+def resource_of(construct: IConstruct) -> IConstruct:
+    """The CloudFormation resource of an L2 (its default child), where a finding about it is reported.
+
+    An acknowledgement covers the construct it is on and all its children, so one on an L2 (a role, a queue, a
+    REST API) would also hide findings on what it contains (a role's default policy, a queue's policy, every
+    method): acknowledgements go on the one resource a finding is about.
+    """
+    child = node_of(construct).default_child
+    return child if child is not None else construct
+
+
+def default_policy_of(role: object) -> IConstruct | None:
+    """The resource of a role's default policy (where grants land), None if the role has none (imported)."""
+    node = getattr(role, "node", None)
+    policy = node.try_find_child("DefaultPolicy") if node is not None else None
+    return resource_of(policy) if policy is not None else None
+
+
 def acknowledge_dead_letter_target(queue: sqs.IQueue, what: str) -> None:
-    """Acknowledge `dead_letter_target_acks()` on ``queue`` itself (``what``: the queue's role)."""
-    acknowledge_all(queue, dead_letter_target_acks(f"This queue ({what})"))
+    """Acknowledge `dead_letter_target_acks()` on ``queue``'s resource (``what``: the queue's role)."""
+    acknowledge_all(resource_of(queue), dead_letter_target_acks(f"This queue ({what})"))
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:

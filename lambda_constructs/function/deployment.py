@@ -144,8 +144,10 @@ def build_deployment_group(
             "AWS's own policy scoped to what CodeDeploy needs for Lambda (Get/UpdateAlias, DescribeAlarms).",
         )
     ]
-    acks += [ack for ack in (_hook_grant_ack(pre_hook), _hook_grant_ack(post_hook)) if ack is not None]
-    _cdk.acknowledge_all(group, acks)
+    # the managed policy on the group's role resource, the hooks' grants on the policy they land in
+    _cdk.acknowledge_all(_cdk.resource_of(group.role), acks)
+    hook_acks = [ack for ack in (_hook_grant_ack(pre_hook), _hook_grant_ack(post_hook)) if ack is not None]
+    _cdk.acknowledge_all(_cdk.default_policy_of(group.role) or _cdk.resource_of(group.role), hook_acks)
     return group
 
 

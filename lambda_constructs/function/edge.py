@@ -226,7 +226,16 @@ class EdgeFunction(Construct):
         )
         self.replica_logs_policy = self._grant_replica_logs()
         reason = f"Lambda@Edge does not support this ({RESTRICTIONS}); CloudFront returns the error to the viewer."
-        _cdk.acknowledge(self.function, "Serverless-LambdaDLQ", "Lambda@Edge supports no dead-letter queue: " + reason)
+        # on the function resource alone: Lambda@Edge supports neither a dead-letter queue nor X-Ray tracing
+        # ("Restrictions on Lambda@Edge", Amazon CloudFront developer guide:
+        # https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-at-edge-function-restrictions.html)
+        _cdk.acknowledge_all(
+            typing.cast(Construct, self.function.node.default_child),
+            [
+                ("Serverless-LambdaDLQ", "Lambda@Edge supports no dead-letter queue: " + reason),
+                ("Serverless-LambdaTracing", "Lambda@Edge supports no AWS X-Ray tracing: " + reason),
+            ],
+        )
         self.version: lambda_.IVersion = self.function.current_version
         self.edge_lambda = cloudfront.EdgeLambda(
             event_type=event_type, function_version=self.version, include_body=include_body
@@ -261,9 +270,11 @@ class EdgeFunction(Construct):
         policy.attach_to_role(self.role)
         # exactly the two findings of this statement (cdk-nag names each wildcard resource), on this policy alone
         cfn = typing.cast(CfnResource, self.function.node.default_child)
+        # cdk-nag prints a pseudo parameter as <AWS::...>, a concrete one (an explicit env) as its value
         account = "<AWS::AccountId>" if _cdk.is_token(stack.account) else stack.account
+        partition = "<AWS::Partition>" if _cdk.is_token(stack.partition) else stack.partition
         logical_id = stack.resolve(stack.get_logical_id(cfn))
-        finding = f"arn:<AWS::Partition>:logs:*:{account}:log-group:/aws/lambda/{EDGE_REGION}.<{logical_id}>"
+        finding = f"arn:{partition}:logs:*:{account}:log-group:/aws/lambda/{EDGE_REGION}.<{logical_id}>"
         reason = (
             "Lambda@Edge replicas log in the region of the edge location that ran them, which is not known at "
             "deploy time: the log group ARN's region is '*'; account and log group name are this function's."

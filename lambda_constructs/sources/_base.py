@@ -179,7 +179,7 @@ def rule_to_alias(
     # SQS). No aws:SourceArn condition: the rule's ARN in the key policy would make key -> rule -> queue -> key
     # a dependency cycle; the principal is EventBridge of this account's rules only through the queue policy.
     _keys.allow_sender(encryption_key, "events.amazonaws.com", None, scope, "EventBridge sending to the rule DLQ")
-    _cdk.acknowledge_all(dlq, list(plan.dead_letter_queue_acknowledgements))
+    _cdk.acknowledge_all(_cdk.resource_of(dlq), list(plan.dead_letter_queue_acknowledgements))
     rule = events.Rule(
         scope,
         "Rule",

@@ -427,7 +427,12 @@ class KafkaConsumer(Construct):
                 )
             )
         if acks and role is not None:
-            _cdk.acknowledge_all(role, acks)
+            # IAM4 is about the role resource, IAM5 about the policy the statement lands in
+            managed = [a for a in acks if a[0].startswith("AwsSolutions-IAM4")]
+            _cdk.acknowledge_all(_cdk.resource_of(role), managed)
+            _cdk.acknowledge_all(
+                _cdk.default_policy_of(role) or _cdk.resource_of(role), [a for a in acks if a not in managed]
+            )
 
 
 def _cdk_subnets(selection: ec2.SubnetSelection) -> dict[str, typing.Any]:

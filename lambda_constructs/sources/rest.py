@@ -219,14 +219,34 @@ class RestEndpoint(Construct):
                 "'Maximum integration timeout in milliseconds' (API Gateway) for this account and region first, "
                 "or the deploy fails; latency-sensitive callers still wait that long.",
             )
-        _cdk.acknowledge_all(
+        self._acknowledge(execution_logging)
+        _base.warn_invocation(self, function, Invocation.SYNC, "REST")
+        self.url: str = self.rest_api.url
+        self.alarms: list[cloudwatch.Alarm] = _base.api_alarms(
+            self,
+            function,
             self.rest_api,
+            client_errors=client_error_threshold,
+            latency_ms=None,
+            topic=_base.alarm_topic(function, alarm_topic),
+        )
+
+    def _acknowledge(self, execution_logging: apigateway.MethodLoggingLevel | None) -> None:
+        """The cdk-nag findings the construct cannot fix, each acknowledged on the resources it is about.
+
+        COG4 on every method (CORS preflights included), APIG6 and APIG3 on the stage; an acknowledgement on the
+        RestApi would cover everything under it.
+        """
+        for cfn_method in [c for c in self.rest_api.node.find_all() if isinstance(c, apigateway.CfnMethod)]:
+            _cdk.acknowledge(
+                cfn_method,
+                "AwsSolutions-COG4",
+                "The API authorizes with IAM (SigV4) by default or the authorizer the service passes; a Cognito "
+                "user pool is one choice among several, not a requirement.",
+            )
+        _cdk.acknowledge_all(
+            _cdk.resource_of(self.rest_api.deployment_stage),
             [
-                (
-                    "AwsSolutions-COG4",
-                    "The API authorizes with IAM (SigV4) by default or the authorizer the service passes; a Cognito "
-                    "user pool is one choice among several, not a requirement.",
-                ),
                 *(
                     []
                     if execution_logging is not None
@@ -246,16 +266,6 @@ class RestEndpoint(Construct):
                     "one with the stage where the platform provides it.",
                 ),
             ],
-        )
-        _base.warn_invocation(self, function, Invocation.SYNC, "REST")
-        self.url: str = self.rest_api.url
-        self.alarms: list[cloudwatch.Alarm] = _base.api_alarms(
-            self,
-            function,
-            self.rest_api,
-            client_errors=client_error_threshold,
-            latency_ms=None,
-            topic=_base.alarm_topic(function, alarm_topic),
         )
 
 

@@ -243,16 +243,18 @@ class WebSocketEndpoint(Construct):
             self.stage.grant_management_api_access(fn.alias)
             self._acknowledge_grant(fn)
             _source.warn_invocation(self, fn, Invocation.SYNC, "WebSocket")
-        _cdk.acknowledge_all(
-            self.web_socket_api,
-            [
-                (
-                    "AwsSolutions-APIG4",
+        # on each route resource (an acknowledgement on the API would cover every route, $connect included)
+        for route in [c for c in self.web_socket_api.node.find_all() if isinstance(c, apigwv2.CfnRoute)]:
+            if route.route_key != "$connect":
+                reason = (
                     "WebSocket APIs authorize on $connect only; $connect uses IAM or the authorizer given, the other "
-                    "routes run on an authorized connection.",
-                ),
-            ],
-        )
+                    "routes run on an authorized connection."
+                )
+            elif public:
+                reason = "public=True was passed explicitly: this API accepts unauthenticated connections by design."
+            else:
+                continue
+            _cdk.acknowledge(route, "AwsSolutions-APIG4", reason)
         self.alarms: list[cloudwatch.Alarm] = self._alarms(first, functions, client_error_threshold, alarm_topic)
 
     def _acknowledge_grant(self, fn: FunctionTarget) -> None:
@@ -263,9 +265,14 @@ class WebSocketEndpoint(Construct):
             return
         stack = Stack.of(self)
         api_id = stack.resolve(stack.get_logical_id(typing.cast(CfnElement, cfn)))
+        # cdk-nag prints a pseudo parameter as <AWS::...>, a concrete one (an explicit env) as its value
+        partition, region, account = (
+            f"<AWS::{name}>" if _cdk.is_token(value) else value
+            for name, value in (("Partition", stack.partition), ("Region", stack.region), ("AccountId", stack.account))
+        )
         _cdk.acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+            _cdk.default_policy_of(role) or role,  # the policy the grant lands in
+            f"AwsSolutions-IAM5[Resource::arn:{partition}:execute-api:{region}:{account}:"
             f"<{api_id}>/{self.stage.stage_name}/*/@connections/*]",
             "execute-api:ManageConnections on this API's stage only: a handler posts to connection ids that exist "
             "only at run time, so the @connections path ends in a wildcard.",

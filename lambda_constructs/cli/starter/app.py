@@ -81,6 +81,15 @@ class ServiceStack(cdk.Stack):
             self, "AlarmEmailSubscription", topic_arn=topic.topic_arn, protocol="email", endpoint=email.value_as_string
         )
         subscription.cfn_options.condition = wanted
+        # on this subscription alone: a dead-letter queue keeps undeliverable messages for replay, and a
+        # replayed alarm e-mail is stale; the alarm's state and history stay in CloudWatch
+        cdk.Validations.of(subscription).acknowledge(
+            cdk.Acknowledgment(
+                id="Serverless-SNSRedrivePolicy",
+                reason="An e-mail copy of an alarm: a message SNS cannot deliver (an unconfirmed or bouncing "
+                "address) is not worth replaying later; the alarm's state and history stay in CloudWatch.",
+            )
+        )
 
 
 def build_app(context: dict[str, Any] | None = None) -> cdk.App:
