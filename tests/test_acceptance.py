@@ -257,3 +257,36 @@ def test_the_generated_service_passes_the_three_packs(tmp_path: Path) -> None:
     Validations.of(app).add_plugins(AwsSolutionsChecks(app), ServerlessChecks(app))
     assert violations(app) == {}
     assert _off_resource(app) == []
+
+
+def _templates(app: cdk.App) -> dict[str, dict[str, Any]]:
+    import json
+
+    return {p.name: json.loads(p.read_text()) for p in Path(app.outdir).glob("*.template.json")}
+
+
+def test_every_service_principal_is_scoped_to_its_caller(every_construct: dict[str, Any]) -> None:
+    """Confused deputy: SourceArn on every service grant; SourceAccount too where the ARN has no account (S3)."""
+    queue_policies, permissions = 0, 0
+    for name, template in _templates(every_construct["app"]).items():
+        for lid, resource in template["Resources"].items():
+            props = resource.get("Properties", {})
+            if resource["Type"] in ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy"):
+                for statement in props["PolicyDocument"]["Statement"]:
+                    principal = statement.get("Principal")
+                    service = principal.get("Service") if isinstance(principal, dict) else None  # "*": TLS deny
+                    if service is None:
+                        continue
+                    queue_policies += 1
+                    keys = {k for condition in statement.get("Condition", {}).values() for k in condition}
+                    assert "aws:SourceArn" in keys, (name, lid)
+                    assert service != "s3.amazonaws.com" or "aws:SourceAccount" in keys, (name, lid)
+            if resource["Type"] == "AWS::Lambda::Permission" and props["Principal"].endswith(".amazonaws.com"):
+                permissions += 1
+                # ELB: the target group must be in the function's account, and naming it would be a cycle
+                if props["Principal"] != "elasticloadbalancing.amazonaws.com":
+                    assert "SourceArn" in props, (name, lid)
+                assert props["Principal"] != "s3.amazonaws.com" or "SourceAccount" in props, (name, lid)
+    # SNS -> queue and its subscription DLQ, S3 -> queue, two rule DLQs; HTTP 1, REST 4 + 2 (each route and its
+    # test-invoke), WebSocket 1, S3 1, EventBridge 2, Cognito 1, ELB 1 (AppSync invokes through a role)
+    assert (queue_policies, permissions) == (5, 13)
