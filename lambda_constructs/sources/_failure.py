@@ -119,7 +119,7 @@ class BucketOnFailure:
         if isinstance(cfn, CfnResource) and role is not None:
             stack = Stack.of(cfn)
             _cdk.acknowledge(
-                role,
+                _cdk.default_policy_of(role) or role,  # the policy the grant lands in, not the whole role
                 f"AwsSolutions-IAM5[Resource::<{stack.resolve(stack.get_logical_id(cfn))}.Arn>/*]",
                 "Lambda writes each failed batch as a new object of the on-failure bucket, under a key it chooses: "
                 "s3:PutObject on the bucket's objects is the grant its developer guide asks for.",
@@ -175,7 +175,7 @@ def build_destination(
             removal=plan.removal_policy,
         )
         _cdk.acknowledge(
-            bucket,
+            _cdk.resource_of(bucket),  # the bucket resource, not its policy
             "AwsSolutions-S1",
             f"This bucket ({what}) is written only by the mapping's execution role; its objects are the failed "
             "batches themselves, and each write is counted by the bucket's request metrics and alarmed on.",
