@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -370,7 +371,10 @@ def test_report_into_a_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
     out = tmp_path / "cdk.out"
     example.build_app(outdir=str(out)).synth()
     cmd = f"'{sys.executable}' -m lambda_constructs.cli report '{out}' | head -1"
-    done = subprocess.run(["bash", "-c", f"set -o pipefail; {cmd}"], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "COLUMNS": "200"}  # the wide table (a narrow terminal gets one "key: value" block per row)
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {cmd}"], capture_output=True, text=True, timeout=60, env=env
+    )
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
     assert done.stdout.startswith("stack")
 
