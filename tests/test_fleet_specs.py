@@ -210,17 +210,16 @@ def test_a_bad_spec_names_the_fleet_the_bundle_and_the_prop_and_builds_nothing(t
 
 
 def test_a_spec_holding_another_construct_is_built_by_add(tmp_path: Path) -> None:
-    from aws_cdk import aws_sqs as sqs
-
     built = {}
     for mode in ("add", "specs"):
         app = cdk.App(outdir=str(tmp_path / mode))
         stack = cdk.Stack(app, "Svc")
         code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"))
-        queue = sqs.Queue(stack, "Given", visibility_timeout=cdk.Duration.seconds(60))
+        layer_code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"))
+        layer = lambda_.LayerVersion(stack, "Given", code=layer_code)  # a construct the scratch app cannot mirror
         fleet = FunctionFleet(stack, "Workers", placement_file=tmp_path / f"{mode}.json")
         spec = WorkerSpec("W", function=dict(code=code, handler="app.handler", p99=cdk.Duration.seconds(1),
-                                             invocation=Invocation.QUEUE), queue={"queue": queue})  # fmt: skip
+                                             invocation=Invocation.QUEUE, layers=[layer]), queue={})  # fmt: skip
         if mode == "add":
             fleet.add("W", _specs.build_spec(spec))
         else:
