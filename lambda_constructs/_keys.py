@@ -43,6 +43,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lambda_constructs import _cdk
+from lambda_constructs._cdk.defaults import ScopeDefaults
 from lambda_constructs.core.errors import Problem
 
 LOGS_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
@@ -50,18 +51,13 @@ SQS_SENDER_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
 WARNING_ID = "lambda-constructs:kms-key-policy"
 
 
-# App / Stage / Stack Python object id -> (that object, its default key): the pattern of the default alarm topic
-# (``_cdk/alarms.py``); the generation invalidates the per-stack cache.
-_DEFAULT_KEYS: dict[int, tuple[Any, kms.IKey]] = {}
-_GENERATION = [0]
+# the default key of an App, Stage or Stack (``default_encryption_key``), as the default alarm topic: _cdk/defaults.py
+_DEFAULT_KEYS: ScopeDefaults[kms.IKey] = ScopeDefaults("_lc_default_key")
 
 
 def set_default_key(scope: Any, key: kms.IKey) -> kms.IKey | None:
     """Record ``key`` as the default of ``scope``; returns the key it had before (None if none)."""
-    previous = _DEFAULT_KEYS.get(id(scope))
-    _DEFAULT_KEYS[id(scope)] = (scope, key)
-    _GENERATION[0] += 1
-    return previous[1] if previous is not None and previous[0] is scope else None
+    return _DEFAULT_KEYS.set(scope, key)
 
 
 def default_key(scope: Construct) -> kms.IKey | None:
@@ -69,22 +65,7 @@ def default_key(scope: Construct) -> kms.IKey | None:
 
     No jsii round trip when no default was ever set; otherwise one walk up per stack, kept on the stack.
     """
-    if not _DEFAULT_KEYS:
-        return None
-    stack = _cdk.stack_of(scope)
-    cached: tuple[int, kms.IKey | None] | None = getattr(stack, "_lc_default_key", None)
-    if cached is not None and cached[0] == _GENERATION[0]:
-        return cached[1]
-    found: kms.IKey | None = None
-    current: Any = stack
-    while current is not None:
-        entry = _DEFAULT_KEYS.get(id(current))
-        if entry is not None and entry[0] is current:
-            found = entry[1]
-            break
-        current = _cdk.node_of(current).scope
-    object.__setattr__(stack, "_lc_default_key", (_GENERATION[0], found))
-    return found
+    return _DEFAULT_KEYS.nearest(scope)
 
 
 def key_for(scope: Construct, key: kms.IKey | None) -> kms.IKey | None:

@@ -11,7 +11,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambda_constructs._cdk.paths import node_of, path_of, stack_info, stack_of
+from lambda_constructs._cdk.defaults import ScopeDefaults
+from lambda_constructs._cdk.paths import path_of, stack_info
 from lambda_constructs.core.plans import common as plans
 from lambda_constructs.core.plans import function as function_plans
 
@@ -132,43 +133,22 @@ def build_alarm(
 
 # ------------------------------------------------------------------ default alarm destination
 
-# App / Stage / Stack Python object id -> (that object, its default topic); jsii hands back the same Python
-# object for the same construct, so identity is enough. The generation invalidates the per-stack cache.
-_DEFAULT_TOPICS: dict[int, tuple[Any, sns.ITopic]] = {}
-_GENERATION = [0]
+# the default alarm destination of an App, Stage or Stack (``default_alarm_topic``): _cdk/defaults.py
+_DEFAULT_TOPICS: ScopeDefaults[sns.ITopic] = ScopeDefaults("_lc_default_topic")
 ALARM_WITHOUT_ACTION = "lambda-constructs:alarm-without-action"
 
 
 def set_default_topic(scope: Any, topic: sns.ITopic) -> sns.ITopic | None:
     """Record ``topic`` as the default of ``scope``; returns the topic it had before (None if none)."""
-    previous = _DEFAULT_TOPICS.get(id(scope))
-    _DEFAULT_TOPICS[id(scope)] = (scope, topic)
-    _GENERATION[0] += 1
-    return previous[1] if previous is not None and previous[0] is scope else None
+    return _DEFAULT_TOPICS.set(scope, topic)
 
 
 def default_topic(scope: Construct) -> sns.ITopic | None:
     """The default alarm topic for a construct in ``scope``: its stack's, a parent stack's, a stage's or the app's.
 
-    No jsii round trip when no default was ever set; otherwise the walk up from the stack happens once
-    per stack (``node.scope`` per level) and is kept on the stack, so a construct costs none.
+    No jsii round trip when no default was ever set; otherwise one walk up per stack, kept on the stack.
     """
-    if not _DEFAULT_TOPICS:
-        return None
-    stack = stack_of(scope)  # already read for the alarm name: no round trip
-    cached: tuple[int, sns.ITopic | None] | None = getattr(stack, "_lc_default_topic", None)
-    if cached is not None and cached[0] == _GENERATION[0]:
-        return cached[1]
-    found: sns.ITopic | None = None
-    current: Any = stack
-    while current is not None:
-        entry = _DEFAULT_TOPICS.get(id(current))
-        if entry is not None and entry[0] is current:
-            found = entry[1]
-            break
-        current = node_of(current).scope
-    object.__setattr__(stack, "_lc_default_topic", (_GENERATION[0], found))
-    return found
+    return _DEFAULT_TOPICS.nearest(scope)
 
 
 def _notify(scope: Construct, alarm: cloudwatch.Alarm, topic: sns.ITopic | None) -> None:

@@ -196,18 +196,28 @@ _VPC_ENI = (
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 )
+# Lambda's ENIs in a Kafka cluster's VPC ("Using Lambda with Amazon MSK", execution role permissions)
+_KAFKA_ENI = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
+_XRAY_WRITE = (
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:GetSamplingStatisticSummaries",
+)
 # Each as published in the "AWS managed policy reference guide",
 # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/<name>.html (all Resource "*").
 MANAGED_POLICIES: dict[str, tuple[str, ...]] = {
     "AWSLambdaBasicExecutionRole": _LOGS,
     "AWSLambdaVPCAccessExecutionRole": _LOGS + _VPC_ENI,
-    "AWSXRayDaemonWriteAccess": (
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:GetSamplingStatisticSummaries",
-    ),
+    "AWSXRayDaemonWriteAccess": _XRAY_WRITE,
     "AWSLambdaSQSQueueExecutionRole": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", *_LOGS),
     "AWSLambdaKinesisExecutionRole": (
         "kinesis:DescribeStream",
@@ -230,12 +240,7 @@ MANAGED_POLICIES: dict[str, tuple[str, ...]] = {
         "kafka:DescribeCluster",
         "kafka:DescribeClusterV2",
         "kafka:GetBootstrapBrokers",
-        "ec2:CreateNetworkInterface",
-        "ec2:DescribeNetworkInterfaces",
-        "ec2:DescribeVpcs",
-        "ec2:DeleteNetworkInterface",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeSecurityGroups",
+        *_KAFKA_ENI,
         *_LOGS,
     ),
 }
@@ -251,13 +256,7 @@ BROAD_MANAGED_POLICIES: dict[str, Mapping[str, Any]] = {
     "AmazonS3FullAccess": {"Effect": "Allow", "Action": ["s3:*", "s3-object-lambda:*"], "Resource": "*"},
     "AWSXrayWriteOnlyAccess": {
         "Effect": "Allow",
-        "Action": [
-            "xray:PutTraceSegments",
-            "xray:PutTelemetryRecords",
-            "xray:GetSamplingRules",
-            "xray:GetSamplingTargets",
-            "xray:GetSamplingStatisticSummaries",
-        ],
+        "Action": list(_XRAY_WRITE),
         "Resource": "*",
     },
     "AWSLambdaENIManagementAccess": {
@@ -292,16 +291,7 @@ KINESIS_POLL = (
 DYNAMODB_POLL = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 DYNAMODB_LIST = ("dynamodb:ListStreams",)
 # "Using Lambda with Amazon MSK" (execution role permissions): the cluster, and ENIs in its VPC
-MSK_POLL = (
-    "kafka:DescribeClusterV2",
-    "kafka:GetBootstrapBrokers",
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-)
+MSK_POLL = ("kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", *_KAFKA_ENI)
 # "Capturing records of Lambda asynchronous invocations" / stream on-failure destinations
 DESTINATION_ACTIONS = {
     "sqs": ("sqs:SendMessage",),
@@ -594,14 +584,7 @@ KAFKA_SECRET_TYPES = (
     "CLIENT_CERTIFICATE_TLS_AUTH",
     "SERVER_ROOT_CA_CERTIFICATE",
 )
-KAFKA_VPC_ACTIONS = (
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-)
+KAFKA_VPC_ACTIONS = _KAFKA_ENI
 
 
 def _self_managed_kafka_needs(mp: Mapping[str, Any], why: str) -> list[Need]:
