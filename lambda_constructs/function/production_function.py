@@ -12,6 +12,7 @@ from aws_cdk import CfnResource, Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
+from aws_cdk import aws_codeguruprofiler as codeguruprofiler
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -194,9 +195,9 @@ class ProductionFunction(Construct):
         initial_policy: Sequence[iam.PolicyStatement] | None = None,
         current_version_options: lambda_.VersionOptions | None = None,
         profiling: bool | None = None,
-        profiling_group: Any = None,
-        tenancy_config: Any = None,
-        durable_config: Any = None,
+        profiling_group: codeguruprofiler.IProfilingGroup | None = None,
+        tenancy_config: lambda_.TenancyConfig | None = None,
+        durable_config: lambda_.DurableConfig | None = None,
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
