@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lambda_constructs.core import limits
 from lambda_constructs.core.report import _read_json, function_of, load_templates, props, refs, resources_of
 from lambda_constructs.core.table import render
 
@@ -196,15 +197,8 @@ _VPC_ENI = (
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 )
-# Lambda's ENIs in a Kafka cluster's VPC ("Using Lambda with Amazon MSK", execution role permissions)
-_KAFKA_ENI = (
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-)
+# Lambda's ENIs in a Kafka cluster's VPC: the list KafkaConsumer grants (core/limits.py)
+_KAFKA_ENI = limits.KAFKA_VPC_ACTIONS
 _XRAY_WRITE = (
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",

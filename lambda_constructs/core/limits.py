@@ -70,6 +70,17 @@ TUMBLING_WINDOW_MAX_S = 900
 # Kafka 1..200 and 1..2,000
 SQS_POLLERS_MIN, SQS_MIN_POLLERS_MAX, SQS_MAX_POLLERS_MAX = 2, 200, 2_000
 KAFKA_POLLERS_MIN, KAFKA_MIN_POLLERS_MAX, KAFKA_MAX_POLLERS_MAX = 1, 200, 2_000
+# The ENI actions Lambda's pollers need in the function's role to reach Kafka brokers inside a VPC
+# ("Using Lambda with Amazon MSK" / "Using Lambda with self-managed Apache Kafka", execution role permissions):
+# granted by KafkaConsumer for self-managed brokers, and checked by the deploy contract
+KAFKA_VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
 
 # --- EventBridge target retry policy (AWS::Events::Rule RetryPolicy) ---
 EVENTS_RETRY_MIN, EVENTS_RETRY_MAX = 0, 185

@@ -48,16 +48,9 @@ _AUTH = {
         lambda_.SourceAccessConfigurationType.CLIENT_CERTIFICATE_TLS_AUTH
     ),
 }
-# What Lambda's pollers need in the function's role to reach brokers inside a VPC (self-managed Kafka);
-# Amazon MSK gets them from AWS's AWSLambdaMSKExecutionRole policy, as aws-cdk-lib's ManagedKafkaEventSource does.
-_VPC_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-]
+# limits.KAFKA_VPC_ACTIONS: what Lambda's pollers need in the function's role to reach brokers inside a VPC
+# (self-managed Kafka); Amazon MSK gets them from AWS's AWSLambdaMSKExecutionRole policy, as aws-cdk-lib's
+# ManagedKafkaEventSource does.
 
 
 class KafkaConsumer(Construct):
@@ -418,7 +411,9 @@ class KafkaConsumer(Construct):
                 )
             )
         elif vpc is not None:
-            function.alias.add_to_role_policy(iam.PolicyStatement(actions=_VPC_ACTIONS, resources=["*"]))
+            function.alias.add_to_role_policy(
+                iam.PolicyStatement(actions=list(limits.KAFKA_VPC_ACTIONS), resources=["*"])
+            )
             acks.append(
                 (
                     "AwsSolutions-IAM5[Resource::*]",
