@@ -56,7 +56,7 @@ _DEFAULT_KEYS: ScopeDefaults[kms.IKey] = ScopeDefaults("_lc_default_key")
 
 
 def set_default_key(scope: Any, key: kms.IKey) -> kms.IKey | None:
-    """Record ``key`` as the default of ``scope``; returns the key it had before (None if none)."""
+    """Record ``key`` as the default of ``scope``; returns another key it already has (left in place), else None."""
     return _DEFAULT_KEYS.set(scope, key)
 
 

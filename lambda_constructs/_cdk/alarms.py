@@ -139,7 +139,7 @@ ALARM_WITHOUT_ACTION = "lambda-constructs:alarm-without-action"
 
 
 def set_default_topic(scope: Any, topic: sns.ITopic) -> sns.ITopic | None:
-    """Record ``topic`` as the default of ``scope``; returns the topic it had before (None if none)."""
+    """Record ``topic`` as the default of ``scope``; returns another topic it already has (left in place), else None."""
     return _DEFAULT_TOPICS.set(scope, topic)
 
 

@@ -26,11 +26,16 @@ class ScopeDefaults(Generic[T]):
         self._generation = 0
 
     def set(self, scope: Any, value: T) -> T | None:
-        """Record ``value`` as the default of ``scope``; returns the value it had before (None if none)."""
+        """Record ``value`` as the default of ``scope`` unless it already has another one (one default per scope).
+
+        Returns None when ``value`` is now the default, else the other value, left in place.
+        """
         previous = self._values.get(id(scope))
+        if previous is not None and previous[0] is scope:
+            return None if previous[1] is value else previous[1]
         self._values[id(scope)] = (scope, value)
         self._generation += 1
-        return previous[1] if previous is not None and previous[0] is scope else None
+        return None
 
     def nearest(self, scope: Any) -> T | None:
         """The default of ``scope``'s stack, a parent stack, its stage or its app; None when there is none."""

@@ -37,9 +37,7 @@ def default_alarm_topic(scope: Stage | Stack, topic: sns.ITopic) -> sns.ITopic:
         problems.append(Problem("topic", _cdk.short(topic), "an aws_sns.ITopic"))
     if problems:
         raise ConfigurationError(problems, where)
-    previous = alarms.set_default_topic(scope, topic)
-    if previous is not None and previous is not topic:
-        alarms.set_default_topic(scope, previous)
+    if alarms.set_default_topic(scope, topic) is not None:
         raise ConfigurationError(
             [Problem("topic", _cdk.short(topic), "the topic already set for this scope (one default per scope)")],
             where,

@@ -43,9 +43,7 @@ def default_encryption_key(scope: Stage | Stack, key: kms.IKey) -> kms.IKey:
         problems.append(key_problem)
     if problems:
         raise ConfigurationError(problems, where)
-    previous = _keys.set_default_key(scope, key)
-    if previous is not None and previous is not key:
-        _keys.set_default_key(scope, previous)
+    if _keys.set_default_key(scope, key) is not None:
         raise ConfigurationError(
             [Problem("key", _cdk.short(key), "the key already set for this scope (one default per scope)")], where
         )
