@@ -217,7 +217,7 @@ def plan_failure(
     removal_policy: RemovalPolicyName = DEFAULT_REMOVAL_POLICY,
     starting_position: str = DEFAULT_STARTING_POSITION,
 ) -> FailurePlan:
-    """Where a Kafka mapping's failed batches go, its alarm and its warning (the same decisions as a stream's)."""
+    """Where a stream or Kafka mapping's failed batches go, its alarm and its warning (plan_stream's too)."""
     alarm = (
         on_failure_bucket_alarm(alarm_prefix, f"{path} on-failure bucket")
         if on_failure == "bucket"
@@ -242,10 +242,13 @@ def plan_stream(request: StreamRequest) -> StreamPlan:
     else:
         assert r.max_record_age_s is not None  # stream_problems refused a token age without a threshold
         threshold_ms = min(DEFAULT_ITERATOR_AGE_ALARM_S, r.max_record_age_s // 2) * 1000
-    failure_alarm = (
-        on_failure_bucket_alarm(r.alarm_prefix, f"{r.path} on-failure bucket")
-        if r.on_failure == "bucket"
-        else queue_depth_alarm("OnFailureQueueAlarm", r.alarm_prefix, f"{r.path} on-failure queue", "on_failure_queue")
+    failure = plan_failure(
+        path=r.path,
+        alarm_prefix=r.alarm_prefix,
+        on_failure=r.on_failure,
+        custom_is_bucket=r.custom_is_bucket,
+        removal_policy=r.removal_policy,
+        starting_position=r.starting_position,
     )
     alarms = (
         AlarmPlan(
@@ -259,8 +262,8 @@ def plan_stream(request: StreamRequest) -> StreamPlan:
             threshold=threshold_ms,
             comparison="GREATER_THAN_THRESHOLD",
         ),
-    ) + ((failure_alarm,) if r.on_failure != "custom" else ())
-    notes = failure_notes(r.on_failure, r.path, r.custom_is_bucket)
+    ) + ((failure.alarm,) if failure.alarm is not None else ())
+    notes = list(failure.notes)
     if r.function_invocation is not Invocation.STREAM:
         notes.append(
             Note(
@@ -284,6 +287,6 @@ def plan_stream(request: StreamRequest) -> StreamPlan:
         resource_count=(2 if r.on_failure == "custom" else 5) if r.function_owns_role else None,
         removal_policy=r.removal_policy,
         on_failure=r.on_failure,
-        failure_expiration_days=FAILURE_EXPIRATION_DAYS if r.on_failure == "bucket" else None,
+        failure_expiration_days=failure.failure_expiration_days,
         starting_position=r.starting_position,
     )
