@@ -237,33 +237,6 @@ def sequence_problem(prop: str, value: object, check: type | tuple[type, ...], e
     return Problem(prop, _cdk.short(value), expected)
 
 
-# aws-cdk-lib's own framework functions (singletons at the stack root) that our constructs cause
-FRAMEWORK_HANDLERS = ("BucketNotificationsHandler",)
-_FRAMEWORK_REASON = (
-    "aws-cdk-lib's own BucketNotificationsHandler: a framework custom resource that writes the bucket's "
-    "notification configuration once per deploy. Its code, role and runtime are aws-cdk-lib's, not this service's."
-)
-FRAMEWORK_ACKNOWLEDGED = (
-    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-    "AwsSolutions-IAM5[Resource::*]",
-    "Serverless-LambdaDLQ",
-    "Serverless-LambdaDefaultMemorySize",
-    "Serverless-LambdaLatestVersion",
-    "Serverless-LambdaTracing",
-    "Serverless-LambdaAsyncFailureDestination",
-    "AwsSolutions-L1",
-)
-
-
-def acknowledge_framework_handlers(scope: Construct) -> None:
-    """Acknowledge cdk-nag findings on aws-cdk-lib's framework functions our constructs bring in."""
-    from aws_cdk import Stack
-
-    for child in Stack.of(scope).node.children:
-        if child.node.id.startswith(FRAMEWORK_HANDLERS):
-            _cdk.acknowledge_all(child, [(rule, _FRAMEWORK_REASON) for rule in FRAMEWORK_ACKNOWLEDGED])
-
-
 def api_alarms(
     scope: Construct,
     function: FunctionTarget,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,7 +20,12 @@ from constructs import Construct
 from lambda_constructs import _cdk, _keys
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import notification as notifications
+from lambda_constructs.core.plans.notification import S3Plan, plan_s3
+from lambda_constructs.core.plans.queue import QueuePlan
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base
+from lambda_constructs.sources import queue as queue_source
 from lambda_constructs.sources._base import FunctionTarget
 from lambda_constructs.sources.queue import (
     DEFAULT_BATCH_SIZE,
@@ -91,13 +97,16 @@ class S3Consumer(Construct):
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        planned: list[S3Plan] = []
+
         def check(problems: Problems) -> None:
             if not isinstance(via_queue, bool):
                 problems.add(Problem("via_queue", _cdk.short(via_queue), "True or False"))
                 return
+            derived: dict[str, int] = {}
             if via_queue:
                 _base.check_function(problems, function, scope=scope, requires=Invocation.QUEUE, why=QUEUE_WHY)
-                check_queue_options(
+                derived = check_queue_options(
                     problems,
                     function,
                     batch_size=batch_size,
@@ -138,16 +147,37 @@ class S3Consumer(Construct):
                     "filters", filters, (s3.NotificationKeyFilter, Mapping), "a list of aws_s3.NotificationKeyFilter"
                 )
             )
+            if not problems:
+                planned.append(
+                    plan_s3(
+                        problems.path,
+                        events=tuple(event.name for event in events),
+                        filters=len(filters),
+                        queue=_queue_side(
+                            scope,
+                            f"{problems.path}/Queue",
+                            function,
+                            derived,
+                            batch_size=batch_size,
+                            max_receive_count=max_receive_count,
+                            max_concurrency=max_concurrency,
+                            removal_policy=removal_policy,
+                        )
+                        if via_queue
+                        else None,
+                    )
+                )
 
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self.plan: S3Plan = planned[0]
         self.function = function
         self.bucket = bucket
         self.queue_consumer: QueueConsumer | None = None
         self.queue: sqs.IQueue | None = None
         key_filters = [s3.NotificationKeyFilter(**f) if isinstance(f, Mapping) else f for f in filters]
-        if via_queue:
+        if self.plan.via_queue:
             self.queue_consumer = QueueConsumer(
                 self,
                 "Queue",
@@ -168,7 +198,42 @@ class S3Consumer(Construct):
             self.alarms = []  # the function's FailureQueueAlarm watches what fails after retries
         for event in events:
             bucket.add_event_notification(event, destination, *key_filters)
-        _base.acknowledge_framework_handlers(self)
+        _acknowledge_framework_handlers(self, self.plan)
+        _bundle.note(self, scope, id, self.plan.resource_count)
+
+
+def _queue_side(
+    scope: Construct,
+    path: str,
+    function: object,
+    derived: dict[str, int],
+    *,
+    batch_size: int,
+    max_receive_count: int,
+    max_concurrency: int | None,
+    removal_policy: RemovalPolicy,
+) -> QueuePlan:
+    """The plan of the QueueConsumer made as ``Queue`` (``path``) under a consumer in ``scope``; its options checked."""
+    return queue_source._plan(
+        scope,
+        path,
+        typing.cast(FunctionTarget, function),
+        None,
+        False,
+        derived,
+        batch_size=batch_size,
+        max_receive_count=max_receive_count,
+        max_concurrency=max_concurrency,
+        max_message_age=None,
+        removal_policy=_cdk.removal_policy_name(removal_policy),
+    )
+
+
+def _acknowledge_framework_handlers(scope: Construct, plan: S3Plan) -> None:
+    """Acknowledge cdk-nag findings on aws-cdk-lib's framework functions a bucket notification brings in."""
+    for child in _cdk.stack_of(scope).node.children:
+        if child.node.id.startswith(notifications.FRAMEWORK_HANDLERS):
+            _cdk.acknowledge_all(child, list(plan.framework_acknowledgements))
 
 
 @jsii.implements(s3.IBucketNotificationDestination)

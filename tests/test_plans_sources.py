@@ -1,0 +1,161 @@
+"""Plans of the notification and Kafka sources (S3Consumer, TopicConsumer, KafkaConsumer).
+
+The pure tests compute plans from plain facts (no aws-cdk-lib, milliseconds); the tree tests build
+several configurations in ONE app, without synthesis, and tie each plan's resource count and alarms
+to the tree the construct really made; the fleet test checks a bundle of them is sized from the plans.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from lambda_constructs import FunctionFleet, Invocation, ProductionFunction, S3Consumer
+from lambda_constructs.core.plans import notification as notifications
+from lambda_constructs.core.plans import queue as queues
+from tests.conftest import INLINE
+
+PATH = "Stack/Uploads"
+PREFIX = "Stack-Uploads"
+
+
+def queue_plan(path: str = f"{PATH}/Queue", **overrides: Any) -> queues.QueuePlan:
+    values: dict[str, Any] = {
+        "path": path,
+        "alarm_prefix": path.replace("/", "-"),
+        "queue": "new",
+        "fifo": False,
+        "visibility_timeout_s": 12,
+        "batching_window_s": 0,
+        "batch_size": 10,
+        "max_receive_count": 5,
+    }
+    values.update(overrides)
+    return queues.plan_queue(queues.QueueRequest(**values))
+
+
+# ---------------------------------------------------------------- S3Consumer (pure)
+
+
+def test_s3_direct_plan_creates_nothing_under_the_construct() -> None:
+    plan = notifications.plan_s3(PATH, events=("OBJECT_CREATED",), filters=1, queue=None)
+    assert (plan.via_queue, plan.events, plan.filters, plan.queue) == (False, ("OBJECT_CREATED",), 1, None)
+    assert plan.alarms == () and plan.notes == ()
+    # the notification configuration and the permission to invoke live are made under the bucket
+    assert plan.resource_count == 0
+    assert [rule for rule, _ in plan.framework_acknowledgements] == list(notifications.FRAMEWORK_ACKNOWLEDGED)
+
+
+def test_s3_via_queue_plan_is_the_queue_sides() -> None:
+    side = queue_plan(visibility_timeout_s=6 * 30 + 5, batching_window_s=5, removal_policy="DESTROY")
+    plan = notifications.plan_s3(PATH, events=("OBJECT_CREATED", "OBJECT_REMOVED"), filters=0, queue=side)
+    assert plan.via_queue and plan.queue is side and plan.events == ("OBJECT_CREATED", "OBJECT_REMOVED")
+    assert [a.id for a in plan.alarms] == ["OldestMessageAlarm", "DeadLetterQueueAlarm"]
+    assert plan.alarms[0].name == "Stack-Uploads-Queue-OldestMessageAlarm" and plan.alarms[0].threshold == 185
+    assert side.removal_policy == "DESTROY"
+    assert plan.resource_count == 7  # two queues, their policies, the mapping, two alarms
+    shared = notifications.plan_s3(
+        PATH, events=("OBJECT_CREATED",), filters=0, queue=queue_plan(function_owns_role=False)
+    )
+    assert shared.resource_count is None  # a role it does not own gains a policy the plan cannot count
+
+
+# ---------------------------------------------------------------- plans against the built tree
+
+
+def _fn(scope: Construct, id: str, invocation: Invocation, **kw: Any) -> ProductionFunction:
+    return ProductionFunction(
+        scope, id, code=INLINE, handler="index.handler", invocation=invocation, p99=cdk.Duration.millis(400), **kw
+    )
+
+
+def _resources(construct: Any) -> int:
+    return sum(1 for c in construct.node.find_all() if isinstance(c, cdk.CfnResource))
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, Any]:
+    """Every configuration in one app, never synthesized (the tree is what the counts are checked against)."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "P")
+    bucket = s3.Bucket(stack, "Bucket")
+    made: dict[str, Any] = {"stack": stack}
+    made["s3-direct"] = S3Consumer(
+        stack,
+        "Direct",
+        function=_fn(stack, "Thumbs", Invocation.ASYNC),
+        bucket=bucket,
+        events=[s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED],
+        filters=[s3.NotificationKeyFilter(prefix="in/", suffix=".jpg")],
+    )
+    made["s3-queue"] = S3Consumer(
+        stack,
+        "Queued",
+        function=_fn(stack, "Burst", Invocation.QUEUE),
+        bucket=bucket,
+        via_queue=True,
+        max_batching_window=cdk.Duration.seconds(5),
+        batch_size=50,
+    )
+    made["s3-key"] = S3Consumer(
+        stack,
+        "Keyed",
+        function=_fn(stack, "KeyedFn", Invocation.QUEUE),
+        bucket=bucket,
+        via_queue=True,
+        encryption_key=kms.Key(stack, "Key"),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    role = iam.Role(stack, "SharedRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    made["s3-shared-role"] = S3Consumer(
+        stack, "Shared", function=_fn(stack, "SharedFn", Invocation.QUEUE, role=role), bucket=bucket, via_queue=True
+    )
+    return made
+
+
+@pytest.mark.parametrize("name", ["s3-direct", "s3-queue", "s3-key"])
+def test_s3_plan_resource_count_matches_the_tree(built: dict[str, Any], name: str) -> None:
+    consumer = built[name]
+    assert consumer.plan.resource_count == _resources(consumer)
+    assert [a.id for a in consumer.plan.alarms] == [a.node.id for a in consumer.alarms]
+    if consumer.plan.via_queue:  # the nested QueueConsumer planned the same queue side
+        assert consumer.plan.queue == consumer.queue_consumer.plan
+
+
+def test_s3_plan_holds_the_decisions(built: dict[str, Any]) -> None:
+    direct, queued, keyed = built["s3-direct"].plan, built["s3-queue"].plan, built["s3-key"].plan
+    assert (direct.via_queue, direct.events, direct.filters) == (False, ("OBJECT_CREATED", "OBJECT_REMOVED"), 1)
+    assert queued.queue is not None and keyed.queue is not None
+    assert (queued.queue.visibility_timeout_s, queued.queue.batching_window_s) == (6 * 2 + 5, 5)
+    assert queued.queue.batch_size == 50 and keyed.queue.removal_policy == "DESTROY"
+    assert queued.alarms[0].name == "P-Queued-Queue-OldestMessageAlarm"
+    # a role the function does not own gains a policy: the plan says it cannot count it (the fleet walks the tree)
+    assert built["s3-shared-role"].plan.resource_count is None
+
+
+# ---------------------------------------------------------------- a fleet sized from the plans
+
+
+def test_a_fleet_bundle_of_s3_consumers_is_sized_from_the_plans(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Fleet")
+    bucket = s3.Bucket.from_bucket_name(stack, "Uploads", "uploads-bucket")
+    fleet = FunctionFleet(stack, "Workers", placement_file=tmp_path / "placement.json")
+    made: dict[str, Any] = {}
+
+    def worker(scope: Construct, id: str) -> None:
+        fn = _fn(scope, id, Invocation.ASYNC)
+        made[id] = (fn, S3Consumer(scope, f"{id}Uploads", function=fn, bucket=bucket))
+
+    fleet.add("W0", worker)
+    fn, consumer = made["W0"]
+    assert "Stack1" in fleet._planned_stacks  # sized by the plans, not by walking the bundle's tree
+    planned = fn.plan.resource_count + consumer.plan.resource_count
+    assert fleet.resource_counts["Stack1"] == planned == _resources(fleet.stack_of("W0"))
