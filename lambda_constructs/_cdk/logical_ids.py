@@ -10,28 +10,15 @@ MD5 of the path: "Logical IDs", AWS CDK developer guide, https://docs.aws.amazon
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from aws_cdk import Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from constructs import Construct
 
-_NON_ALNUM = re.compile(r"[^A-Za-z0-9]")
+from lambda_constructs.core.plans.endpoint import logical_id_at
 
-
-def logical_id_at(components: Sequence[str]) -> str:
-    """The logical id aws-cdk-lib gives a resource at ``components`` (its path under its stack)."""
-    parts = [c for c in components if c != "Default"]
-    if len(parts) == 1 and len(_NON_ALNUM.sub("", parts[0])) <= 255:
-        return _NON_ALNUM.sub("", parts[0])
-    digest = hashlib.md5("/".join(parts).encode(), usedforsecurity=False).hexdigest()[:8].upper()
-    human: list[str] = []
-    for part in parts:
-        if not human or not human[-1].endswith(part):
-            human.append(part)
-    return "".join(_NON_ALNUM.sub("", p) for p in human if p != "Resource")[:240] + digest
+__all__ = ["logical_id_at", "pin_integrations"]
 
 
 def pin_integrations(api: Construct, names: Mapping[str, str]) -> None:

@@ -237,6 +237,28 @@ def sequence_problem(prop: str, value: object, check: type | tuple[type, ...], e
     return Problem(prop, _cdk.short(value), expected)
 
 
+def build_api_alarms(
+    scope: Construct,
+    function: FunctionTarget,
+    api: Any,
+    alarms: tuple[AlarmPlan, ...],
+    topic: sns.ITopic | None,
+) -> list[cloudwatch.Alarm]:
+    """The 5xx, 4xx and p99-latency alarms a plan gives an API Gateway API (HTTP or REST), registered with the
+    function (``core.plans.endpoint.api_alarms``)."""
+    read = {
+        "ServerErrorsAlarm": api.metric_server_error,
+        "ClientErrorsAlarm": api.metric_client_error,
+        "LatencyAlarm": api.metric_latency,
+    }
+    return function.add_alarms(
+        *(
+            _cdk.build_alarm(scope, alarm, read[alarm.id](period=_cdk.ALARM_PERIOD, statistic=alarm.statistic), topic)
+            for alarm in alarms
+        )
+    )
+
+
 def api_alarms(
     scope: Construct,
     function: FunctionTarget,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Sequence
 from typing import Literal
@@ -19,53 +18,43 @@ from constructs import Construct
 
 from lambda_constructs import _cdk, _keys
 from lambda_constructs._cdk import logical_ids as _logical_ids
-from lambda_constructs.core import limits
-from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
-from lambda_constructs.function.production_function import (
-    DEFAULT_LOG_RETENTION,
+from lambda_constructs.core.plans import endpoint as plans
+from lambda_constructs.core.plans.common import alarm_prefix
+from lambda_constructs.core.plans.endpoint import (
+    CATCH_ALL,
+    DEFAULT_CLIENT_ERROR_THRESHOLD,
+    DEFAULT_THROTTLE_BURST,
+    DEFAULT_THROTTLE_RATE,
+    KINDS,
+    METHODS,
+    AuthorizerKind,
+    HttpPlan,
+    route_problems,
 )
+from lambda_constructs.function import _bundle
+from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
 
-KINDS = ("http_api", "function_url")
-CATCH_ALL = "$default"
-METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
-_ROUTE = re.compile(r"^(?P<method>[A-Z]+) (?P<path>/[A-Za-z0-9._~{}+/-]*)$")
+__all__ = [
+    "CATCH_ALL",
+    "DEFAULT_CLIENT_ERROR_THRESHOLD",
+    "DEFAULT_THROTTLE_BURST",
+    "DEFAULT_THROTTLE_RATE",
+    "KINDS",
+    "METHODS",
+    "HttpEndpoint",
+    "route_problems",
+]
 
-
-def route_problems(prop: str, routes: object, methods: Sequence[str] = METHODS) -> list[Problem]:
-    """Problems with route keys such as ``"POST /orders"`` or ``"GET /orders/{id}"`` (pure)."""
-    if not isinstance(routes, list | tuple) or not routes:
-        return [Problem(prop, _cdk.short(routes), "a non-empty list of route keys such as 'POST /orders'")]
-    found = []
-    seen: set[str] = set()
-    for index, route in enumerate(routes):
-        match = _ROUTE.match(route) if isinstance(route, str) else None
-        if route == CATCH_ALL and methods is METHODS:
-            continue
-        if not match or match.group("method") not in methods or "//" in match.group("path"):
-            found.append(
-                Problem(
-                    f"{prop}[{index}]",
-                    _cdk.short(route),
-                    f"'METHOD /path' with METHOD one of {', '.join(methods)} and a path such as /orders/{{id}}",
-                )
-            )
-        elif route in seen:
-            found.append(Problem(f"{prop}[{index}]", route, "each route once"))
-        seen.add(route) if isinstance(route, str) else None
-    return found
-
-
-DEFAULT_THROTTLE_RATE = 1000  # requests/s; API Gateway's account default is 10,000 shared by all APIs
-DEFAULT_THROTTLE_BURST = 500
-DEFAULT_CLIENT_ERROR_THRESHOLD = 100  # 4xx per 5 minutes: tune to your traffic
-_ACCESS_LOG_FORMAT = (
-    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'
-    '"httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","status":"$context.status",'
-    '"protocol":"$context.protocol","responseLength":"$context.responseLength",'
-    '"integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage"}'
+# what each aws-cdk-lib HTTP API authorizer is (the plan knows which of them create a resource under the API)
+_AUTHORIZERS: tuple[tuple[type, AuthorizerKind], ...] = (
+    (authorizers.HttpIamAuthorizer, "iam"),
+    (apigwv2.HttpNoneAuthorizer, "none"),
+    (authorizers.HttpJwtAuthorizer, "jwt"),
+    (authorizers.HttpUserPoolAuthorizer, "user_pool"),
+    (authorizers.HttpLambdaAuthorizer, "lambda"),
 )
 
 
@@ -127,26 +116,13 @@ class HttpEndpoint(Construct):
         encryption_key: kms.IKey | None = None,
     ) -> None:
         def check(problems: Problems) -> None:
-            if kind not in KINDS:
-                problems.add(Problem("kind", _cdk.short(kind), " | ".join(f"'{k}'" for k in KINDS)))
+            problems.add(plans.kind_problem(kind))
             if not _source.check_function(problems, function, tenant_ok=kind == "http_api", scope=scope):
                 return
             problems.add(_source.topic_problem(alarm_topic))
             problems.add(_keys.key_problem(encryption_key, scope=scope if kind == "http_api" else None))
             if kind == "http_api":
-                limit = limits.HTTP_API_INTEGRATION_TIMEOUT_S
-                if function.timeout_seconds >= limit:
-                    problems.add(
-                        Problem(
-                            "function.timeout",
-                            f"{function.timeout_seconds} s",
-                            f"< {limit} s, the API Gateway HTTP API integration timeout (cannot be raised; "
-                            "it includes the cold start)",
-                            f"the function's {function.timeout_seconds} s timeout reaches API Gateway's {limit} s: "
-                            "callers get a 503 while the function keeps running; shorten the work, make it "
-                            "asynchronous, or use kind='function_url'",
-                        )
-                    )
+                problems.add(plans.http_timeout_problem(function.timeout_seconds))
                 if auth_type is not None:
                     problems.add(
                         Problem("auth_type", _cdk.short(auth_type), "None for kind='http_api' (use authorizer=)")
@@ -176,26 +152,39 @@ class HttpEndpoint(Construct):
                 if invoke_mode is not None and not isinstance(invoke_mode, lambda_.InvokeMode):
                     problems.add(Problem("invoke_mode", _cdk.short(invoke_mode), "an aws_lambda.InvokeMode"))
                 _source.once_per_function(problems, function, "function_url", "Function URL")
-            problems.add(
-                limits.check_int_range(
-                    "throttle_rate_limit", throttle_rate_limit, limits.Range(1, 10_000, "requests/s")
-                )
-            )
-            problems.add(
-                limits.check_int_range("throttle_burst_limit", throttle_burst_limit, limits.Range(1, 5_000, "requests"))
-            )
-            problems.add(
-                limits.check_int_range("client_error_threshold", client_error_threshold, limits.Range(1, 1_000_000))
-            )
-            problems.add(
-                limits.check_range(
-                    "latency_threshold_ms", latency_threshold_ms, limits.Range(1, function.timeout_seconds * 1000, "ms")
-                )
+            problems.extend(plans.throttle_problems(throttle_rate_limit, throttle_burst_limit, client_error_threshold))
+            problems.add(plans.latency_problem(latency_threshold_ms, function.timeout_seconds))
+            if not problems:
+                planned.append(plans.plan_http(_request(problems.path)))
+
+        def _request(path: str) -> plans.HttpRequest:
+            stack_name, stack_path = _cdk.stack_info(scope)[1:] if kind == "http_api" else ("", "")  # alarm names
+            streaming = invoke_mode is lambda_.InvokeMode.RESPONSE_STREAM
+            return plans.HttpRequest(
+                path=path,
+                stack_path=stack_path,
+                alarm_prefix=alarm_prefix(stack_name, stack_path, path),
+                function_path=_cdk.path_of(typing.cast(Construct, function)),
+                timeout_s=function.timeout_seconds,
+                invocation=function.invocation,
+                kind=kind,
+                routes=tuple(routes),
+                authorizer=None if authorizer is None else _authorizer_kind(authorizer),
+                auth_type=None if auth_type is None else auth_type.name,
+                invoke_mode=None if invoke_mode is None else invoke_mode.name,
+                runtime=_runtime_name(function) if streaming else "",
+                cors=cors is not None,
+                throttle_rate_limit=throttle_rate_limit,
+                throttle_burst_limit=throttle_burst_limit,
+                client_error_threshold=client_error_threshold,
+                latency_threshold_ms=latency_threshold_ms,
             )
 
+        planned: list[HttpPlan] = []
         path = _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self.plan: HttpPlan = planned[0]
         self.function = function
         self.kind = kind
         self.routes = tuple(routes)
@@ -203,74 +192,61 @@ class HttpEndpoint(Construct):
         self.http_api: apigwv2.HttpApi | None = None
         self.function_url: lambda_.FunctionUrl | None = None
         self.access_log_group: logs.LogGroup | None = None
-        if kind == "function_url":
+        if self.plan.kind == "function_url":
             self.function_url = function.alias.add_function_url(
                 auth_type=auth_type or lambda_.FunctionUrlAuthType.AWS_IAM, invoke_mode=invoke_mode
             )
-            if invoke_mode is lambda_.InvokeMode.RESPONSE_STREAM:
-                _warn_streaming_runtime(self, function)
+            _bundle.unknown(function)  # the URL is made under the function's alias, which its plan did not count
             _source.remember(function, "function_url", path)
             self.url: str = self.function_url.url
         else:
-            self.url = self._build_http_api(authorizer, cors, throttle_rate_limit, throttle_burst_limit, encryption_key)
-            self.alarms = _source.api_alarms(
-                self,
-                function,
-                self.http_api,
-                client_errors=client_error_threshold,
-                latency_ms=latency_threshold_ms,
-                topic=_source.alarm_topic(function, alarm_topic),
+            self.url = self._build_http_api(self.plan, authorizer, cors, encryption_key)
+            self.alarms = _source.build_api_alarms(
+                self, function, self.http_api, self.plan.alarms, _source.alarm_topic(function, alarm_topic)
             )
-        _source.warn_invocation(self, function, Invocation.SYNC, "HTTP")
+        _cdk.annotate(self, self.plan.notes)
+        _bundle.note(self, scope, id, self.plan.resource_count)
 
     def _build_http_api(
         self,
+        plan: HttpPlan,
         authorizer: apigwv2.IHttpRouteAuthorizer | None,
         cors: apigwv2.CorsPreflightOptions | None,
-        rate: int,
-        burst: int,
         key: kms.IKey | None = None,
     ) -> str:
-        integration = integrations.HttpLambdaIntegration("LiveAlias", self.function.alias)
-        catch_all = self.routes == (CATCH_ALL,)
+        assert plan.integration is not None
+        integration = integrations.HttpLambdaIntegration(plan.integration.id, self.function.alias)
         api = apigwv2.HttpApi(
             self,
             "HttpApi",
-            description=f"HTTP API for {self.function.node.path} (live alias)",
-            default_integration=integration if catch_all else None,
+            description=plan.description,
+            default_integration=integration if plan.catch_all else None,
             default_authorizer=authorizer or authorizers.HttpIamAuthorizer(),
             cors_preflight=cors,
         )
-        for route in () if catch_all else self.routes:
-            method, _, route_path = route.partition(" ")
-            api.add_routes(path=route_path, methods=[apigwv2.HttpMethod(method)], integration=integration)
+        for route in plan.routes:
+            api.add_routes(path=route.path, methods=[apigwv2.HttpMethod(route.method)], integration=integration)
         # aws-cdk-lib puts the integration under the first route: its logical id is the API's and the alias's
-        _logical_ids.pin_integrations(api, {"LiveAlias": "LiveAliasIntegration"})
+        _logical_ids.pin_integrations(api, {plan.integration.id: plan.integration.name})
         self.access_log_group = _keys.log_group(
             self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=_keys.key_for(self, key)
         )
         stage = typing.cast(apigwv2.CfnStage, api.default_stage.node.default_child)  # type: ignore[union-attr]
         stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
-            destination_arn=self.access_log_group.log_group_arn, format=_ACCESS_LOG_FORMAT
+            destination_arn=self.access_log_group.log_group_arn, format=plan.access_log_format
         )
         stage.default_route_settings = apigwv2.CfnStage.RouteSettingsProperty(
-            throttling_rate_limit=rate, throttling_burst_limit=burst
+            throttling_rate_limit=plan.throttle_rate_limit, throttling_burst_limit=plan.throttle_burst_limit
         )
         self.http_api = api
         return api.api_endpoint
 
 
-def _warn_streaming_runtime(scope: Construct, function: FunctionTarget) -> None:
-    """Response streaming is native on the Node.js managed runtimes only (AWS Lambda developer guide,
-    "Response streaming for Lambda functions"); elsewhere the handler needs a custom runtime or an adapter."""
-    from aws_cdk import Annotations
+def _authorizer_kind(authorizer: object) -> AuthorizerKind:
+    """What an HTTP API authorizer is, from its Python class (no jsii round trip)."""
+    return next((kind for cls, kind in _AUTHORIZERS if isinstance(authorizer, cls)), "other")
 
+
+def _runtime_name(function: FunctionTarget) -> str:
     runtime = getattr(getattr(function, "function", None), "runtime", None)
-    name = getattr(runtime, "name", "")
-    if name and not name.startswith("nodejs"):
-        Annotations.of(scope).add_warning_v2(
-            "lambda-constructs:response-stream-runtime",
-            f"invoke_mode=RESPONSE_STREAM on {name}: Lambda streams responses natively on the Node.js runtimes only; "
-            "on this runtime the handler needs a custom runtime or the Lambda Web Adapter, or callers get a buffered "
-            "or failed response.",
-        )
+    return str(getattr(runtime, "name", "") or "")

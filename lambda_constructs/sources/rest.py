@@ -15,15 +15,15 @@ from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
-from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION
-from lambda_constructs.sources import _base
-from lambda_constructs.sources._base import FunctionTarget
-from lambda_constructs.sources.http import (
+from lambda_constructs.core.plans.endpoint import (
     DEFAULT_CLIENT_ERROR_THRESHOLD,
     DEFAULT_THROTTLE_BURST,
     DEFAULT_THROTTLE_RATE,
     route_problems,
 )
+from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION
+from lambda_constructs.sources import _base
+from lambda_constructs.sources._base import FunctionTarget
 
 DEFAULT_INTEGRATION_TIMEOUT = Duration.seconds(limits.REST_API_INTEGRATION_TIMEOUT_S)
 INTEGRATION_TIMEOUT_MIN_MS = 50

@@ -1,0 +1,198 @@
+"""The plans of HttpEndpoint, RestEndpoint and WebSocketEndpoint: decisions as pure values, counts against the tree.
+
+The ``plan_*`` tests take no aws-cdk-lib (milliseconds each); the ``*_plan_resource_count_matches_the_tree``
+tests build several configurations in ONE app and check each plan's resource count, alarms and pinned
+integration logical ids against what the build really made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
+from constructs import Construct
+
+from lambda_constructs import HttpEndpoint, Invocation, ProductionFunction
+from lambda_constructs.core.errors import Problem
+from lambda_constructs.core.plans import endpoint as plans
+from lambda_constructs.core.plans.endpoint import HttpRequest, plan_http
+from tests.conftest import INLINE
+
+PATH = "Stack/Orders/Api"
+PREFIX = "Stack-Orders-Api"
+
+
+def http(**overrides: Any) -> plans.HttpPlan:
+    values: dict[str, Any] = {
+        "path": PATH,
+        "stack_path": "Stack",
+        "alarm_prefix": PREFIX,
+        "function_path": "Stack/Orders/Fn",
+        "timeout_s": 11,
+        "invocation": Invocation.SYNC,
+    }
+    values.update(overrides)
+    return plan_http(HttpRequest(**values))
+
+
+# ------------------------------------------------------------------ HttpEndpoint, pure
+
+
+def test_http_api_defaults_to_the_catch_all_route_iam_logs_throttling_and_three_alarms() -> None:
+    p = http()
+    assert p.kind == "http_api" and p.catch_all and p.routes == ()
+    assert p.description == "HTTP API for Stack/Orders/Fn (live alias)"
+    assert p.authorizer == "iam" and p.auth_type is None and p.invoke_mode is None and not p.cors
+    assert (p.throttle_rate_limit, p.throttle_burst_limit) == (1000, 500)
+    assert p.access_log_format is not None and '"routeKey":"$context.routeKey"' in p.access_log_format
+    assert p.integration == plans.IntegrationPlan(
+        "LiveAlias", "LiveAliasIntegration", "OrdersApiHttpApiLiveAliasIntegration59D03573"
+    )
+    server, client, latency = p.alarms
+    assert [a.id for a in p.alarms] == list(plans.API_ALARM_IDS)
+    assert [a.name for a in p.alarms] == [f"{PREFIX}-{a.id}" for a in p.alarms]
+    assert (server.metric, server.statistic, server.threshold) == ("5xx", "Sum", 1)
+    assert (client.metric, client.threshold) == ("4xx", 100)
+    assert client.description == f"{PATH}: 100 or more 4xx responses in 5 minutes."
+    assert (latency.metric, latency.statistic, latency.threshold) == ("Latency", "p99", 8800)  # 80 % of 11 s
+    assert latency.comparison == "GREATER_THAN_THRESHOLD" and latency.period_s == 300
+    assert latency.description == f"{PATH}: p99 latency above 8800 ms (80% of the 11 s function timeout)."
+    assert p.notes == ()
+    # API, $default stage, integration, $default route and its permission, access log group, 3 alarms
+    assert p.resource_count == 9
+
+
+def test_http_api_routes_each_get_a_route_and_a_permission() -> None:
+    p = http(routes=("POST /orders", "GET /orders/{id}"), cors=True, latency_threshold_ms=500.0)
+    assert not p.catch_all and p.cors
+    assert [(r.key, r.method, r.path) for r in p.routes] == [
+        ("POST /orders", "POST", "/orders"),
+        ("GET /orders/{id}", "GET", "/orders/{id}"),
+    ]
+    assert p.alarms[2].threshold == 500.0
+    assert p.resource_count == 11
+
+
+@pytest.mark.parametrize(
+    ("authorizer", "count"),
+    [("iam", 9), ("none", 9), ("jwt", 10), ("user_pool", 10), ("lambda", 11), ("other", None)],
+)
+def test_http_api_counts_the_authorizer_it_creates(authorizer: plans.AuthorizerKind, count: int | None) -> None:
+    p = http(authorizer=authorizer)
+    assert p.authorizer == authorizer and p.resource_count == count
+
+
+def test_function_url_is_iam_buffered_without_api_alarms_or_resources_of_its_own() -> None:
+    p = http(kind="function_url", timeout_s=120)
+    assert p.kind == "function_url" and p.auth_type == "AWS_IAM" and p.invoke_mode is None
+    assert p.integration is None and p.alarms == () and p.access_log_format is None and p.description is None
+    assert p.resource_count == 0  # the URL is made under the function's alias
+    assert http(kind="function_url", auth_type="NONE").auth_type == "NONE"
+
+
+def test_response_streaming_on_a_non_node_runtime_is_warned() -> None:
+    python = http(kind="function_url", invoke_mode="RESPONSE_STREAM", runtime="python3.13")
+    assert [n.id for n in python.notes] == ["lambda-constructs:response-stream-runtime"]
+    assert python.notes[0].message.startswith("invoke_mode=RESPONSE_STREAM on python3.13: ")
+    assert http(kind="function_url", invoke_mode="RESPONSE_STREAM", runtime="nodejs22.x").notes == ()
+
+
+def test_a_caller_on_a_function_not_declared_sync_is_warned() -> None:
+    for kind in plans.KINDS:
+        (note,) = http(kind=kind, invocation=Invocation.QUEUE).notes
+        assert (note.level, note.id) == ("warning", "lambda-constructs:HTTP-invocation")
+        assert note.message == (
+            "Stack/Orders/Fn is declared invocation=QUEUE; a HTTP consumer should use Invocation.SYNC."
+        )
+
+
+def test_http_checks_are_pure() -> None:
+    assert plans.http_timeout_problem(29) is None
+    timeout = plans.http_timeout_problem(30)
+    assert timeout is not None and timeout.describe().startswith("function.timeout='30 s' is invalid; allowed: < 30 s")
+    assert plans.kind_problem("rest") == Problem("kind", "rest", "'http_api' | 'function_url'")
+    assert [p.prop for p in plans.throttle_problems(0, 5_001, 1)] == ["throttle_rate_limit", "throttle_burst_limit"]
+    assert plans.latency_problem(11_001.0, 11) == Problem("latency_threshold_ms", 11_001.0, "1..11000 ms")
+    assert [p.prop for p in plans.route_problems("routes", ["POST /a", "POST /a", "FETCH /b"])] == [
+        "routes[1]",
+        "routes[2]",
+    ]
+
+
+def test_logical_ids_follow_aws_cdk_lib() -> None:
+    assert plans.logical_id_at(["Queue"]) == "Queue"
+    assert plans.under_stack("App/Stack/Orders/Api", "App/Stack") == ["Orders", "Api"]
+
+
+# ------------------------------------------------------------------ against the tree (one app)
+
+
+def _fn(scope: Construct, id: str, **kw: Any) -> ProductionFunction:
+    kw.setdefault("p99", cdk.Duration.millis(400))
+    return ProductionFunction(scope, id, code=INLINE, handler="index.handler", invocation=Invocation.SYNC, **kw)
+
+
+def _resources(construct: Construct) -> int:
+    return sum(1 for c in construct.node.find_all() if isinstance(c, cdk.CfnResource))
+
+
+@pytest.fixture(scope="module")
+def built() -> tuple[dict[str, Any], Template]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Endpoints")
+    nested = Construct(stack, "Nested")
+    auth_fn = _fn(stack, "Auth")
+    made: dict[str, Any] = {
+        "http": HttpEndpoint(stack, "Http", function=_fn(stack, "H1")),
+        "routes": HttpEndpoint(
+            nested,
+            "Routes",
+            function=_fn(stack, "H2"),
+            routes=("POST /orders", "GET /orders/{id}", "DELETE /orders/{id}"),
+            cors=apigwv2.CorsPreflightOptions(allow_origins=["https://shop.example.com"]),
+        ),
+        "jwt": HttpEndpoint(
+            stack,
+            "Jwt",
+            function=_fn(stack, "H3"),
+            routes=("GET /me",),
+            authorizer=authorizers.HttpJwtAuthorizer("Jwt", "https://issuer.example.com", jwt_audience=["orders"]),
+        ),
+        "lambda": HttpEndpoint(
+            stack,
+            "LambdaAuth",
+            function=_fn(stack, "H4"),
+            authorizer=authorizers.HttpLambdaAuthorizer("Check", auth_fn.alias),
+        ),
+        "public": HttpEndpoint(stack, "Public", function=_fn(stack, "H5"), authorizer=apigwv2.HttpNoneAuthorizer()),
+        "url": HttpEndpoint(
+            stack,
+            "Url",
+            function=_fn(stack, "U1", timeout=cdk.Duration.seconds(120), p99=None),
+            kind="function_url",
+            invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
+        ),
+    }
+    return made, Template.from_stack(stack)
+
+
+@pytest.mark.parametrize("name", ["http", "routes", "jwt", "lambda", "public", "url"])
+def test_http_plan_resource_count_matches_the_tree(built: tuple[dict[str, Any], Template], name: str) -> None:
+    made, tpl = built
+    endpoint = made[name]
+    assert endpoint.plan.resource_count == _resources(endpoint)
+    assert [a.node.id for a in endpoint.alarms] == [a.id for a in endpoint.plan.alarms]
+    if endpoint.plan.integration is not None:
+        assert endpoint.plan.integration.logical_id in tpl.find_resources("AWS::ApiGatewayV2::Integration")
+    for alarm in endpoint.plan.alarms:
+        (props,) = [
+            r["Properties"]
+            for r in tpl.find_resources("AWS::CloudWatch::Alarm").values()
+            if r["Properties"]["AlarmName"] == alarm.name
+        ]
+        assert props["Threshold"] == alarm.threshold and props["AlarmDescription"] == alarm.description
