@@ -19,6 +19,9 @@ and wall time per function, synthesis time, and jsii round trips per function du
 (after warm-up ones, so one-time costs such as the asset or the shared ``SnsAction`` are not in it):
 request kind and the class and method or property, library beside hand-written.
 
+``--baseline DIR`` adds a third side, ``baseline``: the library side importing the ``lambda_constructs`` package
+in ``DIR`` (another commit's: ``git archive COMMIT lambda_constructs | tar -x -C DIR``), for before/after tables.
+
 Run: ``python bench/sync_bench.py --n 200 --repeat 3`` or ``python bench/sync_bench.py --trace``.
 """
 
@@ -215,7 +218,8 @@ def app_of(kind: str, n: int, outdir: str, **app_props: Any) -> tuple[Any, float
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_sns as sns
 
-    app = cdk.App(outdir=outdir, **app_props)
+    # one stack of N x 12 resources: more than CloudFormation's 500 from N = 42, so the check is off (never deployed)
+    app = cdk.App(outdir=outdir, context={"@aws-cdk/core:stackResourceLimit": 0}, **app_props)
     stack = cdk.Stack(app, "Bench")
     topic = sns.Topic(stack, "Alarms")
     calls_before = counter["calls"]
@@ -278,19 +282,27 @@ def child(kind: str, n: int, outdir: str) -> dict[str, Any]:
     }
 
 
-def run(kind: str, n: int) -> dict[str, Any]:
+def run(kind: str, n: int, baseline: Path | None = None) -> dict[str, Any]:
+    """One run in its own process; ``baseline`` (the ``baseline`` side): the library side, importing the
+    ``lambda_constructs`` package found in that directory (e.g. an earlier commit's, from ``git archive``)."""
     with tempfile.TemporaryDirectory() as tmp:
         outdir = Path(tmp) / "cdk.out"
+        env = dict(os.environ)
+        if kind == "baseline":
+            assert baseline is not None
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(baseline), env.get("PYTHONPATH", "")) if p)
+        side = "library" if kind == "baseline" else kind
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         out = subprocess.run(
-            [sys.executable, __file__, "--child", kind, str(n), str(outdir)], capture_output=True, text=True
+            [sys.executable, __file__, "--child", side, str(n), str(outdir)], capture_output=True, text=True, env=env
         )
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)  # one child at a time: the delta is this run's tree
         if out.returncode:
             raise SystemExit(f"{kind} at N={n} failed ({out.returncode}):\n{out.stderr[-4000:]}")
         result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        result["kind"] = kind
         result["wall_s"] = wall
         result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         template = json.loads((outdir / "Bench.template.json").read_text())
@@ -404,7 +416,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=200, help="SYNC functions per stack (default 200)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per side, interleaved (default 3)")
-    parser.add_argument("--sides", nargs="+", choices=SIDES, default=list(SIDES))
+    parser.add_argument("--sides", nargs="+", choices=(*SIDES, "baseline"), help="default raw library (+ baseline)")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a directory holding another lambda_constructs package (git archive COMMIT lambda_constructs | tar -x "
+        "-C DIR): adds the side 'baseline', the library side run with it",
+    )
     parser.add_argument("--trace", action="store_true", help="list every round trip of one function and one worker")
     parser.add_argument("--json", type=Path, help="also write every run's figures to this file")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "N", "OUTDIR"), help=argparse.SUPPRESS)
@@ -424,11 +442,14 @@ def main() -> None:
         f"Python {platform.python_version()}; N = {args.n} SYNC functions in one stack, "
         f"{args.repeat} interleaved run(s) per side; min / median"
     )
-    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in args.sides}
+    sides: list[str] = args.sides or [*SIDES, *(["baseline"] if args.baseline else [])]
+    if "baseline" in sides and args.baseline is None:
+        raise SystemExit("the baseline side needs --baseline DIR")
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in sides}
     for repeat in range(args.repeat):
-        order = args.sides[repeat % len(args.sides) :] + args.sides[: repeat % len(args.sides)]
+        order = sides[repeat % len(sides) :] + sides[: repeat % len(sides)]
         for kind in order:
-            runs[kind].append(run(kind, args.n))
+            runs[kind].append(run(kind, args.n, args.baseline))
             r = runs[kind][-1]
             print(f"  ({kind}: cpu {r['cpu_s']:.1f} s, construct cpu {r['construct_cpu_s']:.2f} s)", file=sys.stderr)
     print(
@@ -436,7 +457,7 @@ def main() -> None:
         f"{'synth s':>11} {'calls/fn':>8} {'res/fn':>6}"
     )
     med: dict[str, dict[str, float]] = {}
-    for kind in args.sides:
+    for kind in sides:
         rs = runs[kind]
         keys = ("cpu_s", "wall_s", "construct_cpu_s", "construct_s", "synth_s")
         m = med[kind] = {key: _median([r[key] for r in rs]) for key in keys}
@@ -449,13 +470,14 @@ def main() -> None:
             f"{lo['synth_s']:>5.1f}/{m['synth_s']:<5.1f} {rs[0]['calls_per_function']:>8.1f} "
             f"{rs[0]['resources_per_function']:>6.1f}"
         )
-    if "raw" in med and "library" in med:
-        a, b = med["library"], med["raw"]
-        print(
-            f"library/raw (medians): construction cpu {a['construct_cpu_s'] / b['construct_cpu_s']:.2f}, "
-            f"construction wall {a['construct_s'] / b['construct_s']:.2f}, process cpu {a['cpu_s'] / b['cpu_s']:.2f}, "
-            f"wall {a['wall_s'] / b['wall_s']:.2f}"
-        )
+    for x, y in (("library", "raw"), ("baseline", "raw"), ("library", "baseline")):
+        if x in med and y in med:
+            a, b = med[x], med[y]
+            print(
+                f"{x}/{y} (medians): construction cpu {a['construct_cpu_s'] / b['construct_cpu_s']:.2f}, "
+                f"construction wall {a['construct_s'] / b['construct_s']:.2f}, "
+                f"process cpu {a['cpu_s'] / b['cpu_s']:.2f}, wall {a['wall_s'] / b['wall_s']:.2f}"
+            )
     if args.json:
         args.json.write_text(json.dumps(runs, indent=1))
 

@@ -19,6 +19,7 @@ from lambda_constructs._cdk.acknowledgements import (
     acknowledge,
     acknowledge_all,
     acknowledge_dead_letter_target,
+    acknowledge_resource,
     dead_letter_target_acks,
     default_policy_of,
     resource_of,
@@ -36,7 +37,16 @@ from lambda_constructs._cdk.alarms import (
 )
 from lambda_constructs._cdk.annotations import annotate
 from lambda_constructs._cdk.dependencies import drop_role_depends_on
-from lambda_constructs._cdk.paths import child_path, id_of, node_of, path_of, stack_info, stack_of
+from lambda_constructs._cdk.paths import (
+    child_path,
+    id_of,
+    known_child,
+    node_of,
+    path_of,
+    root_of,
+    stack_info,
+    stack_of,
+)
 from lambda_constructs._cdk.queues import (
     DLQ_RETENTION,
     removal_policy,
@@ -61,6 +71,7 @@ __all__ = [
     "acknowledge",
     "acknowledge_all",
     "acknowledge_dead_letter_target",
+    "acknowledge_resource",
     "alarm_name",
     "alarm_prefix",
     "annotate",
@@ -77,6 +88,7 @@ __all__ = [
     "id_of",
     "implements",
     "is_token",
+    "known_child",
     "make_alarm",
     "milliseconds",
     "node_of",
@@ -86,6 +98,7 @@ __all__ = [
     "removal_policy_name",
     "removal_policy_problem",
     "resource_of",
+    "root_of",
     "seconds",
     "secure_queue",
     "short",

@@ -57,16 +57,48 @@ def acknowledge_all(scope: IConstruct, rules: list[tuple[str, str]]) -> None:
     if "cdk_nag" in sys.modules:
         _apply_acknowledgements(scope, rules)
         return
-    stack = stack_of(scope)
+    _pending(stack_of(scope)).entries.append((scope, rules))
+
+
+def acknowledge_resource(construct: IConstruct, rules: list[tuple[str, str]]) -> None:
+    """`acknowledge_all()` on the CloudFormation resource of the L2 ``construct`` (`resource_of()`), if it has one.
+
+    While ``cdk_nag`` is not imported and no prototype bundle is recorded, the resource is looked up only if the
+    acknowledgements are applied at synthesis (the two round trips of ``node.default_child`` saved otherwise); an
+    L2 without a resource of its own (an imported queue) gets none, as before.
+    """
+    if not rules:
+        return
+    if "cdk_nag" in sys.modules or recording.is_open():
+        resource = resource_of(construct)
+        if resource is not construct:
+            acknowledge_all(resource, rules)
+        return
+    _pending(stack_of(construct)).entries.append((_ResourceOf(construct), rules))
+
+
+class _ResourceOf:
+    """An L2 whose resource receives acknowledgements when they are applied."""
+
+    def __init__(self, construct: IConstruct) -> None:
+        self.construct = construct
+
+
+def _pending(stack: IConstruct) -> _PendingAcknowledgements:
     pending: _PendingAcknowledgements | None = getattr(stack, "_lc_pending_acks", None)
     if pending is None:
         pending = _PendingAcknowledgements()
         node_of(stack).add_validation(pending)
         object.__setattr__(stack, "_lc_pending_acks", pending)
-    pending.entries.append((scope, rules))
+    return pending
 
 
-def _apply_acknowledgements(scope: IConstruct, rules: list[tuple[str, str]]) -> None:
+def _apply_acknowledgements(scope: IConstruct | _ResourceOf, rules: list[tuple[str, str]]) -> None:
+    if isinstance(scope, _ResourceOf):
+        resource = resource_of(scope.construct)
+        if resource is scope.construct:  # no resource of its own (imported): nothing to acknowledge
+            return
+        scope = resource
     Validations.of(scope).acknowledge(*(Acknowledgment(id=rule, reason=reason) for rule, reason in rules))
 
 
@@ -75,7 +107,7 @@ class _PendingAcknowledgements:
     """A stack's acknowledgements made while cdk-nag was not imported; applied at synthesis if it is by then."""
 
     def __init__(self) -> None:
-        self.entries: list[tuple[IConstruct, list[tuple[str, str]]]] = []
+        self.entries: list[tuple[IConstruct | _ResourceOf, list[tuple[str, str]]]] = []
 
     def validate(self) -> list[str]:
         if "cdk_nag" in sys.modules:

@@ -12,7 +12,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_constructs._cdk.defaults import ScopeDefaults
-from lambda_constructs._cdk.paths import path_of, stack_info
+from lambda_constructs._cdk.paths import known_child, path_of, stack_info
 from lambda_constructs.core.plans import common as plans
 from lambda_constructs.core.plans import function as function_plans
 
@@ -127,6 +127,7 @@ def build_alarm(
         evaluate_low_sample_count_percentile=plan.evaluate_low_sample_count_percentile,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )
+    known_child(alarm, scope, plan.id)  # its path, stack and App known: add_alarms' same-App check reads no jsii
     _notify(scope, alarm, topic)
     return alarm
 

@@ -27,10 +27,12 @@ from typing import Any
 import jsii
 from aws_cdk import CfnResource, IAnyProducer, IResolveContext, Lazy, Stack
 
+from lambda_constructs._cdk.paths import path_of
+
 
 def drop_role_depends_on(function: CfnResource, role: CfnResource) -> None:
     """Render ``function``'s DependsOn without ``role``, which its ``Fn::GetAtt`` in ``Role`` implies."""
-    function.add_override("DependsOn", Lazy.uncached_any(_WithoutRole(function, role.node.path), omit_empty_array=True))
+    function.add_override("DependsOn", Lazy.uncached_any(_WithoutRole(function, path_of(role)), omit_empty_array=True))
 
 
 @jsii.implements(IAnyProducer)

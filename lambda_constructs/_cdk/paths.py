@@ -26,6 +26,36 @@ def node_of(scope: IConstruct) -> Node:
     return node
 
 
+def root_of(scope: IConstruct) -> IConstruct:
+    """``scope.node.root`` (its App, or the construct at the top of its tree), read once per Python object.
+
+    A construct's scope is fixed when it is created, so its root never changes.
+    """
+    root: IConstruct | None = getattr(scope, "_lc_root", None)
+    if root is None:
+        root = node_of(scope).root
+        object.__setattr__(scope, "_lc_root", root)
+    return root
+
+
+def known_child(child: IConstruct, parent: IConstruct, *ids: str) -> None:
+    """Record on ``child`` (made by the library under ``parent`` with the ids ``ids``) what ``parent`` already knows.
+
+    Its path (the parent's path and the ids), its stack and its root, each only when ``parent`` holds it: no jsii
+    round trip, and none later when `path_of()`, `stack_of()` or `root_of()` asks. ``ids`` are the construct ids
+    from ``parent`` down to ``child`` (an L2's CloudFormation resource is its child ``Resource``).
+    """
+    path: str | None = getattr(parent, "_lc_path", None)
+    if path is not None and "_lc_path" not in vars(child):
+        object.__setattr__(child, "_lc_path", "/".join(p for p in (path, *ids) if p))
+    stack = parent if isinstance(parent, Stack) else getattr(parent, "_lc_stack", None)
+    if stack is not None and not isinstance(child, Stack) and "_lc_stack" not in vars(child):
+        object.__setattr__(child, "_lc_stack", stack)
+    root = getattr(parent, "_lc_root", None)
+    if root is not None and "_lc_root" not in vars(child):
+        object.__setattr__(child, "_lc_root", root)
+
+
 def id_of(construct: IConstruct) -> str:
     """A construct's id: from the path the library recorded when it made it, else from jsii."""
     path: str | None = getattr(construct, "_lc_path", None)

@@ -13,6 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from lambda_constructs._cdk.paths import known_child
 from lambda_constructs._cdk.tokens import short
 from lambda_constructs.core.errors import Problem
 from lambda_constructs.core.plans.common import (
@@ -58,7 +59,7 @@ def secure_queue(
 ) -> sqs.Queue:
     """An SQS queue encrypted at rest (SSE-SQS, or SSE-KMS with ``encryption_key``) that refuses non-TLS requests,
     retained on replacement and stack deletion unless ``removal`` says otherwise."""
-    return sqs.Queue(
+    queue = sqs.Queue(
         scope,
         id,
         encryption=sqs.QueueEncryption.KMS if encryption_key is not None else sqs.QueueEncryption.SQS_MANAGED,
@@ -70,3 +71,5 @@ def secure_queue(
         fifo=True if fifo else None,
         removal_policy=removal_policy(removal),
     )
+    known_child(queue, scope, id)
+    return queue

@@ -23,6 +23,11 @@ def record(kind: str, scope: IConstruct, payload: object) -> None:
         _OPEN[-1].append((kind, path_of(scope), payload))
 
 
+def is_open() -> bool:
+    """Whether a prototype bundle is being recorded (`record()` notes what it is given)."""
+    return bool(_OPEN)
+
+
 @contextmanager
 def recording() -> Iterator[list[tuple[str, str, object]]]:
     entries: list[tuple[str, str, object]] = []

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from aws_cdk import Duration, Stack
 from constructs import Construct
 
-from lambda_constructs._cdk.paths import child_path, node_of, path_of, stack_of
+from lambda_constructs._cdk.paths import child_path, path_of, root_of, stack_of
 from lambda_constructs._cdk.tokens import implements, milliseconds, seconds, short
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
 from lambda_constructs.core.limits import Range, check_range
@@ -47,6 +47,9 @@ def validated(scope: Construct, id: str, check: Callable[[Problems], None], *, o
         object.__setattr__(owner, "_lc_path", problems.path)
         if isinstance(scope, Stack):
             object.__setattr__(owner, "_lc_stack", scope)
+        root = getattr(scope, "_lc_root", None)  # the same App as its scope, when that is known already
+        if root is not None:
+            object.__setattr__(owner, "_lc_root", root)
     return problems.path
 
 
@@ -124,7 +127,7 @@ def foreign_problem(scope: object, value: object, prop: str, *, same_stack_why: 
     """
     if not isinstance(scope, Construct) or not isinstance(value, Construct):
         return None
-    if node_of(scope).root is not node_of(value).root:
+    if root_of(scope) is not root_of(value):
         return Problem(prop, path_of(value), "a construct of the same App", CROSS_APP)
     if not same_stack_why:
         return None

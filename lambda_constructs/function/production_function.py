@@ -246,9 +246,18 @@ class ProductionFunction(Construct):
             self._role = role
             role.add_to_principal_policy(logging)
         self.function: lambda_.Function = self._build_function(plan, facts, p)
+        _cdk.known_child(self.function, self, "Function")
         self._cfn: lambda_.CfnFunction = self.function.node.default_child  # type: ignore[assignment]
+        _cdk.known_child(self._cfn, self.function, "Resource")
+        if role is None and self._traced(p):  # our role has the X-Ray statement: the tracing mode is set here
+            mode = "PassThrough" if p["tracing"] == lambda_.Tracing.PASS_THROUGH else "Active"
+            self._cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode=mode)
+        role_cfn: CfnResource | None = None
         if role is None:  # Role is Fn::GetAtt of our role: its DependsOn edge is redundant (cfn-lint W3005)
-            _cdk.drop_role_depends_on(self._cfn, typing.cast(CfnResource, self._role.node.default_child))
+            _cdk.known_child(self._role, self, "ServiceRole")
+            role_cfn = typing.cast(CfnResource, self._role.node.default_child)
+            _cdk.known_child(role_cfn, self._role, "Resource")
+            _cdk.drop_role_depends_on(self._cfn, role_cfn)
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(
             self,
@@ -284,10 +293,8 @@ class ProductionFunction(Construct):
         _cdk.annotate(self, plan.notes)
         # each acknowledgement on the one resource it is about
         _cdk.acknowledge_all(self._cfn, list(plan.acknowledgements))
-        if role is None:
-            _cdk.acknowledge_all(
-                typing.cast(Construct, self._role.node.default_child), list(plan.role_acknowledgements)
-            )
+        if role_cfn is not None:
+            _cdk.acknowledge_all(role_cfn, list(plan.role_acknowledgements))
         if self.failure_queue is not None:
             _cdk.acknowledge_all(
                 typing.cast(Construct, self.failure_queue.node.default_child),
@@ -392,11 +399,7 @@ class ProductionFunction(Construct):
             function_name=p["function_name"],
             **facts.passthrough,
         )
-        if own_tracing:
-            mode = "PassThrough" if p["tracing"] == lambda_.Tracing.PASS_THROUGH else "Active"
-            cfn = typing.cast(lambda_.CfnFunction, function.node.default_child)
-            cfn.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode=mode)
-        return function
+        return function  # with our own role, _build sets the tracing mode on the CfnFunction
 
     def _build_autoscaling(self, pc: ProvisionedConcurrency) -> appscaling.ScalableTarget:
         target = appscaling.ScalableTarget(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 
-from aws_cdk import CfnResource, Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -183,10 +183,11 @@ class QueueConsumer(Construct):
         _relations.remember_mapping(function, queue_arn, path, f"the queue of {path}")
         # each on its resource: the mapping's own finding on the mapping, the DLQ's on the DLQ
         mapping_acks = [a for a in plan.acknowledgements if a[0].startswith("Serverless-LambdaEventSourceMapping")]
-        _cdk.acknowledge_all(_cdk.resource_of(self.event_source_mapping), mapping_acks)
+        _cdk.known_child(self.event_source_mapping, self, "EventSourceMapping")
+        _cdk.acknowledge_resource(self.event_source_mapping, mapping_acks)
         dlq = self.dead_letter_queue
-        if dlq is not None and isinstance(_cdk.resource_of(dlq), CfnResource):
-            _cdk.acknowledge_all(_cdk.resource_of(dlq), [a for a in plan.acknowledgements if a not in mapping_acks])
+        if dlq is not None:  # on its resource; an imported queue has none of its own and gets none
+            _cdk.acknowledge_resource(dlq, [a for a in plan.acknowledgements if a not in mapping_acks])
         _source.annotate(self, plan.notes)
         topic = _source.alarm_topic(function, alarm_topic)
         metrics = {"queue": self.queue, "dead_letter_queue": self.dead_letter_queue}
