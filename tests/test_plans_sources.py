@@ -15,9 +15,10 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import FunctionFleet, Invocation, ProductionFunction, S3Consumer
+from lambda_constructs import FunctionFleet, Invocation, ProductionFunction, S3Consumer, TopicConsumer
 from lambda_constructs.core.plans import notification as notifications
 from lambda_constructs.core.plans import queue as queues
 from tests.conftest import INLINE
@@ -65,6 +66,47 @@ def test_s3_via_queue_plan_is_the_queue_sides() -> None:
         PATH, events=("OBJECT_CREATED",), filters=0, queue=queue_plan(function_owns_role=False)
     )
     assert shared.resource_count is None  # a role it does not own gains a policy the plan cannot count
+
+
+# ---------------------------------------------------------------- TopicConsumer (pure)
+
+
+def test_topic_plan_adds_the_subscription_dead_letter_queue() -> None:
+    side = queue_plan("Stack/Orders/Queue", removal_policy="RETAIN_ON_UPDATE_OR_DELETE")
+    plan = notifications.plan_topic(
+        "Stack/Orders", "Stack-Orders", raw_message_delivery=True, filter_policy=("type",), queue=side
+    )
+    assert (plan.raw_message_delivery, plan.filter_policy, plan.queue) == (True, ("type",), side)
+    assert [a.id for a in plan.alarms] == [
+        "OldestMessageAlarm",
+        "DeadLetterQueueAlarm",
+        "SubscriptionDeadLetterQueueAlarm",
+    ]
+    alarm = plan.subscription_dead_letter_queue_alarm
+    assert alarm.name == "Stack-Orders-SubscriptionDeadLetterQueueAlarm"
+    assert (alarm.metric, alarm.statistic, alarm.threshold, alarm.comparison, alarm.period_s) == (
+        "ApproximateNumberOfMessagesVisible",
+        "Maximum",
+        0,
+        "GREATER_THAN_THRESHOLD",
+        300,
+    )
+    assert alarm.description.startswith("Stack/Orders subscription dead-letter queue (SNS could not deliver")
+    assert [rule for rule, _ in plan.subscription_dead_letter_queue_acknowledgements] == [
+        "AwsSolutions-SQS3",
+        "Serverless-SQSRedrivePolicy",
+    ]
+    assert plan.removal_policy == "RETAIN_ON_UPDATE_OR_DELETE"
+    # the queue side's 7, the subscription's DLQ and its policy, the subscription, the DLQ's alarm
+    assert plan.resource_count == 11
+    shared = notifications.plan_topic(
+        "Stack/Orders",
+        "Stack-Orders",
+        raw_message_delivery=False,
+        filter_policy=(),
+        queue=queue_plan(function_owns_role=False),
+    )
+    assert shared.resource_count is None
 
 
 # ---------------------------------------------------------------- plans against the built tree
@@ -117,15 +159,36 @@ def built() -> dict[str, Any]:
     made["s3-shared-role"] = S3Consumer(
         stack, "Shared", function=_fn(stack, "SharedFn", Invocation.QUEUE, role=role), bucket=bucket, via_queue=True
     )
+    orders = sns.Topic(stack, "Orders")
+    made["topic"] = TopicConsumer(
+        stack,
+        "Fanout",
+        function=_fn(stack, "Billing", Invocation.QUEUE),
+        topic=orders,
+        filter_policy={"type": sns.SubscriptionFilter.string_filter(allowlist=["OrderPlaced"])},
+    )
+    made["topic-key"] = TopicConsumer(
+        stack,
+        "KeyedFanout",
+        function=_fn(stack, "KeyedBilling", Invocation.QUEUE),
+        topic=orders,
+        raw_message_delivery=False,
+        encryption_key=kms.Key(stack, "TopicKey"),
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+        max_batching_window=cdk.Duration.seconds(10),
+    )
+    made["topic-shared-role"] = TopicConsumer(
+        stack, "SharedFanout", function=_fn(stack, "SharedBilling", Invocation.QUEUE, role=role), topic=orders
+    )
     return made
 
 
-@pytest.mark.parametrize("name", ["s3-direct", "s3-queue", "s3-key"])
+@pytest.mark.parametrize("name", ["s3-direct", "s3-queue", "s3-key", "topic", "topic-key"])
 def test_s3_plan_resource_count_matches_the_tree(built: dict[str, Any], name: str) -> None:
     consumer = built[name]
     assert consumer.plan.resource_count == _resources(consumer)
     assert [a.id for a in consumer.plan.alarms] == [a.node.id for a in consumer.alarms]
-    if consumer.plan.via_queue:  # the nested QueueConsumer planned the same queue side
+    if consumer.plan.queue is not None:  # the nested QueueConsumer planned the same queue side
         assert consumer.plan.queue == consumer.queue_consumer.plan
 
 
@@ -138,6 +201,15 @@ def test_s3_plan_holds_the_decisions(built: dict[str, Any]) -> None:
     assert queued.alarms[0].name == "P-Queued-Queue-OldestMessageAlarm"
     # a role the function does not own gains a policy: the plan says it cannot count it (the fleet walks the tree)
     assert built["s3-shared-role"].plan.resource_count is None
+
+
+def test_topic_plan_holds_the_decisions(built: dict[str, Any]) -> None:
+    plain, keyed = built["topic"].plan, built["topic-key"].plan
+    assert (plain.raw_message_delivery, plain.filter_policy) == (True, ("type",))
+    assert (keyed.raw_message_delivery, keyed.filter_policy, keyed.removal_policy) == (False, (), "DESTROY")
+    assert keyed.queue.visibility_timeout_s == 6 * 2 + 10 and keyed.queue.removal_policy == "DESTROY"
+    assert plain.subscription_dead_letter_queue_alarm.name == "P-Fanout-SubscriptionDeadLetterQueueAlarm"
+    assert built["topic-shared-role"].plan.resource_count is None
 
 
 # ---------------------------------------------------------------- a fleet sized from the plans
@@ -157,5 +229,24 @@ def test_a_fleet_bundle_of_s3_consumers_is_sized_from_the_plans(tmp_path: Path) 
     fleet.add("W0", worker)
     fn, consumer = made["W0"]
     assert "Stack1" in fleet._planned_stacks  # sized by the plans, not by walking the bundle's tree
+    planned = fn.plan.resource_count + consumer.plan.resource_count
+    assert fleet.resource_counts["Stack1"] == planned == _resources(fleet.stack_of("W0"))
+
+
+def test_a_fleet_bundle_of_topic_consumers_is_sized_from_the_plans(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Fleet")
+    # a topic of the parent stack would make the nested stack depend on its parent: an imported one does not
+    orders = sns.Topic.from_topic_arn(stack, "Orders", "arn:aws:sns:eu-west-1:123456789012:orders")
+    fleet = FunctionFleet(stack, "Workers", placement_file=tmp_path / "placement.json")
+    made: dict[str, Any] = {}
+
+    def worker(scope: Construct, id: str) -> None:
+        fn = _fn(scope, id, Invocation.QUEUE)
+        made[id] = (fn, TopicConsumer(scope, f"{id}Orders", function=fn, topic=orders))
+
+    fleet.add("W0", worker)
+    fn, consumer = made["W0"]
+    assert "Stack1" in fleet._planned_stacks
     planned = fn.plan.resource_count + consumer.plan.resource_count
     assert fleet.resource_counts["Stack1"] == planned == _resources(fleet.stack_of("W0"))

@@ -272,6 +272,35 @@ def _plan(
     )
 
 
+def nested_plan(
+    scope: Construct,
+    path: str,
+    function: object,
+    derived: dict[str, int],
+    *,
+    batch_size: int,
+    max_receive_count: int,
+    max_concurrency: int | None,
+    removal_policy: RemovalPolicy,
+) -> QueuePlan:
+    """The plan of the QueueConsumer a consumer in ``scope`` makes as ``Queue`` (``path``) for its queue side
+    (S3Consumer with ``via_queue=True``, TopicConsumer), computed in that consumer's check once
+    `check_queue_options` passed (``derived``)."""
+    return _plan(
+        scope,
+        path,
+        typing.cast(FunctionTarget, function),
+        None,
+        False,
+        derived,
+        batch_size=batch_size,
+        max_receive_count=max_receive_count,
+        max_concurrency=max_concurrency,
+        max_message_age=None,
+        removal_policy=_cdk.removal_policy_name(removal_policy),
+    )
+
+
 def _is_fifo(queue: object, fifo: object) -> bool:
     """A given queue's own type counts; otherwise only ``fifo=True`` (not a truthy string) makes FIFO."""
     if queue is not None and _cdk.implements(queue, "queue_arn"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +21,6 @@ from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.core.plans import notification as notifications
 from lambda_constructs.core.plans.notification import S3Plan, plan_s3
-from lambda_constructs.core.plans.queue import QueuePlan
 from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base
 from lambda_constructs.sources import queue as queue_source
@@ -153,7 +151,7 @@ class S3Consumer(Construct):
                         problems.path,
                         events=tuple(event.name for event in events),
                         filters=len(filters),
-                        queue=_queue_side(
+                        queue=queue_source.nested_plan(
                             scope,
                             f"{problems.path}/Queue",
                             function,
@@ -200,33 +198,6 @@ class S3Consumer(Construct):
             bucket.add_event_notification(event, destination, *key_filters)
         _acknowledge_framework_handlers(self, self.plan)
         _bundle.note(self, scope, id, self.plan.resource_count)
-
-
-def _queue_side(
-    scope: Construct,
-    path: str,
-    function: object,
-    derived: dict[str, int],
-    *,
-    batch_size: int,
-    max_receive_count: int,
-    max_concurrency: int | None,
-    removal_policy: RemovalPolicy,
-) -> QueuePlan:
-    """The plan of the QueueConsumer made as ``Queue`` (``path``) under a consumer in ``scope``; its options checked."""
-    return queue_source._plan(
-        scope,
-        path,
-        typing.cast(FunctionTarget, function),
-        None,
-        False,
-        derived,
-        batch_size=batch_size,
-        max_receive_count=max_receive_count,
-        max_concurrency=max_concurrency,
-        max_message_age=None,
-        removal_policy=_cdk.removal_policy_name(removal_policy),
-    )
 
 
 def _acknowledge_framework_handlers(scope: Construct, plan: S3Plan) -> None:

@@ -14,7 +14,11 @@ from constructs import Construct
 from lambda_constructs import _cdk, _keys
 from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans.common import alarm_prefix
+from lambda_constructs.core.plans.notification import TopicPlan, plan_topic
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base
+from lambda_constructs.sources import queue as queue_source
 from lambda_constructs.sources._base import FunctionTarget
 from lambda_constructs.sources.queue import (
     DEFAULT_BATCH_SIZE,
@@ -75,9 +79,11 @@ class TopicConsumer(Construct):
         encryption_key: kms.IKey | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
+        planned: list[TopicPlan] = []
+
         def check(problems: Problems) -> None:
             _base.check_function(problems, function, scope=scope, requires=Invocation.QUEUE, why=QUEUE_WHY)
-            check_queue_options(
+            derived = check_queue_options(
                 problems,
                 function,
                 batch_size=batch_size,
@@ -110,10 +116,31 @@ class TopicConsumer(Construct):
             problems.add(_cdk.removal_policy_problem(removal_policy))
             if not isinstance(raw_message_delivery, bool):
                 problems.add(Problem("raw_message_delivery", _cdk.short(raw_message_delivery), "True or False"))
+            if not problems:
+                _stack, stack_name, stack_path = _cdk.stack_info(scope)
+                planned.append(
+                    plan_topic(
+                        problems.path,
+                        alarm_prefix(stack_name, stack_path, problems.path),
+                        raw_message_delivery=raw_message_delivery,
+                        filter_policy=tuple(filter_policy or ()),
+                        queue=queue_source.nested_plan(
+                            scope,
+                            f"{problems.path}/Queue",
+                            function,
+                            derived,
+                            batch_size=batch_size,
+                            max_receive_count=max_receive_count,
+                            max_concurrency=max_concurrency,
+                            removal_policy=removal_policy,
+                        ),
+                    )
+                )
 
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        plan = self.plan = planned[0]
         self.function = function
         self.topic = topic
         encryption_key = _keys.key_for(self, encryption_key)
@@ -134,7 +161,7 @@ class TopicConsumer(Construct):
             self,
             "SubscriptionDeadLetterQueue",
             encryption_key=encryption_key,
-            removal=_cdk.removal_policy_name(removal_policy),
+            removal=plan.removal_policy,
         )
         # SNS moves undeliverable messages to this queue itself (aws-cdk-lib adds the statement for the
         # subscribed queue only): "Key management", Amazon SQS developer guide
@@ -146,25 +173,27 @@ class TopicConsumer(Construct):
             "SNS sending to the subscription's DLQ",
             source=topic,
         )
-        _cdk.acknowledge_dead_letter_target(self.subscription_dead_letter_queue, "the SNS subscription's DLQ")
+        _cdk.acknowledge_all(
+            _cdk.resource_of(self.subscription_dead_letter_queue),
+            list(plan.subscription_dead_letter_queue_acknowledgements),
+        )
         topic.add_subscription(
             subscriptions.SqsSubscription(
                 self.queue,
-                raw_message_delivery=raw_message_delivery,
+                raw_message_delivery=plan.raw_message_delivery,
                 filter_policy=dict(filter_policy) if filter_policy else None,
                 dead_letter_queue=self.subscription_dead_letter_queue,
             )
         )
-        path = self.node.path
         self.alarms: list[cloudwatch.Alarm] = [
             *self.queue_consumer.alarms,
             *function.add_alarms(
-                _cdk.queue_depth_alarm(
+                _cdk.build_alarm(
                     self,
-                    "SubscriptionDeadLetterQueueAlarm",
-                    self.subscription_dead_letter_queue,
-                    f"{path} subscription dead-letter queue (SNS could not deliver to the queue)",
+                    plan.subscription_dead_letter_queue_alarm,
+                    _base.queue_metric(self.subscription_dead_letter_queue, plan.subscription_dead_letter_queue_alarm),
                     _base.alarm_topic(function, alarm_topic),
                 )
             ),
         ]
+        _bundle.note(self, scope, id, plan.resource_count)

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lambda_constructs.core.plans.common import Acknowledgement, AlarmPlan, Note
+from lambda_constructs.core.plans.common import (
+    Acknowledgement,
+    AlarmPlan,
+    Note,
+    RemovalPolicyName,
+    dead_letter_target_acks,
+    queue_depth_alarm,
+)
 from lambda_constructs.core.plans.queue import QueuePlan
 
 # aws-cdk-lib's own framework function (a singleton at the stack root) that a bucket notification brings in
@@ -74,4 +81,63 @@ def plan_s3(path: str, *, events: tuple[str, ...], filters: int, queue: QueuePla
         filters=filters,
         queue=queue,
         framework_acknowledgements=FRAMEWORK_ACKNOWLEDGEMENTS,
+    )
+
+
+@dataclass(frozen=True)
+class TopicPlan:
+    """Every decision of one TopicConsumer: SNS -> its queue side (the nested QueueConsumer's plan) -> the function.
+
+    The subscription has a dead-letter queue of its own (SNS redrive policy) with a depth alarm, created with
+    the queue side's removal policy.
+    """
+
+    path: str
+    raw_message_delivery: bool
+    filter_policy: tuple[str, ...]  # the message attributes filtered on (none: every message)
+    queue: QueuePlan
+    subscription_dead_letter_queue_alarm: AlarmPlan
+    subscription_dead_letter_queue_acknowledgements: tuple[Acknowledgement, ...]
+    removal_policy: RemovalPolicyName  # of the three queues it creates
+
+    @property
+    def alarms(self) -> tuple[AlarmPlan, ...]:
+        return (*self.queue.alarms, self.subscription_dead_letter_queue_alarm)
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        return self.queue.notes
+
+    @property
+    def resource_count(self) -> int | None:
+        """The queue side's, the subscription's dead-letter queue and its TLS-only policy, the subscription
+        (aws-cdk-lib makes it under the subscribed queue) and the dead-letter queue's alarm."""
+        return None if self.queue.resource_count is None else self.queue.resource_count + 4
+
+
+def plan_topic(
+    path: str,
+    alarm_prefix: str,
+    *,
+    raw_message_delivery: bool,
+    filter_policy: tuple[str, ...],
+    queue: QueuePlan,
+) -> TopicPlan:
+    """The plan of one TopicConsumer whose props were checked (``queue``: its queue side's plan)."""
+    alarm = queue_depth_alarm(
+        "SubscriptionDeadLetterQueueAlarm",
+        alarm_prefix,
+        f"{path} subscription dead-letter queue (SNS could not deliver to the queue)",
+        "subscription_dead_letter_queue",
+    )
+    return TopicPlan(
+        path=path,
+        raw_message_delivery=raw_message_delivery,
+        filter_policy=filter_policy,
+        queue=queue,
+        subscription_dead_letter_queue_alarm=alarm,
+        subscription_dead_letter_queue_acknowledgements=tuple(
+            dead_letter_target_acks("This queue (the SNS subscription's DLQ)")
+        ),
+        removal_policy=queue.removal_policy,
     )
