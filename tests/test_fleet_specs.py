@@ -320,3 +320,107 @@ def test_specs_are_placed_by_adds_rules_record_move_grown_and_refusal(tmp_path: 
     assert (info.value.problems[0].prop, info.value.problems[0].value) == ("to", "Stack1")
     assert info.value.path == "Svc/Workers/W4"
     assert refused.placement == {} and refused.resource_counts == {} and refused.stacks == {}
+
+
+def stream_app(tmp: Path, mode: str) -> tuple[cdk.App, FunctionFleet, cdk.Stack]:
+    """Stream specs, both paths: two on one Kinesis stream, one on another (with another alarm topic), an
+    encrypted stream, a DynamoDB table's stream and an encrypted table's, and an imported stream (built by add)."""
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_kinesis as kinesis
+    from aws_cdk import aws_kms as kms
+
+    app = cdk.App(outdir=str(tmp / mode), context=cli_context())
+    stack = cdk.Stack(app, "Svc")
+    topics = [sns.Topic(stack, "Alarms", enforce_ssl=True), sns.Topic(stack, "Pager", enforce_ssl=True)]
+    code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"), exclude=["__pycache__"])
+    key = kms.Key(stack, "StreamKey", enable_key_rotation=True)
+    orders = kinesis.Stream(stack, "Orders", encryption=kinesis.StreamEncryption.MANAGED)
+    clicks = kinesis.Stream(stack, "Clicks", encryption=kinesis.StreamEncryption.MANAGED)
+    secret = kinesis.Stream(stack, "Secret", encryption=kinesis.StreamEncryption.KMS, encryption_key=key)
+    pk = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    table = dynamodb.Table(stack, "Table", partition_key=pk, stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+                           point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                               point_in_time_recovery_enabled=True))  # fmt: skip
+    sealed = dynamodb.Table(stack, "Sealed", partition_key=pk, stream=dynamodb.StreamViewType.NEW_IMAGE,
+                            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=key,
+                            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                                point_in_time_recovery_enabled=True))  # fmt: skip
+    imported = kinesis.Stream.from_stream_arn(stack, "Imported", "arn:aws:kinesis:eu-west-1:111111111111:stream/x")
+    fleet = FunctionFleet(stack, "Workers", max_resources_per_stack=100, placement_file=tmp / f"{mode}.json")
+
+    def spec(id: str, topic: int = 0, **stream: Any) -> WorkerSpec:
+        function = dict(code=code, handler="app.handler", p99=cdk.Duration.seconds(1), invocation=Invocation.STREAM,
+                        alarm_topic=topics[topic])  # fmt: skip
+        return WorkerSpec(id, function=function, stream=stream)
+
+    specs = [
+        spec("OrdersA", stream=orders),
+        spec("OrdersB", stream=orders),
+        spec("Clicks", stream=clicks),
+        spec("ClicksPaged", topic=1, stream=clicks),
+        spec("Secret", stream=secret),
+        spec("Changes", table=table),
+        spec("Sealed", table=sealed, batch_size=10),
+        spec("Far", stream=imported),
+    ]
+    if mode == "add":
+        for one in specs:
+            fleet.add(one.id, _specs.build_spec(one))
+    else:
+        fleet.add_specs(specs)
+    # the library's rule pack (the deploy contract among it); cdk-nag's AwsSolutions-IAM5 flags aws-cdk-lib's
+    # dynamodb:ListStreams on "*" (grant_stream_read) on both paths alike
+    Validations.of(app).add_plugins(ProductionReadinessChecks(app))
+    return app, fleet, stack
+
+
+def test_stream_specs_are_rendered_with_their_streams_as_parameters(tmp_path: Path, monkeypatch) -> None:
+    _specs.FALLBACKS.clear()
+    made: list[str] = []
+    real_prototype = _specs.prototype
+
+    def counted(fleet: Any, spec: WorkerSpec) -> Any:
+        made.append(spec.id)
+        return real_prototype(fleet, spec)
+
+    monkeypatch.setattr(_specs, "prototype", counted)
+    built = {mode: stream_app(tmp_path, mode) for mode in ("add", "specs")}
+    # one prototype per shape: the stream a spec reads is a parameter's value (OrdersB, Clicks share OrdersA's)
+    assert made == ["OrdersA", "ClicksPaged", "Secret", "Changes", "Sealed", "Far"]
+    assert _specs.FALLBACKS == {
+        "Far": "stream=Svc/Imported: not a kinesis.Stream or a dynamodb.Table with a stream made in the app"
+    }
+    by = {mode: templates(app) for mode, (app, _, _) in built.items()}  # the rule packs raise on any finding
+    for mode, (app, _, _) in built.items():
+        report = Path(app.outdir) / "validation-report.json"
+        data = json.loads(report.read_text()) if report.exists() else {"pluginReports": []}
+        assert all(p["violations"] == [] for p in data["pluginReports"]), (mode, data)
+    assert sorted(by["add"]) == sorted(by["specs"]) and len(by["add"]) == 3  # the parent, two nested stacks
+    placement = built["specs"][1].placement
+    assert placement == built["add"][1].placement
+    # one include holds specs of two shapes whose prototypes named their topic and stream parameters alike
+    assert placement["OrdersA"] == placement["Clicks"] == placement["ClicksPaged"] == "Stack1"
+    for name, template in by["add"].items():
+        mine = by["specs"][name]
+        if "nested" not in name:
+            template, mine = _without_template_urls(template), _without_template_urls(mine)
+        assert sorted(template["Resources"]) == sorted(mine["Resources"]), name
+        for logical_id, resource in template["Resources"].items():
+            assert mine["Resources"][logical_id] == resource, (name, logical_id)
+        assert template == mine, name  # the nested stacks' Parameters too
+    parent = by["specs"]["Svc.template.json"]["Resources"]
+    passed = {
+        json.dumps(value, sort_keys=True)
+        for r in parent.values()
+        if r["Type"] == "AWS::CloudFormation::Stack"
+        for value in r["Properties"]["Parameters"].values()
+    }
+    assert passed == {
+        json.dumps(v, sort_keys=True)
+        for v in [
+            {"Ref": "Alarms04B5A0BF"}, {"Ref": "Pager3330101C"},
+            {"Fn::GetAtt": ["OrdersA9B65338", "Arn"]}, {"Fn::GetAtt": ["Clicks81B5095A", "Arn"]},
+            {"Fn::GetAtt": ["SecretA720EF05", "Arn"]}, {"Fn::GetAtt": ["StreamKey9F296F4F", "Arn"]},
+            {"Fn::GetAtt": ["TableCD117FA1", "StreamArn"]}, {"Fn::GetAtt": ["Sealed918B1559", "StreamArn"]},
+        ]
+    }  # fmt: skip

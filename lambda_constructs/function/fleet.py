@@ -272,7 +272,9 @@ class FunctionFleet(Construct):
         between ``add`` and ``add_specs`` without a replacement. Every spec is checked (and each distinct
         one built once, as a prototype) before anything is added; a bad one is a ConfigurationError at
         ``<fleet path>/<spec id>`` naming the prop. Placement, the record and the limits are ``add``'s.
-        A spec holding a construct other than an alarm topic or a ``Code.from_asset`` is built by ``add``.
+        A stream spec's ``kinesis.Stream`` or ``dynamodb.Table`` (made in the app, in the fleet's account and
+        region) is a parameter of the rendered template; a spec holding another construct (a VPC, a layer,
+        an imported stream...) is built by ``add``.
         See docs/fleet.md#specs.
         """
         from lambda_constructs.sources import _specs

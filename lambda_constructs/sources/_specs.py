@@ -8,9 +8,15 @@ shape in pure Python. Each nested stack receives its rendered bundles in one
 pack see them), the alarm topic as a parameter replaced by the topic's own ARN token (aws-cdk-lib makes
 the cross-stack reference, as it does for the construct path), and the code asset bound once per stack.
 
+A stream spec's ``stream=`` (a ``kinesis.Stream``) or ``table=`` (a ``dynamodb.Table`` with a stream), made in
+the app in the fleet's account and region, is mirrored the same way: the prototype reads a scratch stream
+(and a scratch key when the stream or table is encrypted with a customer-managed key), and each rendered
+bundle's stream ARN (and key ARN) parameter is replaced by its own stream's token. So specs that differ
+only in the stream they read share one prototype.
+
 A spec whose keywords hold something the scratch app cannot mirror (a construct other than an alarm
-topic or a ``Code.from_asset``: a VPC, a layer, a stream, a role...) is built by ``fleet.add`` itself: the
-same resources, without the speed.
+topic, a ``Code.from_asset`` or such a stream or table: a VPC, a layer, an imported stream, a role...) is
+built by ``fleet.add`` itself: the same resources, without the speed.
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import jsii
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import cloudformation_include as cfn_inc
@@ -143,8 +152,97 @@ def _key(value: object) -> object:
     return ("value", value)
 
 
+STREAM_PROPS = ("stream", "table")  # StreamConsumer's keywords that take the stream the mapping reads
+# a spec -> (the identity of its real value, a function returning that value's token: one jsii call, made once)
+Provider = Callable[[WorkerSpec], tuple[object, Callable[[], object]]]
+
+
 def shape_key(spec: WorkerSpec) -> object:
-    return (spec.kind, _key(dict(spec.function)), _key(dict(spec.source_props)))
+    source = dict(spec.source_props)
+    if spec.kind == "stream":
+        for prop in STREAM_PROPS:
+            form = _stream_form(source.get(prop))
+            if form is not None:
+                source[prop] = form  # which stream is a parameter's value, not part of the shape
+    return (spec.kind, _key(dict(spec.function)), _key(source))
+
+
+def _env(construct: object) -> tuple[str, str]:
+    stack = cdk.Stack.of(typing.cast(Construct, construct))
+    return (stack.account, stack.region)
+
+
+def _stream_form(value: object) -> tuple[object, ...] | None:
+    """What of a stream or table the bundle's template depends on (beyond its ARNs); None: not mirrorable.
+
+    A ``kinesis.Stream`` or a ``dynamodb.Table`` with a stream, made in the app, whose customer-managed key
+    (if any) is a ``kms.Key`` made in the app: its class, whether it has a key, its app and the account and
+    region of its stack and its key's stack (IAM and KMS grant across accounts differently).
+    """
+    if isinstance(value, kinesis.Stream):
+        kind = "kinesis.Stream"
+    elif isinstance(value, dynamodb.Table) and value.table_stream_arn is not None:
+        kind = "dynamodb.Table"
+    else:
+        return None
+    key = value.encryption_key
+    if key is not None and not isinstance(key, kms.Key):
+        return None
+    key_env = _env(key) if key is not None else None
+    return (kind, key is not None, id(value.node.root), _env(value), key_env)
+
+
+def _mirror_stream(
+    fleet: FunctionFleet, prop: str, value: object, refs: dict[str, Provider], stack: cdk.Stack
+) -> Construct:
+    """A scratch stream (or table) the template references as the real one's would be: its ARNs as parameters."""
+    form = _stream_form(value)
+    if form is None:
+        where = _cdk.path_of(typing.cast(Construct, value)) if hasattr(value, "node") else type(value).__name__
+        raise _Unsupported(f"{prop}={where}: not a kinesis.Stream or a dynamodb.Table with a stream made in the app")
+    _kind, has_key, root, env, key_env = form
+    if root != id(_cdk.node_of(fleet).root):
+        raise _Unsupported(f"{prop} of another app")
+    fleet_env = _env(fleet)
+    if env != fleet_env or (key_env is not None and key_env != fleet_env):
+        raise _Unsupported(f"{prop} in another account or region than the fleet (its grants differ)")
+    n = len(refs)
+    key = kms.Key(stack, f"LcMirrorKey{n}") if has_key else None
+
+    def real(spec: WorkerSpec) -> Any:
+        return spec.source_props[prop]
+
+    mirror: kinesis.Stream | dynamodb.Table
+    if isinstance(value, kinesis.Stream):
+        mirror = kinesis.Stream(
+            stack,
+            f"LcMirrorStream{n}",
+            encryption=kinesis.StreamEncryption.KMS if key is not None else None,
+            encryption_key=key,
+        )
+        refs[json.dumps(stack.resolve(mirror.stream_arn))] = lambda spec: (
+            (id(real(spec)), "stream_arn"),
+            lambda: real(spec).stream_arn,
+        )
+    else:
+        mirror = dynamodb.Table(
+            stack,
+            f"LcMirrorTable{n}",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED if key is not None else None,
+            encryption_key=key,
+        )
+        refs[json.dumps(stack.resolve(mirror.table_stream_arn))] = lambda spec: (
+            (id(real(spec)), "table_stream_arn"),
+            lambda: real(spec).table_stream_arn,
+        )
+    if key is not None:
+        refs[json.dumps(stack.resolve(key.key_arn))] = lambda spec: (
+            (id(real(spec)), "encryption_key.key_arn"),
+            lambda: real(spec).encryption_key.key_arn,
+        )
+    return mirror
 
 
 def _mirror(value: object, topics: dict[int, tuple[object, sns.Topic]], stack: cdk.Stack) -> object:
@@ -173,12 +271,12 @@ class Shape:
     def __init__(
         self,
         prototype: render.Prototype,
-        parameters: dict[str, object],
+        parameters: dict[str, Provider],
         codes: Sequence[object],
         recorded: list[tuple[str, str, object]],
     ) -> None:
         self.prototype = prototype
-        self.parameters = parameters  # template parameter -> the real topic whose ARN replaces it
+        self.parameters = parameters  # template parameter -> the real value (topic, stream, key ARN) of a spec
         self.codes = list(codes)
         self.acks: dict[str, list[tuple[str, str]]] = {}  # prototype logical id -> its acknowledgements
         self.notes: list[tuple[str, list[Note]]] = []  # (prototype logical id, notes made on its construct)
@@ -239,7 +337,12 @@ def prototype(fleet: FunctionFleet, spec: WorkerSpec) -> Shape | None:
             if default is not None and given.get("alarm_topic") is None:
                 given["alarm_topic"] = default  # what the construct path would find there
             function = _mirror(given, topics, stack)
-            source = _mirror(dict(spec.source_props), topics, stack)
+            source = dict(spec.source_props)
+            streams = {p: source.pop(p) for p in STREAM_PROPS if spec.kind == "stream" and source.get(p) is not None}
+            source = typing.cast("dict[str, object]", _mirror(source, topics, stack))
+            refs: dict[str, Provider] = {}
+            for prop, value in streams.items():
+                source[prop] = _mirror_stream(fleet, prop, value, refs, stack)
         except _Unsupported as error:
             return _fallback(spec, str(error))
         scratch = type(fleet)(
@@ -257,19 +360,20 @@ def prototype(fleet: FunctionFleet, spec: WorkerSpec) -> Shape | None:
         prefix = f"{_cdk.path_of(fleet)}/Stack1/"
         recorded = [(k, p[len(prefix) :], v) for k, p, v in recorded if p.startswith(prefix)]
         nested = scratch.stacks["Stack1"]
-        topic_refs = {json.dumps(stack.resolve(t.topic_arn)): real for real, t in topics.values()}
+        for real, mirror in topics.values():
+            refs[json.dumps(stack.resolve(mirror.topic_arn))] = _fixed(real)
         assembly = app.synth()
         parent_template = assembly.get_stack_by_name(stack.stack_name).template
         nested_template = json.loads((Path(tmp) / nested.template_file).read_text())
     stack_resource = next(
         r for r in parent_template["Resources"].values() if r.get("Type") == "AWS::CloudFormation::Stack"
     )
-    parameters: dict[str, object] = {}
+    parameters: dict[str, Provider] = {}
     for name, value in (stack_resource.get("Properties", {}).get("Parameters") or {}).items():
-        real = topic_refs.get(json.dumps(value))
-        if real is None:
-            return _fallback(spec, f"a parent reference that is not an alarm topic: {name}")
-        parameters[name] = real
+        provider = refs.get(json.dumps(value))
+        if provider is None:
+            return _fallback(spec, f"a parent reference that is not an alarm topic, stream, table or key: {name}")
+        parameters[name] = provider
     if set(nested_template) - {"Resources", "Parameters", "Metadata", "Description", "AWSTemplateFormatVersion"}:
         return _fallback(spec, f"template sections {sorted(nested_template)}")
     if set(nested_template.get("Parameters", {})) != set(parameters):
@@ -289,6 +393,11 @@ def prototype(fleet: FunctionFleet, spec: WorkerSpec) -> Shape | None:
         return _fallback(spec, str(error))
     codes = [v for v in _flatten([spec.function, spec.source_props]) if isinstance(v, lambda_.AssetCode)]
     return Shape(proto, parameters, codes, recorded)
+
+
+def _fixed(topic: object) -> Provider:
+    """The topic's ARN for every spec of a shape (a topic's identity is part of the shape)."""
+    return lambda spec: ((id(topic), "topic_arn"), lambda: typing.cast(sns.ITopic, topic).topic_arn)
 
 
 FALLBACKS: dict[str, str] = {}  # spec id -> why its shape is built by add (the last add_specs; for tests and docs)
@@ -333,18 +442,31 @@ def include(stack: cdk.NestedStack, include_id: str, entries: list[tuple[WorkerS
     resources: dict[str, Any] = {}
     parameters: dict[str, Any] = {}
     values: dict[str, object] = {}
+    named: dict[object, str] = {}  # a real value's identity -> its parameter in this include
     codes: dict[int, object] = {}
     acks: dict[str, list[tuple[str, str]]] = {}
     notes: list[tuple[str, list[Note], str]] = []
     for spec, shape in entries:
         rendered, ids = shape.prototype.render_ids(spec.id, stack_id)
+        renames: dict[str, str] = {}
+        for name, provider in shape.parameters.items():
+            identity, token = provider(spec)
+            final = named.get(identity)
+            if final is None:  # one parameter per real value: prototypes name theirs after their scratch objects
+                final = name
+                while final in values:
+                    final = f"{name}{len(values)}"
+                named[identity] = final
+                values[final] = token()
+                parameters[final] = shape.prototype.parameters[name]
+            if final != name:
+                renames[name] = final
+        if renames:
+            rendered = {lid: render._remap(resource, renames) for lid, resource in rendered.items()}
         resources.update(rendered)
         for lid, rules in shape.acks.items():
             acks[ids[lid]] = rules
         notes += [(ids[lid], found, spec.id) for lid, found in shape.notes]
-        parameters.update(shape.prototype.parameters)
-        for name, topic in shape.parameters.items():
-            values[name] = typing.cast(sns.ITopic, topic).topic_arn
         for code in shape.codes:
             codes.setdefault(id(code), code)
     fd, path = tempfile.mkstemp(prefix="lc-specs-", suffix=".json")
