@@ -11,13 +11,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 from constructs import Construct
 
-from lambda_constructs import HttpEndpoint, Invocation, ProductionFunction
+from lambda_constructs import HttpEndpoint, Invocation, ProductionFunction, RestEndpoint
 from lambda_constructs.core.errors import Problem
 from lambda_constructs.core.plans import endpoint as plans
 from lambda_constructs.core.plans.endpoint import HttpRequest, plan_http
@@ -196,3 +198,116 @@ def test_http_plan_resource_count_matches_the_tree(built: tuple[dict[str, Any], 
             if r["Properties"]["AlarmName"] == alarm.name
         ]
         assert props["Threshold"] == alarm.threshold and props["AlarmDescription"] == alarm.description
+
+
+# ------------------------------------------------------------------ RestEndpoint, pure
+
+
+def rest(**overrides: Any) -> plans.RestPlan:
+    values: dict[str, Any] = {
+        "path": PATH,
+        "alarm_prefix": PREFIX,
+        "function_path": "Stack/Orders/Fn",
+        "timeout_s": 11,
+        "invocation": Invocation.SYNC,
+        "routes": ("POST /orders", "GET /orders/{id}"),
+    }
+    values.update(overrides)
+    return plans.plan_rest(plans.RestRequest(**values))
+
+
+def test_rest_defaults_are_iam_regional_29_s_traced_throttled_with_three_alarms() -> None:
+    p = rest()
+    assert p.description == "REST API for Stack/Orders/Fn (live alias)"
+    assert [(r.method, r.path) for r in p.routes] == [("POST", "/orders"), ("GET", "/orders/{id}")]
+    assert p.resources == ("/orders", "/orders/{id}")
+    assert (p.authorization_type, p.endpoint_type, p.integration_timeout_ms) == ("IAM", "REGIONAL", 29_000)
+    assert p.tracing and p.execution_logging is None and not p.cors
+    assert (p.throttle_rate_limit, p.throttle_burst_limit) == (1000, 500)
+    assert "resource_path" in p.access_log_fields and "user" in p.access_log_fields
+    assert p.method_acknowledgements == (plans.COG4_ACK,)
+    assert p.stage_acknowledgements == (plans.APIG6_ACK, plans.APIG3_ACK)
+    server, client, latency = p.alarms
+    assert (server.metric, client.metric, latency.metric) == ("5XXError", "4XXError", "Latency")
+    assert (client.threshold, latency.threshold, latency.statistic) == (100, 8800, "p99")
+    assert p.notes == ()
+    # log group, API, deployment, stage, validator, 2 resources, 2 methods with 2 permissions each, 3 alarms
+    assert p.resource_count == 16
+
+
+def test_rest_cors_adds_a_preflight_on_the_root_and_every_resource() -> None:
+    p = rest(cors=True, routes=("GET /", "POST /orders/{id}/items"))
+    assert p.resources == ("/orders", "/orders/{id}", "/orders/{id}/items")
+    assert p.resource_count == 5 + 3 + (2 + 4) + 2 * 2 + 3
+
+
+def test_rest_authorization_is_given_or_derived_from_the_authorizer() -> None:
+    assert rest(authorizer=True, authorizer_type="COGNITO").authorization_type == "COGNITO"
+    assert rest(authorizer=True).authorization_type == "CUSTOM"
+    assert rest(authorization_type="NONE").authorization_type == "NONE"
+
+
+def test_rest_execution_logging_drops_its_acknowledgement() -> None:
+    assert rest(execution_logging="ERROR").stage_acknowledgements == (plans.APIG3_ACK,)
+
+
+def test_rest_above_29_s_warns_about_the_quota_and_a_caller_not_sync() -> None:
+    p = rest(integration_timeout_ms=60_000.0, invocation=Invocation.ASYNC)
+    assert [n.id for n in p.notes] == [
+        "lambda-constructs:rest-integration-timeout-quota",
+        "lambda-constructs:REST-invocation",
+    ]
+    assert p.notes[0].message.startswith("integration_timeout=60 s is above 29 s")
+
+
+def test_rest_timeout_checks_are_pure() -> None:
+    assert plans.rest_timeout_problems(29_000, "REGIONAL", 28) == []
+    assert [p.prop for p in plans.rest_timeout_problems(29_000, "REGIONAL", 29)] == ["function.timeout"]
+    (edge,) = plans.rest_timeout_problems(60_000, "EDGE", 10)
+    assert edge.allowed == "50..29000 ms" and "REGIONAL or PRIVATE" in edge.hint
+    assert plans.rest_timeout_problems(900_000, "PRIVATE", 10) == []
+    assert "OPTIONS" not in plans.rest_methods(cors=True) and "OPTIONS" in plans.rest_methods(cors=False)
+
+
+@pytest.fixture(scope="module")
+def built_rest() -> tuple[dict[str, Any], Template]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Rests")
+    pool = cognito.UserPool(stack, "Pool")
+    made: dict[str, Any] = {
+        "rest": RestEndpoint(stack, "Rest", function=_fn(stack, "R1"), routes=("POST /orders", "GET /orders/{id}")),
+        "cors": RestEndpoint(
+            stack,
+            "Cors",
+            function=_fn(stack, "R2"),
+            routes=("GET /", "ANY /a/b/c", "PUT /a"),
+            cors=apigateway.CorsOptions(allow_origins=["https://shop.example.com"]),
+        ),
+        "cognito": RestEndpoint(
+            stack,
+            "Cognito",
+            function=_fn(stack, "R3", timeout=cdk.Duration.seconds(40), p99=None),
+            routes=("GET /me",),
+            integration_timeout=cdk.Duration.seconds(60),
+            authorizer=apigateway.CognitoUserPoolsAuthorizer(stack, "CogAuth", cognito_user_pools=[pool]),
+            execution_logging=apigateway.MethodLoggingLevel.ERROR,
+        ),
+    }
+    return made, Template.from_stack(stack)
+
+
+@pytest.mark.parametrize("name", ["rest", "cors", "cognito"])
+def test_rest_plan_resource_count_matches_the_tree(built_rest: tuple[dict[str, Any], Template], name: str) -> None:
+    made, tpl = built_rest
+    endpoint = made[name]
+    assert endpoint.plan.resource_count == _resources(endpoint)
+    assert [a.node.id for a in endpoint.alarms] == [a.id for a in endpoint.plan.alarms]
+    methods = [
+        m["Properties"]
+        for m in tpl.find_resources("AWS::ApiGateway::Method").values()
+        if m["Properties"]["HttpMethod"] != "OPTIONS"
+        and f"{name.capitalize()}RestApi" in str(m["Properties"]["RestApiId"])
+    ]
+    cfn = {"IAM": "AWS_IAM", "COGNITO": "COGNITO_USER_POOLS", "CUSTOM": "CUSTOM", "NONE": "NONE"}
+    assert {m["AuthorizationType"] for m in methods} == {cfn[endpoint.plan.authorization_type]}
+    assert {m["Integration"]["TimeoutInMillis"] for m in methods} == {endpoint.plan.integration_timeout_ms}

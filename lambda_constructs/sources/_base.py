@@ -259,55 +259,6 @@ def build_api_alarms(
     )
 
 
-def api_alarms(
-    scope: Construct,
-    function: FunctionTarget,
-    api: Any,
-    *,
-    client_errors: int,
-    latency_ms: float | None,
-    topic: sns.ITopic | None,
-) -> list[cloudwatch.Alarm]:
-    """5xx, 4xx and p99-latency alarms of an API Gateway API (HTTP or REST), registered with the function.
-
-    The latency threshold defaults to 80 % of the function timeout: the API answers 5xx once the
-    function times out, so a p99 that close is the warning before that.
-    """
-    from lambda_constructs.function.production_function import DURATION_ALARM_FRACTION
-
-    period = _cdk.ALARM_PERIOD
-    path = _cdk.path_of(scope)
-    threshold = latency_ms or function.timeout_seconds * 1000 * DURATION_ALARM_FRACTION
-    return function.add_alarms(
-        _cdk.make_alarm(
-            scope,
-            "ServerErrorsAlarm",
-            metric=api.metric_server_error(period=period, statistic="Sum"),
-            threshold=1,
-            topic=topic,
-            description=f"{path}: the API returned 5xx responses.",
-        ),
-        _cdk.make_alarm(
-            scope,
-            "ClientErrorsAlarm",
-            metric=api.metric_client_error(period=period, statistic="Sum"),
-            threshold=client_errors,
-            topic=topic,
-            description=f"{path}: {client_errors} or more 4xx responses in 5 minutes.",
-        ),
-        _cdk.make_alarm(
-            scope,
-            "LatencyAlarm",
-            metric=api.metric_latency(period=period, statistic="p99"),
-            threshold=threshold,
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            topic=topic,
-            description=f"{path}: p99 latency above {threshold:g} ms "
-            f"(80% of the {function.timeout_seconds} s function timeout).",
-        ),
-    )
-
-
 def check_rule_options(
     problems: Problems,
     *,

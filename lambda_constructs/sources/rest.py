@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Sequence
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
@@ -13,21 +14,26 @@ from constructs import Construct
 
 from lambda_constructs import _cdk, _keys
 from lambda_constructs.core import limits
-from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import endpoint as plans
+from lambda_constructs.core.plans.common import alarm_prefix
 from lambda_constructs.core.plans.endpoint import (
     DEFAULT_CLIENT_ERROR_THRESHOLD,
     DEFAULT_THROTTLE_BURST,
     DEFAULT_THROTTLE_RATE,
+    INTEGRATION_TIMEOUT_MIN_MS,
+    REST_METHODS,
+    RestPlan,
     route_problems,
 )
+from lambda_constructs.function import _bundle
 from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION
 from lambda_constructs.sources import _base
 from lambda_constructs.sources._base import FunctionTarget
 
+__all__ = ["DEFAULT_INTEGRATION_TIMEOUT", "INTEGRATION_TIMEOUT_MIN_MS", "REST_METHODS", "RestEndpoint"]
+
 DEFAULT_INTEGRATION_TIMEOUT = Duration.seconds(limits.REST_API_INTEGRATION_TIMEOUT_S)
-INTEGRATION_TIMEOUT_MIN_MS = 50
-REST_METHODS = ("ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 class RestEndpoint(Construct):
@@ -84,16 +90,12 @@ class RestEndpoint(Construct):
         execution_logging: apigateway.MethodLoggingLevel | None = None,
         encryption_key: kms.IKey | None = None,
     ) -> None:
-        timeout_ms: list[float] = []
-
         def check(problems: Problems) -> None:
             if not _base.check_function(problems, function, tenant_ok=True, scope=scope):
                 return
             problems.add(_base.topic_problem(alarm_topic))
             problems.add(_keys.key_problem(encryption_key, scope=scope))
-            problems.extend(
-                route_problems("routes", routes, [m for m in REST_METHODS if m != "OPTIONS" or cors is None])
-            )
+            problems.extend(route_problems("routes", routes, plans.rest_methods(cors is not None)))
             if cors is not None and not isinstance(cors, apigateway.CorsOptions):
                 problems.add(Problem("cors", _cdk.short(cors), "an apigateway.CorsOptions"))
             if not isinstance(endpoint_type, apigateway.EndpointType):
@@ -128,77 +130,64 @@ class RestEndpoint(Construct):
                 problems.add(problem)
                 return
             ms = integration_timeout.to_milliseconds(integral=False)
-            timeout_ms.append(ms)
-            raisable = endpoint_type is not apigateway.EndpointType.EDGE
-            high = (
-                limits.REST_API_INTEGRATION_TIMEOUT_MAX_S * 1000
-                if raisable
-                else limits.REST_API_INTEGRATION_TIMEOUT_S * 1000
-            )
-            problems.add(
-                limits.check_range(
-                    "integration_timeout",
-                    ms,
-                    limits.Range(INTEGRATION_TIMEOUT_MIN_MS, high, "ms"),
-                    "above 29 s needs a REGIONAL or PRIVATE endpoint and a quota increase" if not raisable else "",
-                )
-            )
-            if function.timeout_seconds * 1000 >= ms:
-                problems.add(
-                    Problem(
-                        "function.timeout",
-                        f"{function.timeout_seconds} s",
-                        f"< the integration timeout ({ms / 1000:g} s)",
-                        "API Gateway returns 504 when the integration times out while the function keeps running; "
-                        "shorten the function timeout or raise integration_timeout (REGIONAL/PRIVATE, with a quota "
-                        "increase)",
-                    )
-                )
-            for name, value, allowed in (
-                ("throttle_rate_limit", throttle_rate_limit, limits.Range(1, 10_000, "requests/s")),
-                ("throttle_burst_limit", throttle_burst_limit, limits.Range(1, 5_000, "requests")),
-                ("client_error_threshold", client_error_threshold, limits.Range(1, 1_000_000)),
-            ):
-                problems.add(limits.check_int_range(name, value, allowed))
+            problems.extend(plans.rest_timeout_problems(ms, endpoint_type.name, function.timeout_seconds))
+            problems.extend(plans.throttle_problems(throttle_rate_limit, throttle_burst_limit, client_error_threshold))
+            if not problems:
+                planned.append(plans.plan_rest(_request(problems.path, ms)))
 
+        def _request(path: str, ms: float) -> plans.RestRequest:
+            _stack, stack_name, stack_path = _cdk.stack_info(scope)
+            # what the authorizer needs, read only when the type is not given (one jsii round trip)
+            derived = _authorizer_type(authorizer) if authorizer is not None and authorization_type is None else None
+            return plans.RestRequest(
+                path=path,
+                alarm_prefix=alarm_prefix(stack_name, stack_path, path),
+                function_path=_cdk.path_of(typing.cast(Construct, function)),
+                timeout_s=function.timeout_seconds,
+                invocation=function.invocation,
+                routes=tuple(routes),
+                integration_timeout_ms=ms,
+                endpoint_type=endpoint_type.name,
+                authorization_type=None if authorization_type is None else authorization_type.name,
+                authorizer_type=None if derived is None else derived.name,
+                authorizer=authorizer is not None,
+                cors=cors is not None,
+                execution_logging=None if execution_logging is None else execution_logging.name,
+                throttle_rate_limit=throttle_rate_limit,
+                throttle_burst_limit=throttle_burst_limit,
+                client_error_threshold=client_error_threshold,
+            )
+
+        planned: list[RestPlan] = []
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self.plan: RestPlan = planned[0]
+        plan = self.plan
         self.function = function
         self.routes = tuple(routes)
         self.access_log_group = _keys.log_group(
             self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=_keys.key_for(self, encryption_key)
         )
-        auth = authorization_type or (
-            (_authorizer_type(authorizer) or apigateway.AuthorizationType.CUSTOM)
-            if authorizer is not None
-            else apigateway.AuthorizationType.IAM
-        )
         self.rest_api = apigateway.RestApi(
             self,
             "RestApi",
-            description=f"REST API for {function.node.path} (live alias)",
+            description=plan.description,
             endpoint_types=[endpoint_type],
             cloud_watch_role=False,  # an account-wide setting: see docs/rest-endpoint.md
             default_cors_preflight_options=cors,
-            default_method_options=apigateway.MethodOptions(authorization_type=auth, authorizer=authorizer),
+            default_method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType[plan.authorization_type], authorizer=authorizer
+            ),
             deploy_options=apigateway.StageOptions(
                 access_log_destination=apigateway.LogGroupLogDestination(self.access_log_group),
                 access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
+                    **dict.fromkeys(plan.access_log_fields, True)
                 ),
-                tracing_enabled=True,
+                tracing_enabled=plan.tracing,
                 logging_level=execution_logging,
-                throttling_rate_limit=throttle_rate_limit,
-                throttling_burst_limit=throttle_burst_limit,
+                throttling_rate_limit=plan.throttle_rate_limit,
+                throttling_burst_limit=plan.throttle_burst_limit,
             ),
         )
         # both on (AwsSolutions-APIG2): parameters a method requires must be present, and a body is checked
@@ -208,65 +197,27 @@ class RestEndpoint(Construct):
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
         )
         integration = apigateway.LambdaIntegration(function.alias, proxy=True, timeout=integration_timeout)
-        for route in self.routes:
-            method, _, route_path = route.partition(" ")
-            resource = self.rest_api.root.resource_for_path(route_path) if route_path != "/" else self.rest_api.root
-            resource.add_method(method, integration, request_validator=validator)
-        if timeout_ms and timeout_ms[0] > limits.REST_API_INTEGRATION_TIMEOUT_S * 1000:
-            Annotations.of(self).add_warning_v2(
-                "lambda-constructs:rest-integration-timeout-quota",
-                f"integration_timeout={timeout_ms[0] / 1000:g} s is above 29 s: request the Service Quotas increase "
-                "'Maximum integration timeout in milliseconds' (API Gateway) for this account and region first, "
-                "or the deploy fails; latency-sensitive callers still wait that long.",
-            )
-        self._acknowledge(execution_logging)
-        _base.warn_invocation(self, function, Invocation.SYNC, "REST")
+        for route in plan.routes:
+            resource = self.rest_api.root.resource_for_path(route.path) if route.path != "/" else self.rest_api.root
+            resource.add_method(route.method, integration, request_validator=validator)
+        self._acknowledge(plan)
+        _cdk.annotate(self, plan.notes)
         self.url: str = self.rest_api.url
-        self.alarms: list[cloudwatch.Alarm] = _base.api_alarms(
-            self,
-            function,
-            self.rest_api,
-            client_errors=client_error_threshold,
-            latency_ms=None,
-            topic=_base.alarm_topic(function, alarm_topic),
+        self.alarms: list[cloudwatch.Alarm] = _base.build_api_alarms(
+            self, function, self.rest_api, plan.alarms, _base.alarm_topic(function, alarm_topic)
         )
+        _bundle.note(self, scope, id, plan.resource_count)
 
-    def _acknowledge(self, execution_logging: apigateway.MethodLoggingLevel | None) -> None:
+    def _acknowledge(self, plan: RestPlan) -> None:
         """The cdk-nag findings the construct cannot fix, each acknowledged on the resources it is about.
 
         COG4 on every method (CORS preflights included), APIG6 and APIG3 on the stage; an acknowledgement on the
         RestApi would cover everything under it.
         """
         for cfn_method in [c for c in self.rest_api.node.find_all() if isinstance(c, apigateway.CfnMethod)]:
-            _cdk.acknowledge(
-                cfn_method,
-                "AwsSolutions-COG4",
-                "The API authorizes with IAM (SigV4) by default or the authorizer the service passes; a Cognito "
-                "user pool is one choice among several, not a requirement.",
-            )
-        _cdk.acknowledge_all(
-            _cdk.resource_of(self.rest_api.deployment_stage),
-            [
-                *(
-                    []
-                    if execution_logging is not None
-                    else [
-                        (
-                            "AwsSolutions-APIG6",
-                            "Execution logging needs the account's API Gateway CloudWatch Logs role "
-                            "(AWS::ApiGateway::Account, one per account and region), which a service stack must not "
-                            "own; without it the stage fails to deploy. JSON access logs are on for every method; "
-                            "pass execution_logging=MethodLoggingLevel.ERROR where the platform has set the role.",
-                        )
-                    ]
-                ),
-                (
-                    "AwsSolutions-APIG3",
-                    "A WAF web ACL is an organisation-level edge decision (shared ACLs, Firewall Manager); associate "
-                    "one with the stage where the platform provides it.",
-                ),
-            ],
-        )
+            for rule, reason in plan.method_acknowledgements:
+                _cdk.acknowledge(cfn_method, rule, reason)
+        _cdk.acknowledge_all(_cdk.resource_of(self.rest_api.deployment_stage), list(plan.stage_acknowledgements))
 
 
 def _authorizer_type(authorizer: object) -> apigateway.AuthorizationType | None:
