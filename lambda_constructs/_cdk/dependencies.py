@@ -42,14 +42,28 @@ class _WithoutRole:
     def __init__(self, function: CfnResource, role_path: str) -> None:
         self._function = function
         self._role_path = role_path
+        self._stack_path: str | None = None
+        self._rendered: tuple[tuple[str, ...], list[str]] | None = None  # (kernel ids of the dependencies, result)
 
     def produce(self, context: IResolveContext) -> Any:
+        # aws-cdk-lib renders a template many times in one synthesis (the template, the nested stack's asset hash,
+        # validation...): the dependencies are asked for each time (one round trip), and the answer is worked out
+        # again only when they changed, keyed by the kernel's ids of the dependency objects (no round trip)
+        dependencies = self._function.obtain_dependencies()
+        key = tuple(typing.cast(Any, d).__jsii_ref__.ref for d in dependencies)
+        if self._rendered is None or self._rendered[0] != key:
+            self._rendered = (key, self._logical_ids(dependencies))
+        return list(self._rendered[1])
+
+    def _logical_ids(self, dependencies: typing.Sequence[Any]) -> list[str]:
         # obtain_dependencies also lists what other stacks the resource depends on (never in DependsOn): only
         # resources of its own stack are kept, in the order aws-cdk-lib renders them (by construct path)
-        stack = Stack.of(self._function).node.path
+        if self._stack_path is None:
+            self._stack_path = Stack.of(self._function).node.path
+        stack = self._stack_path
         kept = [
             d
-            for d in self._function.obtain_dependencies()
+            for d in dependencies
             if CfnResource.is_cfn_resource(d) and Stack.of(d).node.path == stack and d.node.path != self._role_path
         ]
         return [typing.cast(CfnResource, d).logical_id for d in sorted(kept, key=lambda d: d.node.path)]
