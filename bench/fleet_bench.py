@@ -16,8 +16,10 @@ value and the nested-stack layout), so they cannot drift; ``tests/test_bench_nod
 templates resource by resource. For each size it prints whole-process wall time, construction and
 synthesis time, CPU seconds of the whole process tree (user + system: on a shared machine
 less disturbed than wall time), peak memory of Python and of Node.js (RSS and V8 heap: for the Python sides, Node.js
-is the jsii kernel), kernel round trips per worker during construction, resources and template bytes
-per worker, the number of stacks, the ratios, and, across sizes, the time per worker.
+is the jsii kernel; the heap three ways: the peak in use, which depends on when V8 collects garbage, the
+live heap, the largest after a full mark-compact, and the live heap at exit after a forced full GC),
+kernel round trips per worker during construction, resources and template bytes per worker, the number
+of stacks, the ratios, and, across sizes, the time per worker.
 Run: ``make bench`` (``make bench BENCH_ARGS="--node --sizes 10 100 1000 2000 --repeat 3"``) or
 ``python bench/fleet_bench.py --node --sizes 10 100 1000 --repeat 3``.
 """
@@ -209,6 +211,8 @@ def run(kind: str, n: int) -> dict[str, Any]:
             result.update(kind=kind, n=n, python_peak_mib=float("nan"), calls_per_function=0.0)
         heaps = [json.loads(p.read_text()) for p in heap_dir.glob("*.json")]
         result["node_heap_mib"] = max((h["heap_used_peak_mib"] for h in heaps), default=float("nan"))
+        result["node_live_mib"] = max((h["heap_live_peak_mib"] for h in heaps), default=float("nan"))
+        result["node_live_exit_mib"] = max((h["heap_live_exit_mib"] for h in heaps), default=float("nan"))
         templates = list(outdir.glob("*.template.json"))
         result["resources_per_function"] = (
             sum(len(json.loads(p.read_text()).get("Resources", {})) for p in templates) / n
@@ -268,7 +272,8 @@ def main() -> None:
     )
     header = (
         f"{'N':>5} {'side':8} {'wall s':>11} {'cpu s':>11} {'constr s':>11} {'synth s':>11} {'ms/worker':>9} "
-        f"{'py MiB':>7} {'node MiB':>8} {'heap MiB':>8} {'calls/fn':>8} {'res/fn':>6} {'bytes/fn':>8} {'stacks':>6}"
+        f"{'py MiB':>7} {'node MiB':>8} {'heap MiB':>8} {'live MiB':>8} {'exit MiB':>8} "
+        f"{'calls/fn':>8} {'res/fn':>6} {'bytes/fn':>8} {'stacks':>6}"
     )
     print(header)
     everything: dict[int, dict[str, list[dict[str, Any]]]] = {}
@@ -294,6 +299,7 @@ def main() -> None:
                 f"{min(r['synth_s'] for r in rs):>5.2f}/{med['synth_s']:<5.2f} "
                 f"{1000 * med['wall_s'] / n:>9.1f} "
                 f"{typical['python_peak_mib']:>7.0f} {typical['node_peak_mib']:>8.0f} {typical['node_heap_mib']:>8.0f} "
+                f"{typical['node_live_mib']:>8.0f} {typical['node_live_exit_mib']:>8.0f} "
                 f"{typical['calls_per_function']:>8.1f} {typical['resources_per_function']:>6.1f} "
                 f"{typical['template_bytes_per_function']:>8.0f} {typical['stacks']:>6}"
             )
