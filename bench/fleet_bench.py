@@ -41,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fleet_spec  # bench/ is not a package
+from kernel_calls import count_kernel_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 PER_STACK = fleet_spec.PER_STACK
@@ -82,30 +83,11 @@ def _node_peak_mib() -> float:
     return peak
 
 
-def _count_kernel_calls() -> dict[str, int]:
-    """Count every request the Python side sends to the jsii kernel (each one a round trip)."""
-    import jsii
-
-    provider = type(jsii.kernel.provider)
-    counter = {"calls": 0}
-    for name in ("create", "del_", "get", "set", "sget", "sset", "invoke", "sinvoke", "complete", "sync_complete"):
-        original = getattr(provider, name, None)
-        if original is None:
-            continue
-
-        def wrapped(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            counter["calls"] += 1
-            return _original(self, *args, **kwargs)
-
-        setattr(provider, name, wrapped)
-    return counter
-
-
 def child(kind: str, n: int, outdir: str) -> dict[str, Any]:
     start = time.perf_counter()
     from lambda_constructs import ProductionFunction  # noqa: F401  (Node.js selection before jsii starts)
 
-    counter = _count_kernel_calls()
+    counter = count_kernel_calls()
     import aws_cdk as cdk
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_sns as sns
