@@ -81,3 +81,25 @@ def test_cfn_lint_w3005_only_on_the_given_role(resources: dict[str, Any]) -> Non
     w3005 = [f for f in lint_template(resources["template"]) if f.startswith("W3005 ")]
     assert len(w3005) == 1
     assert "Resources/GivenRoleFunction" in w3005[0]
+
+
+def test_the_overflow_policies_aws_cdk_lib_splits_off_at_synthesis_stay() -> None:
+    # a default policy over IAM's inline size is split into managed policies under the role, in an aspect at
+    # synthesis: the function must still wait for them (its grants), so they are in its DependsOn
+    app = cdk.App()
+    stack = cdk.Stack(app, "S")
+    fn = ProductionFunction(stack, "Big", code=INLINE, handler="index.handler", p99=cdk.Duration.seconds(1))
+    for i in range(120):
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[f"s3:GetObjectVersion{i}"],
+                resources=[f"arn:aws:s3:::a-bucket-with-a-long-name-for-overflow-{i:03d}/some/prefix/*"],
+            )
+        )
+    res = app.synth().get_stack_by_name("S").template["Resources"]
+    overflow = sorted(lid for lid, r in res.items() if r["Type"] == "AWS::IAM::ManagedPolicy")
+    assert overflow and all("OverflowPolicy" in lid for lid in overflow)
+    function = _function(res, "BigFunction")
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert role not in function["DependsOn"]
+    assert set(function["DependsOn"]) == {_policy_of(res, role), *overflow}

@@ -9,61 +9,54 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dep
 
 Only that edge goes. The default-policy edge stays (the role's grants must exist before the function is
 created: Lambda checks a dead-letter queue's ``sqs:SendMessage`` at CreateFunction), and so does every other
-dependency a user or aws-cdk-lib adds (a VPC's routes, an EFS mount target, a security group rule).
+dependency a user or aws-cdk-lib adds (a VPC's routes, an EFS mount target, a security group rule), and every
+other resource under the role, including the ``OverflowPolicy`` managed policies aws-cdk-lib splits off a large
+default policy in an aspect at synthesis.
 
-Construct dependencies become resource dependencies while the app is prepared for synthesis, after every
-construct and aspect ran, so the list cannot be edited at construction. It is rendered instead by a lazy
-``DependsOn`` override (uncached: computed at each rendering) that reads the resource's dependencies when the
-template is written (also when a nested stack's template is rendered for its asset hash, so the hash and the
-file agree) and leaves out the role: in the order aws-cdk-lib renders them (by construct path), nothing at all
-when only the role was there.
+How: the function's construct dependency on the role is replaced by one on ``_RoleWithoutResource``, a
+dependable whose roots are the role's children other than its ``AWS::IAM::Role`` resource, read when aws-cdk-lib
+turns construct dependencies into resource dependencies (once per synthesis, after every aspect ran). aws-cdk-lib
+then renders ``DependsOn`` itself, in its own order; nothing runs in Python while templates are rendered, which
+aws-cdk-lib does once per nested stack for every resource of the app (a lazy ``DependsOn`` override made each
+function cost two kernel round trips per rendering: quadratic in the size of a fleet).
 """
 
 from __future__ import annotations
 
+import builtins
 import typing
-from typing import Any
 
 import jsii
-from aws_cdk import CfnResource, IAnyProducer, IResolveContext, Lazy, Stack
-
-from lambda_constructs._cdk.paths import path_of
-
-
-def drop_role_depends_on(function: CfnResource, role: CfnResource) -> None:
-    """Render ``function``'s DependsOn without ``role``, which its ``Fn::GetAtt`` in ``Role`` implies."""
-    function.add_override("DependsOn", Lazy.uncached_any(_WithoutRole(function, path_of(role)), omit_empty_array=True))
+from aws_cdk import CfnResource
+from aws_cdk import aws_iam as iam
+from constructs import Dependable, IConstruct, IDependable, Node
 
 
-@jsii.implements(IAnyProducer)
-class _WithoutRole:
-    """The resource's dependencies at render time, as aws-cdk-lib renders them, minus the role."""
+def drop_role_depends_on(
+    function: CfnResource, role_resource: CfnResource, *, role: iam.IRole | None = None, node: Node | None = None
+) -> None:
+    """Render ``function``'s DependsOn without ``role_resource``, which its ``Fn::GetAtt`` in ``Role`` implies.
 
-    def __init__(self, function: CfnResource, role_path: str) -> None:
-        self._function = function
-        self._role_path = role_path
-        self._stack_path: str | None = None
-        self._rendered: tuple[tuple[str, ...], list[str]] | None = None  # (kernel ids of the dependencies, result)
+    ``role``: the role construct ``role_resource`` belongs to (read from it when not given); ``node``: the
+    function resource's node, when the caller has it (each saves a kernel round trip).
+    """
+    owner = role if role is not None else typing.cast(iam.IRole, role_resource.node.scope)
+    without = _RoleWithoutResource(owner, role_resource)
+    Dependable.implement(without, without)
+    function_node = node if node is not None else function.node
+    function_node.remove_dependency(owner)
+    function_node.add_dependency(without)
 
-    def produce(self, context: IResolveContext) -> Any:
-        # aws-cdk-lib renders a template many times in one synthesis (the template, the nested stack's asset hash,
-        # validation...): the dependencies are asked for each time (one round trip), and the answer is worked out
-        # again only when they changed, keyed by the kernel's ids of the dependency objects (no round trip)
-        dependencies = self._function.obtain_dependencies()
-        key = tuple(typing.cast(Any, d).__jsii_ref__.ref for d in dependencies)
-        if self._rendered is None or self._rendered[0] != key:
-            self._rendered = (key, self._logical_ids(dependencies))
-        return list(self._rendered[1])
 
-    def _logical_ids(self, dependencies: typing.Sequence[Any]) -> list[str]:
-        # obtain_dependencies also lists what other stacks the resource depends on (never in DependsOn): only
-        # resources of its own stack are kept, in the order aws-cdk-lib renders them (by construct path)
-        if self._stack_path is None:
-            self._stack_path = Stack.of(self._function).node.path
-        stack = self._stack_path
-        kept = [
-            d
-            for d in dependencies
-            if CfnResource.is_cfn_resource(d) and Stack.of(d).node.path == stack and d.node.path != self._role_path
-        ]
-        return [typing.cast(CfnResource, d).logical_id for d in sorted(kept, key=lambda d: d.node.path)]
+@jsii.implements(IDependable)
+class _RoleWithoutResource(Dependable):
+    """The role's children but its ``AWS::IAM::Role`` resource, as a dependency (read at synthesis)."""
+
+    def __init__(self, role: iam.IRole, resource: CfnResource) -> None:
+        super().__init__()
+        self._role = role
+        self._resource = typing.cast(typing.Any, resource).__jsii_ref__.ref
+
+    @builtins.property
+    def dependency_roots(self) -> list[IConstruct]:
+        return [c for c in self._role.node.children if typing.cast(typing.Any, c).__jsii_ref__.ref != self._resource]

@@ -257,7 +257,7 @@ class ProductionFunction(Construct):
             _cdk.known_child(self._role, self, "ServiceRole")
             role_cfn = typing.cast(CfnResource, self._role.node.default_child)
             _cdk.known_child(role_cfn, self._role, "Resource")
-            _cdk.drop_role_depends_on(self._cfn, role_cfn)
+            _cdk.drop_role_depends_on(self._cfn, role_cfn, role=self._role)
         self.version: lambda_.Version = self.function.current_version
         self.alias = lambda_.Alias(
             self,
