@@ -80,6 +80,14 @@ def test_http_api_routes_each_get_a_route_and_a_permission() -> None:
     assert p.resource_count == 11
 
 
+def test_http_api_default_route_beside_other_routes_answers_what_they_do_not_match() -> None:
+    p = http(routes=("POST /orders", "$default", "GET /orders/{id}"))
+    assert p.catch_all
+    assert [r.key for r in p.routes] == ["POST /orders", "GET /orders/{id}"]
+    # API, stage, integration, three routes with a permission each, access log group, 3 alarms
+    assert p.resource_count == 13
+
+
 @pytest.mark.parametrize(
     ("authorizer", "count"),
     [("iam", 9), ("none", 9), ("jwt", 10), ("user_pool", 10), ("lambda", 11), ("other", None)],
@@ -172,6 +180,7 @@ def built() -> tuple[dict[str, Any], Template]:
             authorizer=authorizers.HttpLambdaAuthorizer("Check", auth_fn.alias),
         ),
         "public": HttpEndpoint(stack, "Public", function=_fn(stack, "H5"), authorizer=apigwv2.HttpNoneAuthorizer()),
+        "mixed": HttpEndpoint(stack, "Mixed", function=_fn(stack, "H6"), routes=("$default", "POST /orders")),
         "url": HttpEndpoint(
             stack,
             "Url",
@@ -183,7 +192,7 @@ def built() -> tuple[dict[str, Any], Template]:
     return made, Template.from_stack(stack)
 
 
-@pytest.mark.parametrize("name", ["http", "routes", "jwt", "lambda", "public", "url"])
+@pytest.mark.parametrize("name", ["http", "routes", "jwt", "lambda", "public", "mixed", "url"])
 def test_http_plan_resource_count_matches_the_tree(built: tuple[dict[str, Any], Template], name: str) -> None:
     made, tpl = built
     endpoint = made[name]
@@ -198,6 +207,18 @@ def test_http_plan_resource_count_matches_the_tree(built: tuple[dict[str, Any], 
             if r["Properties"]["AlarmName"] == alarm.name
         ]
         assert props["Threshold"] == alarm.threshold and props["AlarmDescription"] == alarm.description
+
+
+def test_http_default_route_beside_other_routes_is_built(built: tuple[dict[str, Any], Template]) -> None:
+    made, tpl = built
+    api = made["mixed"].http_api
+    api_id = api.stack.get_logical_id(api.node.default_child)
+    keys = sorted(
+        r["Properties"]["RouteKey"]
+        for r in tpl.find_resources("AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["ApiId"] == {"Ref": api_id}
+    )
+    assert keys == ["$default", "POST /orders"]
 
 
 # ------------------------------------------------------------------ RestEndpoint, pure

@@ -76,7 +76,8 @@ class HttpEndpoint(Construct):
     Args:
         function: a ProductionFunction, normally ``Invocation.SYNC``.
         kind: ``"http_api"`` or ``"function_url"``.
-        routes: route keys, e.g. ``("POST /orders", "GET /orders/{id}")``; default ``("$default",)``.
+        routes: route keys, e.g. ``("POST /orders", "GET /orders/{id}")``; default ``("$default",)``, the
+            catch-all. ``"$default"`` beside other routes answers whatever they do not match.
         cors: ``apigwv2.CorsPreflightOptions(allow_origins=[...], allow_methods=[...])``: API
             Gateway answers the OPTIONS preflight itself (a browser client fails without it).
         authorizer: HTTP API route authorizer; default ``HttpIamAuthorizer()``. Pass a JWT

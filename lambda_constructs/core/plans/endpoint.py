@@ -274,8 +274,8 @@ class HttpPlan:
 
     path: str
     kind: HttpKind
-    routes: tuple[RoutePlan, ...]  # empty for the catch-all $default route and for a Function URL
-    catch_all: bool  # the API's default integration answers every request ($default route)
+    routes: tuple[RoutePlan, ...]  # the routes other than $default; empty for a Function URL
+    catch_all: bool  # a $default route: the API's default integration answers what no other route matches
     description: str | None  # of the HTTP API
     authorizer: AuthorizerKind  # iam unless one was given
     auth_type: str | None  # Function URL: AWS_IAM unless NONE was given
@@ -332,8 +332,10 @@ def plan_http(request: HttpRequest) -> HttpPlan:
             notes=(*notes, *([note] if note else [])),
             resource_count=0,
         )
-    catch_all = tuple(request.routes) == (CATCH_ALL,)
-    routes = tuple(RoutePlan(key, *_method_and_path(key)) for key in (() if catch_all else request.routes))
+    # "$default" beside other routes is API Gateway's fallback: the others match first ("Working with routes for
+    # HTTP APIs", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html)
+    catch_all = CATCH_ALL in request.routes
+    routes = tuple(RoutePlan(key, *_method_and_path(key)) for key in request.routes if key != CATCH_ALL)
     authorizer: AuthorizerKind = request.authorizer or "iam"
     created = _AUTHORIZER_RESOURCES[authorizer]
     alarms = api_alarms(
@@ -347,7 +349,7 @@ def plan_http(request: HttpRequest) -> HttpPlan:
     note = invocation_note(request.function_path, request.invocation, "HTTP")
     # the API, its $default stage, the integration, a route and Lambda's permission for it per route (one
     # $default route for the catch-all), the access log group, the alarms, and the authorizer if it makes one
-    count = None if created is None else 3 + 2 * max(len(routes), 1) + 1 + len(alarms) + created
+    count = None if created is None else 3 + 2 * (len(routes) + catch_all) + 1 + len(alarms) + created
     return HttpPlan(
         path=request.path,
         kind="http_api",
