@@ -738,9 +738,24 @@ def _fleet(bundles: int, limit: int) -> Callable[[Construct, Shared], Any]:
     return build
 
 
+def _fleet_on_parent_topic(scope: Construct, shared: Shared) -> Any:
+    # the topic lives in the parent stack, the consumers in a nested one (aws-cdk-lib's SqsSubscription would
+    # make the nested stack depend on its parent: CannotDependOnParent)
+    topic = shared.get("events", lambda s: sns.Topic(s, "Events", enforce_ssl=True))
+    placement = Path(FLEET_DIR[0]) / f"{scope.node.addr}.json"
+    fleet = FunctionFleet(scope, "Workers", placement_file=placement, new_placement=True)
+    for i in range(2):
+        fleet.add(
+            f"T{i}",
+            lambda inner, id: TopicConsumer(inner, f"{id}Sub", function=pf(inner, id, Invocation.QUEUE), topic=topic),
+        )
+    return fleet
+
+
 FLEET_DIR: list[str] = []
 config("FunctionFleet 3 queue workers in one nested stack")(_fleet(3, 450))
 config("FunctionFleet 4 queue workers over two nested stacks")(_fleet(4, 40))
+config("FunctionFleet 2 topic consumers on the parent stack's topic")(_fleet_on_parent_topic)
 
 
 # ---------------------------------------------------------------- the matrix

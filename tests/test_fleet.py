@@ -17,9 +17,17 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_constructs import ConfigurationError, FunctionFleet, Invocation, ProductionFunction, QueueConsumer
+from lambda_constructs import (
+    ConfigurationError,
+    FunctionFleet,
+    Invocation,
+    ProductionFunction,
+    QueueConsumer,
+    TopicConsumer,
+)
 from lambda_constructs.cli import main
 from lambda_constructs.core.report import load_templates, stack_sizes
+from tests.conftest import INLINE
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER_RESOURCES = 16  # 9 for the function (role, policy, log group, function, version, alias, 3 alarms) + 7 queue side
@@ -93,6 +101,38 @@ def test_shared_code_and_topic_work_across_stacks(tmp_path: Path) -> None:
     for nested_stack in made["fleet"].stacks.values():  # one Asset per stack, not one per function
         bound = [c for c in nested_stack.node.find_all() if isinstance(c, s3_assets.Asset)]
         assert len(bound) == 1
+
+
+def test_topic_consumers_subscribe_to_the_parent_stack_s_topic(tmp_path: Path) -> None:
+    # aws-cdk-lib's SqsSubscription makes the queue's stack depend on the topic's: a nested stack cannot depend on
+    # its parent (CannotDependOnParent), so the subscription goes through the ARN, which a parameter carries
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Fleet")
+    topic = sns.Topic(stack, "Orders")
+    fleet = FunctionFleet(stack, "Workers", placement_file=tmp_path / "placement.json")
+
+    def consumer(scope: Construct, id: str) -> TopicConsumer:
+        fn = ProductionFunction(
+            scope, id, code=INLINE, handler="index.handler", p99=cdk.Duration.seconds(1), invocation=Invocation.QUEUE
+        )
+        return TopicConsumer(scope, f"{id}Sub", function=fn, topic=topic)
+
+    built = [fleet.add(f"T{i}", consumer) for i in range(2)]
+    assembly = app.synth()
+    parent = assembly.get_stack_by_name("Fleet").template
+    (nested_resource,) = [r for r in parent["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    ((parameter, value),) = nested_resource["Properties"]["Parameters"].items()
+    assert value == {"Ref": stack.get_logical_id(topic.node.default_child)}
+    (nested,) = fleet.stacks.values()
+    resources = json.loads((Path(assembly.directory) / nested.template_file).read_text())["Resources"]
+    subscriptions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Subscription"]
+    assert len(subscriptions) == 2
+    assert all(s["TopicArn"] == {"Ref": parameter} and s["Protocol"] == "sqs" for s in subscriptions)
+    assert [b.plan.resource_count for b in built] == [len(_resources_under(b)) for b in built]
+
+
+def _resources_under(construct: Construct) -> list[cdk.CfnResource]:
+    return [c for c in construct.node.find_all() if isinstance(c, cdk.CfnResource)]
 
 
 def test_a_bundle_too_big_for_any_stack_is_refused_whole(tmp_path: Path) -> None:

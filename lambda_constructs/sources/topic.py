@@ -177,7 +177,7 @@ class TopicConsumer(Construct):
             _cdk.resource_of(self.subscription_dead_letter_queue),
             list(plan.subscription_dead_letter_queue_acknowledgements),
         )
-        topic.add_subscription(
+        _subscribable(self, topic).add_subscription(
             subscriptions.SqsSubscription(
                 self.queue,
                 raw_message_delivery=plan.raw_message_delivery,
@@ -197,3 +197,21 @@ class TopicConsumer(Construct):
             ),
         ]
         _bundle.note(self, scope, id, plan.resource_count)
+
+
+def _subscribable(consumer: Construct, topic: sns.ITopic) -> sns.ITopic:
+    """The topic to subscribe through: ``topic``, or its ARN imported where the consumer is nested under its stack.
+
+    aws-cdk-lib's ``SqsSubscription`` makes the queue's stack depend on an ``sns.Topic``'s stack when they differ,
+    which a nested stack (a ``FunctionFleet`` bundle) cannot do on its parent: CannotDependOnParent, raised while
+    the construct is half built. The nested stack already waits for the topic: its ARN reaches it as a parameter
+    of the nested stack resource. The imported view adds no dependency; it is made under the consumer (path
+    ``<consumer>/Topic``) so the subscription's logical id stays stable.
+    """
+    if not isinstance(topic, sns.Topic):
+        return topic
+    consumer_stack = _cdk.stack_info(consumer)[2]
+    topic_stack = _cdk.stack_info(topic)[2]
+    if consumer_stack == topic_stack or not consumer_stack.startswith(f"{topic_stack}/"):
+        return topic
+    return sns.Topic.from_topic_arn(consumer, "Topic", topic.topic_arn)
