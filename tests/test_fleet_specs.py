@@ -13,6 +13,7 @@ from aws_cdk import Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from lambda_constructs import (
@@ -387,9 +388,12 @@ def test_stream_specs_are_rendered_with_their_streams_as_parameters(tmp_path: Pa
     built = {mode: stream_app(tmp_path, mode) for mode in ("add", "specs")}
     # one prototype per shape: the stream a spec reads is a parameter's value (OrdersB, Clicks share OrdersA's)
     assert made == ["OrdersA", "ClicksPaged", "Secret", "Changes", "Sealed", "Far"]
-    assert _specs.FALLBACKS == {
-        "Far": "stream=Svc/Imported: not a kinesis.Stream or a dynamodb.Table with a stream made in the app"
-    }
+    why = "stream=Svc/Imported: not a kinesis.Stream or a dynamodb.Table with a stream made in the app"
+    assert {"Far": why} == _specs.FALLBACKS
+    app, fleet, stack = built["specs"]
+    assert fleet.spec_fallbacks == {"Far": why}  # the public report, and an info annotation on the fleet
+    infos = Annotations.from_stack(stack).find_info(f"/{fleet.node.path}", Match.string_like_regexp("spec Far"))
+    assert [i.entry.data for i in infos] == [f"spec Far is built by add: {why}"]
     by = {mode: templates(app) for mode, (app, _, _) in built.items()}  # the rule packs raise on any finding
     for mode, (app, _, _) in built.items():
         report = Path(app.outdir) / "validation-report.json"

@@ -33,6 +33,7 @@ from constructs import Construct, IConstruct, IValidation
 from lambda_constructs import _cdk
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
+from lambda_constructs.core.plans.common import Note
 from lambda_constructs.core.specs import WorkerSpec
 from lambda_constructs.function import _bundle
 
@@ -127,6 +128,8 @@ class FunctionFleet(Construct):
         self._bundle_children: dict[str, list[str]] = {}  # bundle id -> the ids of the children it made
         self._planned_stacks: set[str] = set()  # stacks holding a bundle sized by its plans (checked at synthesis)
         self.resource_counts: dict[str, int] = {}  # nested stack id -> resources placed in it
+        # spec id -> why add_specs built it through add (a construct it cannot mirror), also an info annotation
+        self.spec_fallbacks: dict[str, str] = {}
         self._ids: set[str] = set()
         self._includes: dict[str, int] = {}  # nested stack id -> CfnIncludes of spec bundles made in it
         self._spec_sizes: dict[str, int] = {}  # spec bundle id -> its rendered resources
@@ -282,9 +285,12 @@ class FunctionFleet(Construct):
         checked = _specs.check_specs(self, specs, self._ids)
         keys = [_specs.shape_key(spec) for spec in checked]
         shapes: dict[object, _specs.Shape | None] = {}
+        reasons: dict[object, str] = {}
         for spec, key in zip(checked, keys, strict=True):
             if key not in shapes:
                 shapes[key] = _specs.prototype(self, spec)
+                if shapes[key] is None:
+                    reasons[key] = _specs.FALLBACKS.get(spec.id, "")
         for spec, key in zip(checked, keys, strict=True):  # before anything is placed: each fits one stack
             shape = shapes[key]
             if shape is not None and shape.prototype.resource_count > self.max_resources_per_stack:
@@ -299,12 +305,15 @@ class FunctionFleet(Construct):
                     f"{self.node.path}/{spec.id}",
                 )
         before = self._bookkeeping()
+        fallbacks: list[str] = []
         per_stack: dict[str, list[tuple[WorkerSpec, _specs.Shape]]] = {}
         try:
             for spec, key in zip(checked, keys, strict=True):
                 shape = shapes[key]
                 if shape is None:  # what cannot be rendered is built by add
                     self.add(spec.id, _specs.build_spec(spec))
+                    self.spec_fallbacks[spec.id] = reasons[key]
+                    fallbacks.append(spec.id)
                     continue
                 count = shape.prototype.resource_count
                 stack_id = self._place(spec.id, "spec", functools.partial(_known, count), _nothing)
@@ -316,7 +325,16 @@ class FunctionFleet(Construct):
                     self._remove(self._placement[spec.id], self._bundle_children[spec.id])
             for name, value in before.items():
                 setattr(self, name, value)
+            for id in fallbacks:
+                del self.spec_fallbacks[id]
             raise
+        _cdk.annotate(
+            self,
+            [
+                Note("info", "lambda-constructs:spec-fallback", f"spec {id} is built by add: {self.spec_fallbacks[id]}")
+                for id in fallbacks
+            ],
+        )
         for stack_id, entries in per_stack.items():
             number = self._includes.get(stack_id, 0) + 1
             self._includes[stack_id] = number
