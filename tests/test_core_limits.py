@@ -179,3 +179,15 @@ def test_timeout_above_900_points_at_step_functions() -> None:
     assert "Step Functions" in problem.hint
     assert timeout_seconds_from_p99_ms(1, 1) == 1 and timeout_seconds_from_p99_ms(1000, 3) == 3
     assert timeout_seconds_from_p99_ms(1000.1, 3) == 4  # rounded up, never down
+
+
+def test_a_caller_timeout_problem_names_both_numbers_from_the_limit_on() -> None:
+    assert limits.caller_timeout_problem("default.timeout", 28, 29, "the wait", "why") is None
+    assert limits.caller_timeout_problem("default.timeout", 29, 29, "the wait", "why") == Problem(
+        "default.timeout",
+        "29 s",
+        "< 29 s, the wait",
+        "the function's 29 s timeout reaches the 29 s the caller waits: why",
+    )
+    problem = limits.caller_timeout_problem("fn.timeout", 31, 30, "AppSync", "lost")
+    assert problem is not None and (problem.value, problem.allowed) == ("31 s", "< 30 s, AppSync")

@@ -183,3 +183,19 @@ def sqs_visibility_problem(function_timeout_s: int, batching_window_s: int = 0) 
         f"this needs {visibility} s",
         "shorten the function's timeout",
     )
+
+
+def caller_timeout_problem(prop: str, timeout_s: int, limit_s: int, caller: str, why: str) -> Problem | None:
+    """A problem when a function's timeout reaches the time its synchronous caller waits (``limit_s``).
+
+    The caller gives up at ``limit_s`` while the function keeps running and billing, and its answer
+    is lost: refuse, naming both numbers.
+    """
+    if timeout_s < limit_s:
+        return None
+    return Problem(
+        prop,
+        f"{timeout_s} s",
+        f"< {limit_s} s, {caller}",
+        f"the function's {timeout_s} s timeout reaches the {limit_s} s the caller waits: {why}",
+    )

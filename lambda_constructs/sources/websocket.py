@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Mapping
 
-from aws_cdk import CfnElement, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -17,30 +15,41 @@ from constructs import Construct
 
 from lambda_constructs import _cdk, _keys
 from lambda_constructs._cdk import logical_ids as _logical_ids
-from lambda_constructs.core import limits
-from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import endpoint as endpoint_plans
+from lambda_constructs.core.plans import websocket as plans
+from lambda_constructs.core.plans.common import alarm_prefix
+from lambda_constructs.core.plans.websocket import (
+    CALLBACK_URL_VARIABLE,
+    DEFAULT_CLIENT_ERROR_THRESHOLD,
+    DEFAULT_ROUTE_SELECTION_EXPRESSION,
+    DEFAULT_STAGE,
+    DEFAULT_THROTTLE_BURST,
+    DEFAULT_THROTTLE_RATE,
+    QUOTAS_PAGE,
+    WebSocketAuthorizerKind,
+    WebSocketPlan,
+)
+from lambda_constructs.function import _bundle
 from lambda_constructs.function.production_function import DEFAULT_LOG_RETENTION
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
-from lambda_constructs.sources._caller import timeout_problem
 
-DEFAULT_STAGE = "live"
-CALLBACK_URL_VARIABLE = "WEBSOCKET_CALLBACK_URL"
-DEFAULT_THROTTLE_RATE = 1000  # messages/s on the stage's routes; the account default is 10,000 shared
-DEFAULT_THROTTLE_BURST = 500
-DEFAULT_CLIENT_ERROR_THRESHOLD = 100
-_ROUTE_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
-_STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_ACCESS_LOG_FORMAT = (
-    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'
-    '"eventType":"$context.eventType","routeKey":"$context.routeKey","connectionId":"$context.connectionId",'
-    '"status":"$context.status","integrationLatency":"$context.integrationLatency",'
-    '"integrationError":"$context.integrationErrorMessage","error":"$context.error.message"}'
-)
-QUOTAS_PAGE = (
-    "'Quotas for configuring and running a WebSocket in API Gateway' "
-    "(https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html)"
+__all__ = [
+    "CALLBACK_URL_VARIABLE",
+    "DEFAULT_CLIENT_ERROR_THRESHOLD",
+    "DEFAULT_STAGE",
+    "DEFAULT_THROTTLE_BURST",
+    "DEFAULT_THROTTLE_RATE",
+    "QUOTAS_PAGE",
+    "WebSocketEndpoint",
+]
+
+# what each aws-cdk-lib WebSocket route authorizer is (the plan knows which of them create resources under the API)
+_AUTHORIZERS: tuple[tuple[type, WebSocketAuthorizerKind], ...] = (
+    (authorizers.WebSocketIamAuthorizer, "iam"),
+    (apigwv2.WebSocketNoneAuthorizer, "none"),
+    (authorizers.WebSocketLambdaAuthorizer, "lambda"),
 )
 
 
@@ -80,7 +89,7 @@ class WebSocketEndpoint(Construct):
             set, else CloudWatch Logs' own encryption. See docs/encryption.md.
     """
 
-    def __init__(  # noqa: C901 - one flat validation closure, as ProductionFunction's
+    def __init__(
         self,
         scope: Construct,
         id: str,
@@ -92,7 +101,7 @@ class WebSocketEndpoint(Construct):
         authorizer: apigwv2.IWebSocketRouteAuthorizer | None = None,
         public: bool = False,
         stage_name: str = DEFAULT_STAGE,
-        route_selection_expression: str = "$request.body.action",
+        route_selection_expression: str = DEFAULT_ROUTE_SELECTION_EXPRESSION,
         callback_url_variable: str = CALLBACK_URL_VARIABLE,
         throttle_rate_limit: int = DEFAULT_THROTTLE_RATE,
         throttle_burst_limit: int = DEFAULT_THROTTLE_BURST,
@@ -104,242 +113,169 @@ class WebSocketEndpoint(Construct):
         if isinstance(routes, Mapping):
             named.update(routes)
         given = {key: fn for key, fn in named.items() if fn is not None}
+        functions = typing.cast(list[FunctionTarget], _distinct(given.values()))  # each once, by first route
 
-        def check(problems: Problems) -> None:  # noqa: C901 - a flat list of independent checks
+        def check(problems: Problems) -> None:
             problems.add(_source.topic_problem(alarm_topic))
             problems.add(_keys.key_problem(encryption_key, scope=scope))
-            if routes is not None and not isinstance(routes, Mapping):
-                problems.add(Problem("routes", _cdk.short(routes), "a mapping of route key to function"))
-            if not given:
-                problems.add(Problem("connect/disconnect/default/routes", "none", "at least one route with a function"))
-            for key in routes or {}:
-                if not isinstance(key, str) or key.startswith("$") or not _ROUTE_KEY.match(key):
-                    problems.add(
-                        Problem(
-                            f"routes[{key!r}]",
-                            _cdk.short(key),
-                            "a custom route key of 1..128 characters (A-Z a-z 0-9 _ . : -), not starting with $",
-                            "use connect=, disconnect= and default= for the predefined routes",
-                        )
-                    )
-            if len(given) > limits.WEBSOCKET_ROUTES_MAX:
-                problems.add(Problem("routes", f"{len(given)} routes", f"<= {limits.WEBSOCKET_ROUTES_MAX} per API"))
+            problems.extend(plans.websocket_route_problems(routes, len(given)))
             for key, fn in given.items():
-                prop = _prop(key)
-                if not _source.check_function(problems, fn):
-                    continue
-                target = typing.cast(FunctionTarget, fn)
-                problems.add(
-                    timeout_problem(
-                        f"{prop}.timeout",
-                        target.timeout_seconds,
-                        limits.WEBSOCKET_INTEGRATION_TIMEOUT_S,
-                        "the API Gateway WebSocket integration timeout (cannot be raised)",
-                        "the client's message gets an error while the function keeps running; shorten the work "
-                        "or hand it to a queue and answer through the callback URL",
-                    )
-                )
-            if not isinstance(public, bool):
-                problems.add(Problem("public", _cdk.short(public), "True or False"))
-            if public and authorizer is not None:
-                problems.add(Problem("authorizer", _cdk.short(authorizer), "None with public=True"))
+                if _source.check_function(problems, fn):
+                    problems.add(plans.websocket_timeout_problem(key, typing.cast(FunctionTarget, fn).timeout_seconds))
+            problems.extend(plans.public_problems(public, authorizer))
             if authorizer is not None and not _cdk.implements(authorizer, "bind"):
                 problems.add(Problem("authorizer", _cdk.short(authorizer), "an apigwv2.IWebSocketRouteAuthorizer"))
-            if authorizer is not None and connect is None:
-                problems.add(Problem("authorizer", "set", "a connect= function (WebSocket APIs authorize on $connect)"))
-            if not (isinstance(stage_name, str) and _STAGE.match(stage_name)):
-                problems.add(Problem("stage_name", _cdk.short(stage_name), "1..128 characters of A-Z a-z 0-9 _ -"))
-            if not (isinstance(route_selection_expression, str) and route_selection_expression.startswith("$request.")):
-                problems.add(
-                    Problem(
-                        "route_selection_expression",
-                        _cdk.short(route_selection_expression),
-                        "an expression such as $request.body.action",
-                    )
+            problems.extend(
+                plans.websocket_option_problems(
+                    authorizer=authorizer is not None,
+                    connect=connect is not None,
+                    stage_name=stage_name,
+                    route_selection_expression=route_selection_expression,
+                    callback_url_variable=callback_url_variable,
                 )
-            if not (
-                isinstance(callback_url_variable, str) and re.match(r"^[a-zA-Z][a-zA-Z0-9_]+$", callback_url_variable)
-            ):
-                problems.add(
-                    Problem(
-                        "callback_url_variable",
-                        _cdk.short(callback_url_variable),
-                        "a name matching [a-zA-Z][a-zA-Z0-9_]+",
-                    )
-                )
-            for name, value, allowed in (
-                ("throttle_rate_limit", throttle_rate_limit, limits.Range(1, 10_000, "requests/s")),
-                ("throttle_burst_limit", throttle_burst_limit, limits.Range(1, 5_000, "requests")),
-                ("client_error_threshold", client_error_threshold, limits.Range(1, 1_000_000)),
-            ):
-                problems.add(limits.check_int_range(name, value, allowed))
+            )
+            problems.extend(
+                endpoint_plans.throttle_problems(throttle_rate_limit, throttle_burst_limit, client_error_threshold)
+            )
+            if not problems:
+                planned.append(plans.plan_websocket(_request(problems.path)))
 
+        def _request(path: str) -> plans.WebSocketRequest:
+            stack, stack_name, stack_path = _cdk.stack_info(scope)
+            # cdk-nag prints a pseudo parameter as <AWS::...>, a concrete one (an explicit env) as its value
+            partition, region, account = (
+                f"<AWS::{name}>" if _cdk.is_token(value) else value
+                for name, value in (
+                    ("Partition", stack.partition),
+                    ("Region", stack.region),
+                    ("AccountId", stack.account),
+                )
+            )
+            return plans.WebSocketRequest(
+                path=path,
+                stack_path=stack_path,
+                alarm_prefix=alarm_prefix(stack_name, stack_path, path),
+                functions=tuple(
+                    plans.WebSocketFunction(_cdk.path_of(typing.cast(Construct, fn)), fn.timeout_seconds, fn.invocation)
+                    for fn in functions
+                ),
+                routes=tuple((key, next(i for i, f in enumerate(functions) if f is fn)) for key, fn in given.items()),
+                authorizer=None if authorizer is None else _authorizer_kind(authorizer),
+                public=public,
+                stage_name=stage_name,
+                route_selection_expression=route_selection_expression,
+                callback_url_variable=callback_url_variable,
+                throttle_rate_limit=throttle_rate_limit,
+                throttle_burst_limit=throttle_burst_limit,
+                client_error_threshold=client_error_threshold,
+                partition=partition,
+                region=region,
+                account=account,
+            )
+
+        planned: list[WebSocketPlan] = []
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
-        functions = typing.cast(dict[str, FunctionTarget], given)
-        first = next(iter(functions.values()))
-        made: list[tuple[FunctionTarget, integrations.WebSocketLambdaIntegration]] = []
-        names: list[str] = []
-
-        def integration(fn: FunctionTarget) -> integrations.WebSocketLambdaIntegration:
-            """One integration per function, shared by its routes."""
-            for known, made_integration in made:
-                if known is fn:
-                    return made_integration
-            # named after the function, not the order of first use: adding a $connect function or reordering the
-            # routes renames no integration (nor the per-route permissions aws-cdk-lib names after it)
-            path = _cdk.path_of(typing.cast(Construct, fn))
-            name = f"{path.rsplit('/', 1)[-1]}Integration"
-            if name in names:  # two functions of the same id in different scopes: add their paths' hash
-                name = f"{_logical_ids.logical_id_at(path.split('/'))}Integration"
-            names.append(name)
-            made.append((fn, integrations.WebSocketLambdaIntegration(name, fn.alias)))
-            return made[-1][1]
-
-        connect_auth = None if public else authorizer or authorizers.WebSocketIamAuthorizer()
-        self.web_socket_api = apigwv2.WebSocketApi(
-            self,
-            "Api",
-            description=f"WebSocket API for {first.node.path} (live aliases)",
-            route_selection_expression=route_selection_expression,
-            connect_route_options=(
-                apigwv2.WebSocketRouteOptions(integration=integration(connect), authorizer=connect_auth)
-                if connect is not None
-                else None
-            ),
-            disconnect_route_options=(
-                apigwv2.WebSocketRouteOptions(integration=integration(disconnect)) if disconnect is not None else None
-            ),
-            default_route_options=(
-                apigwv2.WebSocketRouteOptions(integration=integration(default)) if default is not None else None
-            ),
+        self.plan: WebSocketPlan = planned[0]
+        plan = self.plan
+        self.web_socket_api = self._build_api(plan, functions, authorizer)
+        self.stage = self._build_stage(plan, encryption_key)
+        self.url: str = self.stage.url
+        self.callback_url: str = self.stage.callback_url
+        for fn in functions:
+            lambda_fn = getattr(fn, "function", None)
+            if lambda_fn is not None and hasattr(lambda_fn, "add_environment"):
+                lambda_fn.add_environment(plan.callback_url_variable, self.callback_url)
+            self.stage.grant_management_api_access(fn.alias)
+            role = getattr(fn, "role", None)
+            if role is not None:  # the grant's acknowledgements, on the policy it lands in
+                _cdk.acknowledge_all(_cdk.default_policy_of(role) or role, list(plan.grant_acknowledgements))
+        _cdk.annotate(self, plan.notes)
+        # on each route resource (an acknowledgement on the API would cover every route, $connect included)
+        acknowledgements = {route.key: route.acknowledgements for route in plan.routes}
+        for route in [c for c in self.web_socket_api.node.find_all() if isinstance(c, apigwv2.CfnRoute)]:
+            _cdk.acknowledge_all(route, list(acknowledgements[route.route_key]))
+        topic = _source.alarm_topic(functions[0], alarm_topic)
+        self.alarms: list[cloudwatch.Alarm] = functions[0].add_alarms(
+            *(
+                _cdk.build_alarm(
+                    self,
+                    alarm,
+                    self.stage.metric(alarm.metric, period=_cdk.ALARM_PERIOD, statistic=alarm.statistic),
+                    topic,
+                )
+                for alarm in plan.alarms
+            )
         )
-        for key, fn in (routes or {}).items():
-            self.web_socket_api.add_route(key, integration=integration(fn))
+        _bundle.note(self, scope, id, plan.resource_count)
+
+    def _build_api(
+        self,
+        plan: WebSocketPlan,
+        functions: list[FunctionTarget],
+        authorizer: apigwv2.IWebSocketRouteAuthorizer | None,
+    ) -> apigwv2.WebSocketApi:
+        """The API and its routes, one integration per function (``plan.integrations``) pinned under the API."""
+        made = [
+            integrations.WebSocketLambdaIntegration(integration.id, fn.alias)
+            for integration, fn in zip(plan.integrations, functions, strict=True)
+        ]
+        connect_auth = authorizer or (authorizers.WebSocketIamAuthorizer() if plan.authorizer == "iam" else None)
+        predefined = {
+            route.key: apigwv2.WebSocketRouteOptions(
+                integration=made[route.function], authorizer=connect_auth if route.key == "$connect" else None
+            )
+            for route in plan.routes
+            if route.key in plans.PREDEFINED_ROUTES
+        }
+        api = apigwv2.WebSocketApi(
+            self,
+            plans.API_ID,
+            description=plan.description,
+            route_selection_expression=plan.route_selection_expression,
+            connect_route_options=predefined.get("$connect"),
+            disconnect_route_options=predefined.get("$disconnect"),
+            default_route_options=predefined.get("$default"),
+        )
+        for route in plan.routes:
+            if route.key not in plans.PREDEFINED_ROUTES:
+                api.add_route(route.key, integration=made[route.function])
         # aws-cdk-lib puts each integration under the first route bound to it: pin it under the API instead
-        _logical_ids.pin_integrations(self.web_socket_api, {n: n for n in names})
-        self.stage = apigwv2.WebSocketStage(
+        _logical_ids.pin_integrations(api, {i.id: i.name for i in plan.integrations})
+        return api
+
+    def _build_stage(self, plan: WebSocketPlan, key: kms.IKey | None) -> apigwv2.WebSocketStage:
+        """The auto-deployed, throttled stage and its JSON access logs (to a log group encrypted with ``key`` or the
+        default key, if any)."""
+        stage = apigwv2.WebSocketStage(
             self,
             "Stage",
             web_socket_api=self.web_socket_api,
-            stage_name=stage_name,
-            auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(rate_limit=throttle_rate_limit, burst_limit=throttle_burst_limit),
+            stage_name=plan.stage_name,
+            auto_deploy=plan.auto_deploy,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=plan.throttle_rate_limit, burst_limit=plan.throttle_burst_limit
+            ),
         )
         self.access_log_group = _keys.log_group(
-            self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=_keys.key_for(self, encryption_key)
+            self, "AccessLogs", retention=DEFAULT_LOG_RETENTION, key=_keys.key_for(self, key)
         )
-        cfn_stage = typing.cast(apigwv2.CfnStage, self.stage.node.default_child)
+        cfn_stage = typing.cast(apigwv2.CfnStage, stage.node.default_child)
         cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
-            destination_arn=self.access_log_group.log_group_arn, format=_ACCESS_LOG_FORMAT
+            destination_arn=self.access_log_group.log_group_arn, format=plan.access_log_format
         )
-        self.url: str = self.stage.url
-        self.callback_url: str = self.stage.callback_url
-        for fn in _distinct(functions.values()):
-            lambda_fn = getattr(fn, "function", None)
-            if lambda_fn is not None and hasattr(lambda_fn, "add_environment"):
-                lambda_fn.add_environment(callback_url_variable, self.callback_url)
-            self.stage.grant_management_api_access(fn.alias)
-            self._acknowledge_grant(fn)
-            _source.warn_invocation(self, fn, Invocation.SYNC, "WebSocket")
-        # on each route resource (an acknowledgement on the API would cover every route, $connect included)
-        for route in [c for c in self.web_socket_api.node.find_all() if isinstance(c, apigwv2.CfnRoute)]:
-            if route.route_key != "$connect":
-                reason = (
-                    "WebSocket APIs authorize on $connect only; $connect uses IAM or the authorizer given, the other "
-                    "routes run on an authorized connection."
-                )
-            elif public:
-                reason = "public=True was passed explicitly: this API accepts unauthenticated connections by design."
-            else:
-                continue
-            _cdk.acknowledge(route, "AwsSolutions-APIG4", reason)
-        self.alarms: list[cloudwatch.Alarm] = self._alarms(first, functions, client_error_threshold, alarm_topic)
-
-    def _acknowledge_grant(self, fn: FunctionTarget) -> None:
-        """cdk-nag's IAM5 on the ``@connections/*`` grant: the connection ids are only known at run time."""
-        role = getattr(fn, "role", None)
-        cfn = self.web_socket_api.node.default_child
-        if role is None or cfn is None:
-            return
-        stack = Stack.of(self)
-        api_id = stack.resolve(stack.get_logical_id(typing.cast(CfnElement, cfn)))
-        # cdk-nag prints a pseudo parameter as <AWS::...>, a concrete one (an explicit env) as its value
-        partition, region, account = (
-            f"<AWS::{name}>" if _cdk.is_token(value) else value
-            for name, value in (("Partition", stack.partition), ("Region", stack.region), ("AccountId", stack.account))
-        )
-        _cdk.acknowledge(
-            _cdk.default_policy_of(role) or role,  # the policy the grant lands in
-            f"AwsSolutions-IAM5[Resource::arn:{partition}:execute-api:{region}:{account}:"
-            f"<{api_id}>/{self.stage.stage_name}/*/@connections/*]",
-            "execute-api:ManageConnections on this API's stage only: a handler posts to connection ids that exist "
-            "only at run time, so the @connections path ends in a wildcard.",
-        )
-
-    def _alarms(
-        self,
-        first: FunctionTarget,
-        functions: dict[str, FunctionTarget],
-        client_errors: int,
-        alarm_topic: sns.ITopic | None,
-    ) -> list[cloudwatch.Alarm]:
-        from lambda_constructs.function.production_function import DURATION_ALARM_FRACTION
-
-        topic = _source.alarm_topic(first, alarm_topic)
-        path = _cdk.path_of(self)
-        period = _cdk.ALARM_PERIOD
-        longest = max(fn.timeout_seconds for fn in functions.values())
-        latency = longest * 1000 * DURATION_ALARM_FRACTION
-        return first.add_alarms(
-            _cdk.make_alarm(
-                self,
-                "IntegrationErrorAlarm",
-                metric=self.stage.metric("IntegrationError", period=period, statistic="Sum"),
-                threshold=1,
-                topic=topic,
-                description=f"{path}: a route function returned an error or timed out (IntegrationError).",
-            ),
-            _cdk.make_alarm(
-                self,
-                "ExecutionErrorAlarm",
-                metric=self.stage.metric("ExecutionError", period=period, statistic="Sum"),
-                threshold=1,
-                topic=topic,
-                description=f"{path}: API Gateway could not call a route's integration (ExecutionError).",
-            ),
-            _cdk.make_alarm(
-                self,
-                "ClientErrorAlarm",
-                metric=self.stage.metric("ClientError", period=period, statistic="Sum"),
-                threshold=client_errors,
-                topic=topic,
-                description=f"{path}: {client_errors} or more 4xx answers before the integration in 5 minutes "
-                "(unauthorized connects, throttling, no matching route).",
-            ),
-            _cdk.make_alarm(
-                self,
-                "IntegrationLatencyAlarm",
-                metric=self.stage.metric("IntegrationLatency", period=period, statistic="p99"),
-                threshold=latency,
-                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                topic=topic,
-                description=f"{path}: p99 integration latency above {latency:g} ms (80% of the longest route "
-                f"function timeout, {longest} s).",
-            ),
-        )
+        return stage
 
 
-def _distinct(functions: typing.Iterable[FunctionTarget]) -> list[FunctionTarget]:
-    found: list[FunctionTarget] = []
+def _authorizer_kind(authorizer: object) -> WebSocketAuthorizerKind:
+    """What a WebSocket route authorizer is, from its Python class (no jsii round trip)."""
+    return next((kind for cls, kind in _AUTHORIZERS if isinstance(authorizer, cls)), "other")
+
+
+def _distinct(functions: typing.Iterable[object]) -> list[object]:
+    found: list[object] = []
     for fn in functions:
         if not any(fn is known for known in found):
             found.append(fn)
     return found
-
-
-def _prop(route_key: str) -> str:
-    return {"$connect": "connect", "$disconnect": "disconnect", "$default": "default"}.get(
-        route_key, f"routes[{route_key!r}]"
-    )

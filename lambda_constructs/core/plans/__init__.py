@@ -1,7 +1,8 @@
 """Plans: every decision and derived number of a construct, as a frozen pure-Python value (no CDK import).
 
 Each construct family has its module (``function``, ``queue``, ``stream``, ``schedule``, ``notification``
-(S3Consumer, TopicConsumer), ``endpoint`` (the API Gateway endpoints)). A construct reads its CDK props
+(S3Consumer, TopicConsumer), ``endpoint`` (the API Gateway HTTP and REST endpoints),
+``websocket`` (WebSocketEndpoint)). A construct reads its CDK props
 into plain facts,
 asks its plan function for the plan (the one validation path: every problem is recorded there, nothing is
 built yet), then builds from the plan in one pass. The
