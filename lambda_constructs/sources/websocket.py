@@ -19,13 +19,15 @@ from lambda_constructs.core.errors import Problem, Problems
 from lambda_constructs.core.plans import endpoint as endpoint_plans
 from lambda_constructs.core.plans import websocket as plans
 from lambda_constructs.core.plans.common import alarm_prefix
-from lambda_constructs.core.plans.websocket import (
-    CALLBACK_URL_VARIABLE,
+from lambda_constructs.core.plans.endpoint import (  # where they are defined: the API reference shows their values
     DEFAULT_CLIENT_ERROR_THRESHOLD,
-    DEFAULT_ROUTE_SELECTION_EXPRESSION,
-    DEFAULT_STAGE,
     DEFAULT_THROTTLE_BURST,
     DEFAULT_THROTTLE_RATE,
+)
+from lambda_constructs.core.plans.websocket import (
+    CALLBACK_URL_VARIABLE,
+    DEFAULT_ROUTE_SELECTION_EXPRESSION,
+    DEFAULT_STAGE,
     QUOTAS_PAGE,
     WebSocketAuthorizerKind,
     WebSocketPlan,
