@@ -33,10 +33,7 @@ limits.is_unresolved = is_token  # tokens (e.g. CfnParameter values) are checked
 errors.is_unresolved = is_token  # and never shown as their placeholder numbers in a message
 
 
-def short(value: object, limit: int = 80) -> object:
-    """``value`` for an error message: its repr cut to ``limit`` characters."""
-    text = repr(value)
-    return value if len(text) <= limit else text[: limit - 3] + "..."
+short = errors.short  # ``value`` for an error message: its repr cut to 80 characters (pure: core/errors.py)
 
 
 def implements(value: object, attribute: str) -> bool:

@@ -57,6 +57,12 @@ def _shown(value: object) -> object:
     return TOKEN if looks_like_token(value) else value
 
 
+def short(value: object, limit: int = 80) -> object:
+    """``value`` for an error message: its repr cut to ``limit`` characters."""
+    text = repr(value)
+    return value if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def concrete_problem(prop: str, value: object, why: str) -> Problem | None:
     """A problem when ``value`` is a deploy-time token but the library derives something from it at synthesis."""
     if not looks_like_token(value):

@@ -22,7 +22,12 @@ from collections.abc import Mapping, Sequence
 
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import Problem
+from lambda_constructs.core.plans.common import Note
 
+FILTERING_PAGE = (
+    "'Control which events Lambda sends to your function' "
+    "(https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html)"
+)
 MATCHERS = ("prefix", "suffix", "equals-ignore-case", "anything-but", "numeric", "exists", "wildcard", "cidr")
 NUMERIC_OPERATORS = ("=", "<", "<=", ">", ">=")
 
@@ -60,6 +65,21 @@ def filters_problems(prop: str, filters: object) -> list[Problem]:
     for index, item in enumerate(filters):
         found.extend(pattern_problems(f"{prop}[{index}]", item))
     return found
+
+
+def quota_notes(count: int) -> list[Note]:
+    """A warning above the default quota of 5 filters per mapping: it needs a quota increase first."""
+    if count <= limits.FILTERS_DEFAULT_QUOTA:
+        return []
+    return [
+        Note(
+            "warning",
+            "lambda-constructs:filter-quota",
+            f"{count} filters: Lambda allows {limits.FILTERS_DEFAULT_QUOTA} per event source mapping unless the "
+            f"account has a quota increase (up to {limits.FILTERS_MAX}); request it first or the deploy fails "
+            f"({FILTERING_PAGE}).",
+        )
+    ]
 
 
 def pattern_problems(prop: str, item: object) -> list[Problem]:

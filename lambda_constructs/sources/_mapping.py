@@ -1,15 +1,17 @@
 """Event source mapping options shared by QueueConsumer, StreamConsumer and KafkaConsumer.
 
 ``filters=`` (Lambda event filtering), ``provisioned_poller_config=`` (provisioned mode) and
-``metrics_config=`` (event source mapping metrics), under aws-cdk-lib's own names and types.
+``metrics_config=`` (event source mapping metrics), under aws-cdk-lib's own names and types, and the
+Durations of their windows and ages read once (`duration_reading`).
 """
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from aws_cdk import Annotations
+from aws_cdk import Annotations, Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -17,12 +19,10 @@ from lambda_constructs import _cdk
 from lambda_constructs.core import filters as _filters
 from lambda_constructs.core import limits
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans.function import Reading
 
 Kind = Literal["sqs", "kafka", "stream"]
-FILTERING_PAGE = (
-    "'Control which events Lambda sends to your function' "
-    "(https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html)"
-)
+FILTERING_PAGE = _filters.FILTERING_PAGE
 
 
 def filter_criteria(filters: Sequence[object] | None) -> list[Mapping[str, Any]] | None:
@@ -47,21 +47,31 @@ def check_mapping_options(
     provisioned_poller_config: object = None,
     metrics_config: object = None,
 ) -> None:
-    problems.extend(_filters.filters_problems("filters", filters))
-    problems.extend(poller_problems(kind, provisioned_poller_config))
-    problems.add(metrics_config_problem(kind, metrics_config))
+    problems.extend(
+        mapping_option_problems(
+            kind, filters=filters, provisioned_poller_config=provisioned_poller_config, metrics_config=metrics_config
+        )
+    )
+
+
+def mapping_option_problems(
+    kind: Kind,
+    *,
+    filters: object = None,
+    provisioned_poller_config: object = None,
+    metrics_config: object = None,
+) -> list[Problem]:
+    """The problems of ``filters=``, ``provisioned_poller_config=`` and ``metrics_config=``, in that order."""
+    found = [*_filters.filters_problems("filters", filters), *poller_problems(kind, provisioned_poller_config)]
+    metrics = metrics_config_problem(kind, metrics_config)
+    return found if metrics is None else [*found, metrics]
 
 
 def warn_filters(scope: Construct, filters: Sequence[object] | None, kind: Kind) -> None:
-    """Above the default quota of 5 needs a quota increase; on SQS a filtered-out message is deleted."""
-    count = len(filters or ())
-    if count > limits.FILTERS_DEFAULT_QUOTA:
-        Annotations.of(scope).add_warning_v2(
-            "lambda-constructs:filter-quota",
-            f"{count} filters: Lambda allows {limits.FILTERS_DEFAULT_QUOTA} per event source mapping unless the "
-            f"account has a quota increase (up to {limits.FILTERS_MAX}); request it first or the deploy fails "
-            f"({FILTERING_PAGE}).",
-        )
+    """Above the default quota of 5 needs a quota increase (``core.filters.quota_notes``); on SQS a filtered-out
+    message is deleted."""
+    for note in _filters.quota_notes(len(filters or ())):
+        Annotations.of(scope).add_warning_v2(note.id, note.message)
 
 
 def poller_problems(kind: Kind, config: object) -> list[Problem]:
@@ -140,3 +150,11 @@ def metrics_config_problem(kind: Kind, config: object) -> Problem | None:
 
 def bool_problem(prop: str, value: object) -> Problem | None:
     return None if isinstance(value, bool) else Problem(prop, _cdk.short(value), "True or False")
+
+
+def duration_reading(prop: str, value: object, low_s: float, high_s: float) -> Reading:
+    """A Duration read once: whole seconds within ``low_s..high_s``, its problem, or None for a token."""
+    problem = _cdk.duration_range_problem(prop, value, low_s, high_s)
+    if problem is not None or _cdk.milliseconds(typing.cast(Duration, value)) is None:
+        return Reading(problem=problem)
+    return Reading(_cdk.seconds(typing.cast(Duration, value)))

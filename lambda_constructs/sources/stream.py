@@ -303,11 +303,4 @@ def _has_no_stream(table: object) -> bool:
 
 
 _base_topic = _source.topic_problem
-
-
-def _reading(prop: str, value: object, low_s: float, high_s: float) -> Reading:
-    """A Duration read once: whole seconds within ``low_s..high_s``, its problem, or None for a token."""
-    problem = _cdk.duration_range_problem(prop, value, low_s, high_s)
-    if problem is not None or _cdk.milliseconds(typing.cast(Duration, value)) is None:
-        return Reading(problem=problem)
-    return Reading(_cdk.seconds(typing.cast(Duration, value)))
+_reading = _mapping.duration_reading

@@ -66,6 +66,25 @@ class StreamPlan:
     starting_position: str = DEFAULT_STARTING_POSITION
 
 
+def starting_timestamp_problem(at_timestamp: bool, timestamp: object) -> Problem | None:
+    """``starting_position_timestamp``: a Unix time in seconds with AT_TIMESTAMP, None otherwise (StreamConsumer's
+    and KafkaConsumer's)."""
+    if at_timestamp and timestamp is None:
+        return Problem(
+            "starting_position_timestamp",
+            None,
+            "a Unix time in seconds with starting_position=AT_TIMESTAMP",
+            "Lambda needs the time to start reading from",
+        )
+    if timestamp is None:
+        return None
+    if not at_timestamp:
+        return Problem("starting_position_timestamp", timestamp, "None unless starting_position=AT_TIMESTAMP")
+    return limits.check_range(
+        "starting_position_timestamp", timestamp, limits.Range(0, UNIX_TIME_MAX_S, "s (Unix time)")
+    )
+
+
 def stream_problems(
     problems: Problems,
     *,
@@ -80,29 +99,7 @@ def stream_problems(
     bisect_batch_on_error: object,
 ) -> None:
     """The stream options' checks in the order the error lists them (after the function, source and topic)."""
-    if at_timestamp and starting_position_timestamp is None:
-        problems.add(
-            Problem(
-                "starting_position_timestamp",
-                None,
-                "a Unix time in seconds with starting_position=AT_TIMESTAMP",
-                "Lambda needs the time to start reading from",
-            )
-        )
-    elif starting_position_timestamp is not None:
-        problems.add(
-            limits.check_range(
-                "starting_position_timestamp",
-                starting_position_timestamp,
-                limits.Range(0, UNIX_TIME_MAX_S, "s (Unix time)"),
-            )
-            if at_timestamp
-            else Problem(
-                "starting_position_timestamp",
-                starting_position_timestamp,
-                "None unless starting_position=AT_TIMESTAMP",
-            )
-        )
+    problems.add(starting_timestamp_problem(at_timestamp, starting_position_timestamp))
     problems.add(
         limits.check_int_range("batch_size", batch_size, limits.Range(limits.STREAM_BATCH_MIN, limits.STREAM_BATCH_MAX))
     )
@@ -196,9 +193,24 @@ def failure_notes(on_failure: OnFailure, path: str, custom_is_bucket: bool = Fal
     ]
 
 
+def invocation_notes(function_path: str, invocation: Invocation, kind: str) -> list[Note]:
+    """A warning when a stream (``kind="stream"``) or Kafka (``"Kafka"``) consumer's function is declared with
+    another invocation kind than ``Invocation.STREAM``."""
+    if invocation is Invocation.STREAM:
+        return []
+    return [
+        Note(
+            "warning",
+            f"lambda-constructs:{kind}-invocation",
+            f"{function_path} is declared invocation={invocation.name}; a {kind} consumer "
+            f"should use Invocation.{Invocation.STREAM.name}.",
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class FailurePlan:
-    """The on-failure path of a mapping (KafkaConsumer's; StreamConsumer's is part of its StreamPlan)."""
+    """The on-failure path of a mapping (a KafkaPlan's ``failure``; StreamConsumer's is folded into its StreamPlan)."""
 
     on_failure: OnFailure
     failure_expiration_days: int | None  # the bucket's lifecycle; None: no bucket
@@ -263,16 +275,7 @@ def plan_stream(request: StreamRequest) -> StreamPlan:
             comparison="GREATER_THAN_THRESHOLD",
         ),
     ) + ((failure.alarm,) if failure.alarm is not None else ())
-    notes = list(failure.notes)
-    if r.function_invocation is not Invocation.STREAM:
-        notes.append(
-            Note(
-                "warning",
-                "lambda-constructs:stream-invocation",
-                f"{r.function_path} is declared invocation={r.function_invocation.name}; a stream consumer "
-                f"should use Invocation.{Invocation.STREAM.name}.",
-            )
-        )
+    notes = [*failure.notes, *invocation_notes(r.function_path, r.function_invocation, "stream")]
     return StreamPlan(
         path=r.path,
         batch_size=r.batch_size,
