@@ -1,7 +1,7 @@
 """Plans: every decision and derived number of a construct, as a frozen pure-Python value (no CDK import).
 
-Each construct family has its module (``function``, ``queue``, ``stream``, ``schedule``, ``notification``
-(S3Consumer, TopicConsumer), ``endpoint`` (the API Gateway HTTP and REST endpoints),
+Each construct family has its module (``function``, ``queue``, ``stream``, ``kafka``, ``schedule``,
+``notification`` (S3Consumer, TopicConsumer), ``endpoint`` (the API Gateway HTTP and REST endpoints),
 ``websocket`` (WebSocketEndpoint)). A construct reads its CDK props
 into plain facts,
 asks its plan function for the plan (the one validation path: every problem is recorded there, nothing is
