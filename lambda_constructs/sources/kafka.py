@@ -310,7 +310,7 @@ class KafkaConsumer(Construct):
             function.alias.add_to_role_policy(
                 iam.PolicyStatement(actions=list(statement.actions), resources=list(statement.resources))
             )
-        role = getattr(function, "role", None)
+        role = typing.cast(iam.IRole, getattr(function, "role", None))  # the plan has policies and acks only with one
         for name in plan.managed_policies:
             role.add_managed_policy(iam.ManagedPolicy.from_aws_managed_policy_name(name))
         # IAM4 is about the role resource, IAM5 about the policy the statement lands in
