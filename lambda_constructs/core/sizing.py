@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lambda_constructs.core import limits
-from lambda_constructs.core.errors import ConfigurationError, Problem, concrete_problem
+from lambda_constructs.core.errors import ConfigurationError, Problem, concrete_problem, short
 
 DEFAULT_TIMEOUT_MULTIPLIER = 3
 TIMEOUT_MULTIPLIER_RANGE = limits.Range(1, 10, "x p99")
@@ -138,7 +138,7 @@ def _parse_power_tuning(data: Any, prop: str) -> list[PowerTuningPoint]:
             [
                 Problem(
                     prop,
-                    _short(data),
+                    short(data),
                     "Power Tuning output with a non-empty 'stats' list",
                     "run the state machine with includeOutputResults=true",
                 )
@@ -205,19 +205,19 @@ def _load_json(result: Mapping[str, Any] | str | os.PathLike[str], prop: str) ->
     elif isinstance(result, str):
         text = result
     else:
-        raise ConfigurationError([Problem(prop, _short(result), "a mapping, a JSON string or a path")])
+        raise ConfigurationError([Problem(prop, short(result), "a mapping, a JSON string or a path")])
     if not text.strip():
-        raise ConfigurationError([Problem(prop, _short(str(result)), "a JSON document", "the file is empty")])
+        raise ConfigurationError([Problem(prop, short(str(result)), "a JSON document", "the file is empty")])
     try:
         return json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise ConfigurationError([Problem(prop, _short(text), "valid JSON", f"JSON error: {exc}")]) from None
+        raise ConfigurationError([Problem(prop, short(text), "valid JSON", f"JSON error: {exc}")]) from None
 
 
 def _point(index: int, row: object, prop: str = "power_tuning") -> PowerTuningPoint:
     where = f"{prop}.stats[{index}]"
     if not isinstance(row, Mapping):
-        raise ConfigurationError([Problem(where, _short(row), "an object with value, averagePrice, averageDuration")])
+        raise ConfigurationError([Problem(where, short(row), "an object with value, averagePrice, averageDuration")])
     value, price, duration = (_as_number(row.get(k)) for k in ("value", "averagePrice", "averageDuration"))
     memory = (
         int(value) if value is not None and math.isfinite(value) and float(value).is_integer() else row.get("value")
@@ -239,11 +239,6 @@ def _non_negative(prop: str, value: object) -> Problem | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not (0 <= value < math.inf):
         return Problem(prop, value, "a finite number >= 0")
     return None
-
-
-def _short(value: object, limit: int = 80) -> object:
-    text = repr(value)
-    return value if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def balanced_scores(points: Sequence[PowerTuningPoint], weight: float) -> list[float]:
@@ -398,7 +393,7 @@ class Sizing:
         prop = "sizing"
         if not isinstance(data, Mapping):
             raise ConfigurationError(
-                [Problem(prop, _short(data), "a JSON object written by 'lambda-constructs measure'")]
+                [Problem(prop, short(data), "a JSON object written by 'lambda-constructs measure'")]
             )
         required = ("function", "p99_ms", "sample_count", "window_days", "measured_at")
         missing = [k for k in required if data.get(k) is None]
@@ -407,7 +402,7 @@ class Sizing:
                 [
                     Problem(
                         prop,
-                        source or _short(data),
+                        source or short(data),
                         f"an object with keys {', '.join(required)}",
                         f"missing or null: {', '.join(missing)}",
                     )
@@ -416,12 +411,12 @@ class Sizing:
         problems: list[Problem | None] = []
         function = data["function"]
         if not isinstance(function, str) or not function.strip():
-            problems.append(Problem(f"{prop}.function", _short(function), "the measured function's name"))
+            problems.append(Problem(f"{prop}.function", short(function), "the measured function's name"))
         measured_at: datetime | None = None
         try:
             measured_at = datetime.fromisoformat(str(data["measured_at"]))
         except ValueError:
-            problems.append(Problem(f"{prop}.measured_at", _short(data["measured_at"]), "an ISO 8601 timestamp"))
+            problems.append(Problem(f"{prop}.measured_at", short(data["measured_at"]), "an ISO 8601 timestamp"))
         if measured_at is not None:
             if measured_at.tzinfo is None:
                 measured_at = measured_at.replace(tzinfo=UTC)

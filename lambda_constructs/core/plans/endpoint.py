@@ -18,7 +18,7 @@ from typing import Literal
 
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
-from lambda_constructs.core.errors import Problem
+from lambda_constructs.core.errors import Problem, short
 from lambda_constructs.core.plans.common import DURATION_ALARM_FRACTION, Acknowledgement, AlarmPlan, Note, alarm_name
 
 HttpKind = Literal["http_api", "function_url"]
@@ -63,25 +63,19 @@ _API_METRICS: dict[ApiFamily, tuple[str, str, str]] = {
 }
 
 
-def _short(value: object, limit: int = 80) -> object:
-    """``value`` for an error message: its repr cut to ``limit`` characters."""
-    text = repr(value)
-    return value if len(text) <= limit else text[: limit - 3] + "..."
-
-
 # ------------------------------------------------------------------ the pure halves of the checks
 
 
 def kind_problem(kind: object) -> Problem | None:
     if kind in KINDS:
         return None
-    return Problem("kind", _short(kind), " | ".join(f"'{k}'" for k in KINDS))
+    return Problem("kind", short(kind), " | ".join(f"'{k}'" for k in KINDS))
 
 
 def route_problems(prop: str, routes: object, methods: Sequence[str] = METHODS) -> list[Problem]:
     """Problems with route keys such as ``"POST /orders"`` or ``"GET /orders/{id}"`` (pure)."""
     if not isinstance(routes, list | tuple) or not routes:
-        return [Problem(prop, _short(routes), "a non-empty list of route keys such as 'POST /orders'")]
+        return [Problem(prop, short(routes), "a non-empty list of route keys such as 'POST /orders'")]
     found = []
     seen: set[str] = set()
     for index, route in enumerate(routes):
@@ -92,7 +86,7 @@ def route_problems(prop: str, routes: object, methods: Sequence[str] = METHODS) 
             found.append(
                 Problem(
                     f"{prop}[{index}]",
-                    _short(route),
+                    short(route),
                     f"'METHOD /path' with METHOD one of {', '.join(methods)} and a path such as /orders/{{id}}",
                 )
             )
