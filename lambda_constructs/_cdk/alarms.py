@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from aws_cdk import Annotations, Duration
@@ -14,7 +15,6 @@ from constructs import Construct
 from lambda_constructs._cdk.defaults import ScopeDefaults
 from lambda_constructs._cdk.paths import known_child, path_of, stack_info
 from lambda_constructs.core.plans import common as plans
-from lambda_constructs.core.plans import function as function_plans
 
 ALARM_PERIOD = Duration.minutes(5)
 DURATION_ALARM_FRACTION = plans.DURATION_ALARM_FRACTION
@@ -89,10 +89,11 @@ def queue_depth_alarm(
     )
 
 
-def function_alarms(
-    scope: Construct, function: Any, timeout_seconds: int, topic: sns.ITopic | None, note: str = ""
+def build_function_alarms(
+    scope: Construct, function: Any, alarms: Iterable[plans.AlarmPlan], topic: sns.ITopic | None
 ) -> list[cloudwatch.Alarm]:
-    """Errors >= 1, Throttles >= 1 and p99 Duration > 80 % of the timeout, per 5 minutes, for ``function``."""
+    """The Errors, Throttles and p99 Duration alarms of a plan (``core.plans.function.function_alarms``), on
+    ``function``'s metrics, per 5 minutes."""
     read = {
         "Errors": function.metric_errors,
         "Throttles": function.metric_throttles,
@@ -100,7 +101,7 @@ def function_alarms(
     }
     return [
         build_alarm(scope, alarm, read[alarm.metric](period=ALARM_PERIOD, statistic=alarm.statistic), topic)
-        for alarm in function_plans.function_alarms(path_of(scope), alarm_prefix(scope), timeout_seconds, note)
+        for alarm in alarms
     ]
 
 
