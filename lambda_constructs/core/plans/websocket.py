@@ -18,7 +18,7 @@ from typing import Literal
 
 from lambda_constructs.core import limits
 from lambda_constructs.core.config import Invocation
-from lambda_constructs.core.errors import Problem
+from lambda_constructs.core.errors import Problem, short
 from lambda_constructs.core.plans.common import DURATION_ALARM_FRACTION, Acknowledgement, AlarmPlan, Note, alarm_name
 from lambda_constructs.core.plans.endpoint import (
     DEFAULT_CLIENT_ERROR_THRESHOLD,
@@ -96,12 +96,6 @@ GRANT_ACK_REASON = (
 )
 
 
-def _short(value: object, limit: int = 80) -> object:
-    """``value`` for an error message: its repr cut to ``limit`` characters."""
-    text = repr(value)
-    return value if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def route_prop(route_key: str) -> str:
     """The keyword argument a route's function was given as: ``connect``, ``disconnect``, ``default`` or
     ``routes['<key>']``."""
@@ -116,7 +110,7 @@ def websocket_route_problems(routes: object, route_count: int) -> list[Problem]:
     (``route_count``, the predefined ones included): at least one, at most 300 per API (``QUOTAS_PAGE``)."""
     found = []
     if routes is not None and not isinstance(routes, Mapping):
-        found.append(Problem("routes", _short(routes), "a mapping of route key to function"))
+        found.append(Problem("routes", short(routes), "a mapping of route key to function"))
     if not route_count:
         found.append(Problem("connect/disconnect/default/routes", "none", "at least one route with a function"))
     for key in routes if isinstance(routes, Iterable) and not isinstance(routes, str | bytes) else ():
@@ -124,7 +118,7 @@ def websocket_route_problems(routes: object, route_count: int) -> list[Problem]:
             found.append(
                 Problem(
                     f"routes[{key!r}]",
-                    _short(key),
+                    short(key),
                     "a custom route key of 1..128 characters (A-Z a-z 0-9 _ . : -), not starting with $",
                     "use connect=, disconnect= and default= for the predefined routes",
                 )
@@ -153,9 +147,9 @@ def public_problems(public: object, authorizer: object) -> list[Problem]:
     """``public`` is a bool, and a public API takes no authorizer (``authorizer`` is shown, never read)."""
     found = []
     if not isinstance(public, bool):
-        found.append(Problem("public", _short(public), "True or False"))
+        found.append(Problem("public", short(public), "True or False"))
     if public and authorizer is not None:
-        found.append(Problem("authorizer", _short(authorizer), "None with public=True"))
+        found.append(Problem("authorizer", short(authorizer), "None with public=True"))
     return found
 
 
@@ -173,18 +167,18 @@ def websocket_option_problems(
     if authorizer and not connect:
         found.append(Problem("authorizer", "set", "a connect= function (WebSocket APIs authorize on $connect)"))
     if not (isinstance(stage_name, str) and _STAGE.match(stage_name)):
-        found.append(Problem("stage_name", _short(stage_name), "1..128 characters of A-Z a-z 0-9 _ -"))
+        found.append(Problem("stage_name", short(stage_name), "1..128 characters of A-Z a-z 0-9 _ -"))
     if not (isinstance(route_selection_expression, str) and route_selection_expression.startswith("$request.")):
         found.append(
             Problem(
                 "route_selection_expression",
-                _short(route_selection_expression),
+                short(route_selection_expression),
                 "an expression such as $request.body.action",
             )
         )
     if not (isinstance(callback_url_variable, str) and _VARIABLE.match(callback_url_variable)):
         found.append(
-            Problem("callback_url_variable", _short(callback_url_variable), "a name matching [a-zA-Z][a-zA-Z0-9_]+")
+            Problem("callback_url_variable", short(callback_url_variable), "a name matching [a-zA-Z][a-zA-Z0-9_]+")
         )
     return found
 
