@@ -10,33 +10,14 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from lambda_constructs import _cdk
-from lambda_constructs.core import limits
-from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import callers as plans
+from lambda_constructs.core.plans.callers import TRIGGERS_PAGE, CognitoPlan, CognitoTrigger
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
-from lambda_constructs.sources._caller import timeout_problem
 
-TRIGGERS_PAGE = (
-    "'Customizing user pool workflows with Lambda triggers' "
-    "(https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pools-working-with-lambda-triggers.html)"
-)
-# UserPoolOperation -> the AWS::Cognito::UserPool LambdaConfig key it sets
-_CONFIG_KEY = {
-    "createAuthChallenge": "createAuthChallenge",
-    "customEmailSender": "customEmailSender",
-    "customMessage": "customMessage",
-    "customSmsSender": "customSmsSender",
-    "defineAuthChallenge": "defineAuthChallenge",
-    "postAuthentication": "postAuthentication",
-    "postConfirmation": "postConfirmation",
-    "preAuthentication": "preAuthentication",
-    "preSignUp": "preSignUp",
-    "preTokenGeneration": "preTokenGeneration",
-    "preTokenGenerationConfig": "preTokenGenerationConfig",
-    "userMigration": "userMigration",
-    "verifyAuthChallengeResponse": "verifyAuthChallengeResponse",
-}
+__all__ = ["TRIGGERS_PAGE", "CognitoTriggers"]
 
 
 class CognitoTriggers(Construct):
@@ -52,6 +33,9 @@ class CognitoTriggers(Construct):
     runs on a sign-up or a sign-in, not on every request: ``Invocation.WORKFLOW`` (no provisioned
     concurrency) fits; a pre-token-generation trigger on a busy pool may want provisioned
     concurrency, pass it explicitly.
+
+    ``.plan`` is its ``CognitoPlan`` (``core/plans/callers.py``): each trigger's LambdaConfig key and
+    permission, the warnings, decided before anything is set on the pool.
 
     Args:
         user_pool: a ``cognito.UserPool`` made in this app (triggers are part of its definition).
@@ -84,41 +68,35 @@ class CognitoTriggers(Construct):
                 )
                 return
             existing = _existing_triggers(user_pool) if isinstance(user_pool, cognito.UserPool) else set()
+            facts: list[CognitoTrigger] = []
             for operation, fn in triggers.items():
                 name = getattr(operation, "operation_name", None)
                 prop = f"triggers[{name or _cdk.short(operation)}]"
-                if not isinstance(operation, cognito.UserPoolOperation) or name not in _CONFIG_KEY:
+                if not isinstance(operation, cognito.UserPoolOperation) or name not in plans.COGNITO_OPERATIONS:
                     problems.add(Problem(prop, _cdk.short(operation), "a cognito.UserPoolOperation"))
                     continue
-                if _CONFIG_KEY[name] in existing:
-                    problems.add(
-                        Problem(
-                            prop, name, "an operation without a trigger (a user pool has one function per operation)"
-                        )
-                    )
+                name = typing.cast(str, name)
+                problems.add(plans.taken_operation_problem(prop, name, existing))
                 if not _source.check_function(problems, fn):
                     continue
                 target = typing.cast(FunctionTarget, fn)
-                problems.add(
-                    timeout_problem(
-                        f"{prop}.timeout",
-                        target.timeout_seconds,
-                        limits.COGNITO_TRIGGER_TIMEOUT_S,
-                        "Amazon Cognito's trigger timeout (cannot be changed)",
-                        "Cognito retries while the first run still works, then fails the sign-up or sign-in; "
-                        "keep the trigger short, move slow work to a queue",
-                    )
-                )
+                problems.add(plans.cognito_timeout_problem(f"{prop}.timeout", target.timeout_seconds))
+                facts.append(CognitoTrigger(name, _cdk.path_of(typing.cast(Construct, target)), target.invocation))
+            if not problems:
+                planned.append(plans.plan_cognito(problems.path, tuple(facts)))
 
+        planned: list[CognitoPlan] = []
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self.plan: CognitoPlan = planned[0]
         self.user_pool = user_pool
         self.triggers: dict[str, FunctionTarget] = {}
-        for operation, fn in triggers.items():
-            user_pool.add_trigger(operation, fn.alias)
-            self.triggers[operation.operation_name] = fn
-            _source.warn_invocation(self, fn, Invocation.WORKFLOW, "Cognito trigger")
+        for trigger, (operation, fn) in zip(self.plan.triggers, triggers.items(), strict=True):
+            user_pool.add_trigger(operation, fn.alias)  # Lambda's permission is made under the pool
+            self.triggers[trigger.operation] = fn
+        _cdk.annotate(self, self.plan.notes)
+        _bundle.note(self, scope, id, self.plan.resource_count)
 
 
 def _existing_triggers(pool: cognito.UserPool) -> set[str]:

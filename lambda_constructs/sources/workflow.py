@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,26 +14,32 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from lambda_constructs import _cdk, _relations
-from lambda_constructs.core import limits
-from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import ConfigurationError, Problem, Problems
+from lambda_constructs.core.plans import callers as plans
+from lambda_constructs.core.plans.callers import (
+    DEFAULT_BACKOFF_RATE,
+    DEFAULT_INTERVAL_S,
+    DEFAULT_MAX_ATTEMPTS,
+    EXPRESS_MAX_S,
+    SERVICE_ERRORS,
+    WorkflowTaskPlan,
+)
+from lambda_constructs.core.plans.common import alarm_prefix
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
+from lambda_constructs.sources._caller import build_caller_alarms
 
-# "Handle Lambda service exceptions" (AWS Step Functions developer guide,
-# https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html): transient Lambda
-# service errors to retry, and TooManyRequestsException, the error when Lambda throttles the invoke.
-SERVICE_ERRORS = (
-    "Lambda.ClientExecutionTimeoutException",
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-)
-DEFAULT_INTERVAL = Duration.seconds(2)  # the guide's example: 2 s, 6 attempts, backoff 2
-DEFAULT_MAX_ATTEMPTS = 6
-DEFAULT_BACKOFF_RATE = 2.0
-EXPRESS_MAX_S = 300  # an Express workflow runs at most 5 minutes
+DEFAULT_INTERVAL = Duration.seconds(DEFAULT_INTERVAL_S)  # the guide's example: 2 s, 6 attempts, backoff 2
+
+__all__ = [
+    "DEFAULT_BACKOFF_RATE",
+    "DEFAULT_INTERVAL",
+    "DEFAULT_MAX_ATTEMPTS",
+    "EXPRESS_MAX_S",
+    "SERVICE_ERRORS",
+    "WorkflowTask",
+]
 
 
 class WorkflowTask(Construct):
@@ -56,6 +63,9 @@ class WorkflowTask(Construct):
 
     ``task.watch(state_machine)`` adds the workflow's own alarms (failed, timed-out and throttled
     executions): call it once per state machine, on one of its tasks.
+
+    ``.plan`` is its ``WorkflowTaskPlan`` (``core/plans/callers.py``): the retrier, the task timeout, the
+    alarms (``watch``'s too) and the resource count, decided before anything is built.
 
     Args:
         function: a ProductionFunction, normally ``Invocation.WORKFLOW``.
@@ -97,93 +107,74 @@ class WorkflowTask(Construct):
             problems.add(_source.topic_problem(alarm_topic))
             if payload is not None and not isinstance(payload, sfn.TaskInput):
                 problems.add(Problem("payload", _cdk.short(payload), "an aws_stepfunctions.TaskInput"))
-            for name, value in (("result_path", result_path), ("output_path", output_path)):
-                if value is not None and not (isinstance(value, str) and value.startswith("$")):
-                    problems.add(Problem(name, _cdk.short(value), "a JSONPath starting with $"))
-            if result_selector is not None and not isinstance(result_selector, Mapping):
-                problems.add(Problem("result_selector", _cdk.short(result_selector), "a mapping"))
-            for name, flag in (("payload_response_only", payload_response_only), ("express", express)):
-                if not isinstance(flag, bool):
-                    problems.add(Problem(name, _cdk.short(flag), "True or False"))
-            problems.add(_cdk.duration_range_problem("interval", interval, 1, 3600))
-            problems.add(limits.check_int_range("max_attempts", max_attempts, limits.Range(1, 20)))
-            problems.add(limits.check_range("backoff_rate", backoff_rate, limits.Range(1, 10)))
-            if express is True and function.timeout_seconds >= EXPRESS_MAX_S:
-                problems.add(
-                    Problem(
-                        "function.timeout",
-                        f"{function.timeout_seconds} s",
-                        f"< {EXPRESS_MAX_S} s in an Express workflow",
-                        "an Express workflow stops after 5 minutes; use a Standard workflow for longer steps",
-                    )
+            problems.extend(
+                plans.task_shape_problems(result_path, output_path, result_selector, payload_response_only, express)
+            )
+            problems.add(_cdk.duration_range_problem("interval", interval, *plans.INTERVAL_RANGE_S))
+            problems.extend(
+                plans.task_limit_problems(max_attempts, backoff_rate, express, function.timeout_seconds, state_name)
+            )
+            if not problems:
+                _stack, stack_name, stack_path = _cdk.stack_info(scope)
+                request = plans.WorkflowTaskRequest(
+                    path=problems.path,
+                    alarm_prefix=alarm_prefix(stack_name, stack_path, problems.path),
+                    function_path=_cdk.path_of(typing.cast(Construct, function)),
+                    timeout_s=function.timeout_seconds,
+                    invocation=function.invocation,
+                    state_name=state_name or id,
+                    payload_response_only=payload_response_only,
+                    interval_s=_source.seconds_or_none(interval),
+                    max_attempts=max_attempts,
+                    backoff_rate=backoff_rate,
+                    express=express,
                 )
-            if state_name is not None and not (isinstance(state_name, str) and 1 <= len(state_name) <= 80):
-                problems.add(Problem("state_name", _cdk.short(state_name), "1..80 characters"))
+                planned.append(plans.plan_workflow_task(request))
 
+        planned: list[WorkflowTaskPlan] = []
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self.plan: WorkflowTaskPlan = planned[0]
+        plan = self.plan
         self.function = function
         self.task = tasks.LambdaInvoke(
             self,
-            "Task",
-            state_name=state_name or id,
+            plan.task_id,
+            state_name=plan.state_name,
             lambda_function=function.alias,
             payload=payload,
-            payload_response_only=payload_response_only,
-            retry_on_service_exceptions=False,
+            payload_response_only=plan.payload_response_only,
+            retry_on_service_exceptions=plan.retry_on_service_exceptions,
             result_path=result_path,
             result_selector=result_selector,
             output_path=output_path,
-            task_timeout=sfn.Timeout.duration(Duration.seconds(function.timeout_seconds + 5)),
+            task_timeout=sfn.Timeout.duration(Duration.seconds(plan.task_timeout_s)),
         )
         self.task.add_retry(
-            errors=list(SERVICE_ERRORS),
-            interval=interval,
-            max_attempts=max_attempts,
-            backoff_rate=backoff_rate,
-            jitter_strategy=sfn.JitterType.FULL,
+            errors=list(plan.retry.errors),
+            interval=interval,  # the Duration given: plan.retry.interval_s unless a deploy-time token
+            max_attempts=plan.retry.max_attempts,
+            backoff_rate=plan.retry.backoff_rate,
+            jitter_strategy=sfn.JitterType[plan.retry.jitter],
         )
-        _source.warn_invocation(self, function, Invocation.WORKFLOW, "workflow")
-        self.alarms: list[cloudwatch.Alarm] = []
-        if payload_response_only:
-            topic = _source.alarm_topic(function, alarm_topic)
-            path = _cdk.path_of(self)
-
-            def metric(name: str) -> cloudwatch.Metric:
-                return cloudwatch.Metric(
-                    namespace="AWS/States",
-                    metric_name=name,
-                    dimensions_map={"LambdaFunctionArn": function.alias.function_arn},
-                    period=_cdk.ALARM_PERIOD,
-                    statistic="Sum",
-                )
-
-            self.alarms = function.add_alarms(
-                _cdk.make_alarm(
-                    self,
-                    "FailedAlarm",
-                    metric=metric("LambdaFunctionsFailed"),
-                    threshold=1,
-                    topic=topic,
-                    description=f"{path}: the workflow step failed after its service-error retries.",
-                ),
-                _cdk.make_alarm(
-                    self,
-                    "TimedOutAlarm",
-                    metric=metric("LambdaFunctionsTimedOut"),
-                    threshold=1,
-                    topic=topic,
-                    description=f"{path}: the workflow step timed out ({function.timeout_seconds} s function timeout).",
-                ),
-            )
+        _cdk.annotate(self, plan.notes)
+        self.alarms: list[cloudwatch.Alarm] = build_caller_alarms(
+            self,
+            function,
+            plan.alarms,
+            plan.metrics,
+            function.alias.function_arn,
+            _source.alarm_topic(function, alarm_topic),
+        )
+        _bundle.note(self, scope, id, plan.resource_count)
 
     def watch(
         self, state_machine: sfn.IStateMachine, *, alarm_topic: sns.ITopic | None = None
     ) -> list[cloudwatch.Alarm]:
         """Alarms on the workflow this task runs in: ``ExecutionsFailed``, ``ExecutionsTimedOut`` and
         ``ExecutionThrottled`` (AWS/States, by StateMachineArn), >= 1 in 5 minutes, registered with the
-        function. Call it once per state machine, on any of its tasks."""
+        function (``plan.watch_alarms``). Call it once per state machine, on any of its tasks."""
         problems: list[Problem | None] = []
         if not _cdk.implements(state_machine, "state_machine_arn") and not hasattr(state_machine, "state_machine_arn"):
             problems.append(
@@ -192,36 +183,21 @@ class WorkflowTask(Construct):
         else:
             problems.append(_relations.same_app_problem(self, state_machine, "watch(state_machine)"))
         problems.append(_source.topic_problem(alarm_topic, "watch(alarm_topic)"))
-        if getattr(self, "_watched", False):
-            problems.append(Problem("watch", "called twice", "one call per WorkflowTask"))
+        problems.append(plans.watch_problem(getattr(self, "_watched", False)))
         found = [p for p in problems if p]
         if found:
             raise ConfigurationError(found, _cdk.path_of(self))
         object.__setattr__(self, "_watched", True)
-        topic = _source.alarm_topic(self.function, alarm_topic)
-        path = _cdk.path_of(self)
-        alarms = [
-            _cdk.make_alarm(
-                self,
-                f"Workflow{name}Alarm",
-                metric=cloudwatch.Metric(
-                    namespace="AWS/States",
-                    metric_name=name,
-                    dimensions_map={"StateMachineArn": state_machine.state_machine_arn},
-                    period=_cdk.ALARM_PERIOD,
-                    statistic="Sum",
-                ),
-                threshold=1,
-                topic=topic,
-                description=f"{path}: the state machine {what}.",
-            )
-            for name, what in (
-                ("ExecutionsFailed", "had failed executions"),
-                ("ExecutionsTimedOut", "had executions that timed out"),
-                ("ExecutionThrottled", "was throttled (StartExecution or state transitions)"),
-            )
-        ]
-        self.alarms.extend(self.function.add_alarms(*alarms))
+        alarms = build_caller_alarms(
+            self,
+            self.function,
+            self.plan.watch_alarms,
+            self.plan.watch_metrics,
+            state_machine.state_machine_arn,
+            _source.alarm_topic(self.function, alarm_topic),
+        )
+        self.alarms.extend(alarms)
+        _bundle.unknown(self)  # adds the watch alarms to what its plan counted
         return alarms
 
     def next(self, next_state: sfn.IChainable) -> sfn.Chain:

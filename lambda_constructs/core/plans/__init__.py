@@ -2,7 +2,8 @@
 
 Each construct family has its module (``function``, ``queue``, ``stream``, ``kafka``, ``schedule``,
 ``notification`` (S3Consumer, TopicConsumer), ``endpoint`` (the API Gateway HTTP and REST endpoints),
-``websocket`` (WebSocketEndpoint), ``edge`` (EdgeFunction, Lambda@Edge)). A construct reads its CDK props
+``websocket`` (WebSocketEndpoint), ``edge`` (EdgeFunction, Lambda@Edge), ``callers`` (AppSyncDataSource,
+CognitoTriggers, WorkflowTask)). A construct reads its CDK props
 into plain facts,
 asks its plan function for the plan (the one validation path: every problem is recorded there, nothing is
 built yet), then builds from the plan in one pass. The

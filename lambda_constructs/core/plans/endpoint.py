@@ -217,15 +217,17 @@ def api_alarms(
     )
 
 
-def invocation_note(function_path: str, invocation: Invocation, kind: str) -> Note | None:
-    """A warning when a synchronous caller is wired to a function declared with another invocation kind."""
-    if invocation is Invocation.SYNC:
+def invocation_note(
+    function_path: str, invocation: Invocation, kind: str, expected: Invocation = Invocation.SYNC
+) -> Note | None:
+    """A warning when a caller is wired to a function declared with another invocation kind than ``expected``."""
+    if invocation is expected:
         return None
     return Note(
         "warning",
         f"lambda-constructs:{kind}-invocation",
         f"{function_path} is declared invocation={invocation.name}; a {kind} consumer "
-        f"should use Invocation.{Invocation.SYNC.name}.",
+        f"should use Invocation.{expected.name}.",
     )
 
 
