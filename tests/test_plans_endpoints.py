@@ -7,6 +7,7 @@ integration logical ids against what the build really made.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -15,11 +16,20 @@ from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 from constructs import Construct
 
-from lambda_constructs import HttpEndpoint, Invocation, ProductionFunction, RestEndpoint
+from lambda_constructs import (
+    FunctionFleet,
+    HttpEndpoint,
+    Invocation,
+    LoadBalancerTarget,
+    ProductionFunction,
+    RestEndpoint,
+)
 from lambda_constructs.core.errors import Problem
 from lambda_constructs.core.plans import endpoint as plans
 from lambda_constructs.core.plans.endpoint import HttpRequest, plan_http
@@ -332,3 +342,175 @@ def test_rest_plan_resource_count_matches_the_tree(built_rest: tuple[dict[str, A
     cfn = {"IAM": "AWS_IAM", "COGNITO": "COGNITO_USER_POOLS", "CUSTOM": "CUSTOM", "NONE": "NONE"}
     assert {m["AuthorizationType"] for m in methods} == {cfn[endpoint.plan.authorization_type]}
     assert {m["Integration"]["TimeoutInMillis"] for m in methods} == {endpoint.plan.integration_timeout_ms}
+
+
+# ------------------------------------------------------------------ LoadBalancerTarget, pure
+
+
+def alb(**overrides: Any) -> plans.LoadBalancerPlan:
+    values: dict[str, Any] = {
+        "path": PATH,
+        "alarm_prefix": PREFIX,
+        "function_path": "Stack/Orders/Fn",
+        "timeout_s": 11,
+        "invocation": Invocation.SYNC,
+        "priority": 10,
+        "conditions": 2,
+        "idle_timeout_s": 60,
+    }
+    values.update(overrides)
+    return plans.plan_load_balancer(plans.LoadBalancerRequest(**values))
+
+
+def test_alb_target_is_a_lambda_target_group_a_rule_and_three_alarms() -> None:
+    p = alb()
+    assert (p.priority, p.conditions, p.target_type) == (10, 2, "LAMBDA")
+    assert not p.multi_value_headers and not p.health_check and p.idle_timeout_s == 60
+    target_5xx, user, internal = p.alarms
+    assert [a.id for a in p.alarms] == list(plans.ALB_ALARM_IDS)
+    assert [a.name for a in p.alarms] == [f"{PREFIX}-{a.id}" for a in p.alarms]
+    assert (target_5xx.metric, target_5xx.statistic, target_5xx.threshold) == ("HTTPCode_Target_5XX_Count", "Sum", 1)
+    assert (user.metric, user.threshold, internal.metric, internal.threshold) == (
+        "LambdaUserError",
+        1,
+        "LambdaInternalError",
+        1,
+    )
+    assert {a.period_s for a in p.alarms} == {300}
+    assert {a.comparison for a in p.alarms} == {"GREATER_THAN_OR_EQUAL_TO_THRESHOLD"}
+    assert target_5xx.description == f"{PATH}: the function answered the load balancer with 5xx, or failed."
+    assert "over 1 MB" in user.description and user.description.endswith("(clients got 502).")
+    assert p.acknowledgements == () and p.notes == ()
+    assert p.resource_count == 5  # target group, rule, 3 alarms (the invoke permission is the alias's)
+    assert alb(multi_value_headers=True, server_error_threshold=7).alarms[0].threshold == 7
+
+
+def test_alb_warns_when_the_function_can_outlive_the_idle_timeout() -> None:
+    (idle,) = alb(timeout_s=30, idle_timeout_s=30).notes
+    assert (idle.level, idle.id) == ("warning", "lambda-constructs:alb-idle-timeout")
+    assert idle.message == (
+        "Stack/Orders/Fn times out after 30 s but the load balancer stops waiting after its idle timeout of 30 s: "
+        "the client gets a 504 while the function keeps running. Shorten the function, or raise idle_timeout on "
+        "the load balancer."
+    )
+    assert alb(timeout_s=29, idle_timeout_s=30).notes == ()
+    assert alb(timeout_s=900, idle_timeout_s=None).notes == ()  # an imported load balancer: not known here
+    both = alb(timeout_s=60, invocation=Invocation.ASYNC).notes
+    assert [n.id for n in both] == ["lambda-constructs:alb-idle-timeout", "lambda-constructs:load balancer-invocation"]
+    assert both[1].message == (
+        "Stack/Orders/Fn is declared invocation=ASYNC; a load balancer consumer should use Invocation.SYNC."
+    )
+
+
+def test_alb_checks_are_pure() -> None:
+    assert plans.priority_problem(50_000) is None
+    assert [p.prop for p in (plans.priority_problem(0), plans.priority_problem(1.5)) if p] == ["priority", "priority"]
+    assert plans.conditions_problem(5) is None
+    assert plans.conditions_problem(6) == Problem(
+        "conditions", "6 conditions", "1..5 (a rule needs a condition; ALB evaluates at most 5)"
+    )
+    assert plans.conditions_problem(0) is not None
+    assert plans.target_option_problems(True, 1) == []
+    assert [p.prop for p in plans.target_option_problems("yes", 0)] == ["multi_value_headers", "server_error_threshold"]
+    assert plans.same_environment_problems(("1", "us-east-1"), ("1", "us-east-1")) == []
+    assert plans.same_environment_problems(("1", None), ("2", "eu-west-1")) == [
+        Problem(
+            "listener.account",
+            "2",
+            "the function's account (1)",
+            "a Lambda target must be in the same account and Region as its load balancer",
+        )
+    ]
+    assert [p.prop for p in plans.same_environment_problems(("1", "us-east-1"), ("2", "eu-west-1"))] == [
+        "listener.account",
+        "listener.region",
+    ]
+
+
+# ------------------------------------------------------------------ LoadBalancerTarget against the tree (one app)
+
+
+@pytest.fixture(scope="module")
+def built_alb() -> tuple[dict[str, Any], Template]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Albs")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+    balancer = elbv2.ApplicationLoadBalancer(stack, "Alb", vpc=vpc, idle_timeout=cdk.Duration.seconds(30))
+    listener = balancer.add_listener("Http", port=80, default_action=elbv2.ListenerAction.fixed_response(404))
+    imported = elbv2.ApplicationListener.from_application_listener_attributes(
+        stack,
+        "Shared",
+        listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
+        security_group=ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0a1b2c3d4e5f60718"),
+    )
+    paths = elbv2.ListenerCondition.path_patterns(["/orders/*"])
+    made: dict[str, Any] = {
+        "default": LoadBalancerTarget(
+            stack, "Orders", function=_fn(stack, "A1"), listener=listener, priority=10, conditions=[paths]
+        ),
+        "slow": LoadBalancerTarget(
+            Construct(stack, "Nested"),
+            "Slow",
+            function=_fn(stack, "A2", timeout=cdk.Duration.seconds(40), p99=None),
+            listener=listener,
+            priority=20,
+            conditions=[paths, elbv2.ListenerCondition.host_headers(["shop.example.com"])],
+            multi_value_headers=True,
+            server_error_threshold=5,
+        ),
+        "imported": LoadBalancerTarget(
+            stack, "Imported", function=_fn(stack, "A3"), listener=imported, priority=3, conditions=[paths]
+        ),
+    }
+    return made, Template.from_stack(stack)
+
+
+@pytest.mark.parametrize("name", ["default", "slow", "imported"])
+def test_alb_plan_resource_count_matches_the_tree(built_alb: tuple[dict[str, Any], Template], name: str) -> None:
+    made, tpl = built_alb
+    target = made[name]
+    assert target.plan.resource_count == _resources(target) == 5
+    assert [a.node.id for a in target.alarms] == [a.id for a in target.plan.alarms]
+    assert target.plan.idle_timeout_s == (None if name == "imported" else 30)
+    assert [n.id for n in target.plan.notes] == (["lambda-constructs:alb-idle-timeout"] if name == "slow" else [])
+    (rule,) = [
+        r["Properties"]
+        for r in tpl.find_resources("AWS::ElasticLoadBalancingV2::ListenerRule").values()
+        if r["Properties"]["Priority"] == target.plan.priority
+    ]
+    assert len(rule["Conditions"]) == target.plan.conditions
+    for alarm in target.plan.alarms:
+        (props,) = [
+            r["Properties"]
+            for r in tpl.find_resources("AWS::CloudWatch::Alarm").values()
+            if r["Properties"]["AlarmName"] == alarm.name
+        ]
+        assert (props["MetricName"], props["Threshold"]) == (alarm.metric, alarm.threshold)
+        assert props["AlarmDescription"] == alarm.description and props["Period"] == alarm.period_s
+
+
+def test_an_alb_target_in_a_fleet_bundle_is_counted_with_the_invoke_permission(tmp_path: Path) -> None:
+    """Lambda's permission is made under the function's alias: the fleet counts that bundle's tree, exactly."""
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "Web")
+    listener = elbv2.ApplicationListener.from_application_listener_attributes(
+        stack,
+        "Shared",
+        listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/shared/50dc6c495c0c9188/f2f7dc8efc522ab2",
+        security_group=ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0a1b2c3d4e5f60718"),
+    )
+    fleet = FunctionFleet(stack, "Fleet", placement_file=tmp_path / "p.json")
+
+    def bundle(scope: Construct, id: str) -> LoadBalancerTarget:
+        return LoadBalancerTarget(
+            scope,
+            f"{id}Rule",
+            function=_fn(scope, id),
+            listener=listener,
+            priority=1,
+            conditions=[elbv2.ListenerCondition.path_patterns(["/*"])],
+        )
+
+    target = fleet.add("Shop", bundle)
+    assert fleet.resource_counts["Stack1"] == _resources(fleet.stack_of("Shop"))
+    assert fleet.resource_counts["Stack1"] == target.function.plan.resource_count + target.plan.resource_count + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Sequence
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_elasticloadbalancingv2_targets as elb_targets
@@ -14,15 +14,15 @@ from constructs import Construct
 
 from lambda_constructs import _cdk
 from lambda_constructs.core import limits
-from lambda_constructs.core.config import Invocation
 from lambda_constructs.core.errors import Problem, Problems
+from lambda_constructs.core.plans import endpoint as plans
+from lambda_constructs.core.plans.common import AlarmPlan, alarm_prefix
+from lambda_constructs.core.plans.endpoint import LAMBDA_TARGETS_PAGE, LoadBalancerPlan
+from lambda_constructs.function import _bundle
 from lambda_constructs.sources import _base as _source
 from lambda_constructs.sources._base import FunctionTarget
 
-LAMBDA_TARGETS_PAGE = (
-    "'Use Lambda functions as targets of an Application Load Balancer' "
-    "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html)"
-)
+__all__ = ["LAMBDA_TARGETS_PAGE", "LoadBalancerTarget"]
 
 
 class LoadBalancerTarget(Construct):
@@ -38,7 +38,8 @@ class LoadBalancerTarget(Construct):
     still running when the load balancer stops waiting answers nobody.
 
     Alarms: the target group's ``HTTPCode_Target_5XX_Count`` (the function returned 5xx, or failed),
-    ``LambdaUserError`` (permissions, malformed or oversized JSON) and ``LambdaInternalError``.
+    ``LambdaUserError`` (permissions, malformed or oversized JSON) and ``LambdaInternalError``. Every
+    decision is in ``.plan`` (a `LoadBalancerPlan`, ``core/plans/endpoint.py``), which the construct is built from.
 
     Args:
         function: a ProductionFunction, normally ``Invocation.SYNC``.
@@ -68,116 +69,90 @@ class LoadBalancerTarget(Construct):
             if not _source.check_function(problems, function):
                 return
             problems.add(_source.topic_problem(alarm_topic))
-            if not _is_listener(listener):
+            is_listener = _is_listener(listener)
+            if not is_listener:
                 problems.add(
                     Problem("listener", _cdk.short(listener), "an aws_elasticloadbalancingv2.IApplicationListener")
                 )
+            problems.add(plans.priority_problem(priority))
             problems.add(
-                limits.check_int_range(
-                    "priority",
-                    priority,
-                    limits.Range(limits.ALB_RULE_PRIORITY_MIN, limits.ALB_RULE_PRIORITY_MAX),
-                    "each rule on a listener needs its own priority (lower is evaluated first)",
+                _source.sequence_problem(
+                    "conditions", conditions, elbv2.ListenerCondition, "a list of 1..5 elbv2.ListenerCondition"
+                )
+                or plans.conditions_problem(len(conditions))
+            )
+            problems.extend(plans.target_option_problems(multi_value_headers, server_error_threshold))
+            if is_listener:
+                problems.extend(
+                    plans.same_environment_problems(
+                        _environment(function.alias), _environment(typing.cast(Construct, listener))
+                    )
+                )
+            if problems:
+                return
+            _stack, stack_name, stack_path = _cdk.stack_info(scope)
+            planned.append(
+                plans.plan_load_balancer(
+                    plans.LoadBalancerRequest(
+                        path=problems.path,
+                        alarm_prefix=alarm_prefix(stack_name, stack_path, problems.path),
+                        function_path=_cdk.path_of(typing.cast(Construct, function)),
+                        timeout_s=function.timeout_seconds,
+                        invocation=function.invocation,
+                        priority=priority,
+                        conditions=len(conditions),
+                        multi_value_headers=multi_value_headers,
+                        server_error_threshold=server_error_threshold,
+                        idle_timeout_s=_idle_timeout_s(listener),
+                    )
                 )
             )
-            problem = _source.sequence_problem(
-                "conditions", conditions, elbv2.ListenerCondition, "a list of 1..5 elbv2.ListenerCondition"
-            )
-            if problem is None and not 1 <= len(conditions) <= limits.ALB_RULE_CONDITIONS_MAX:
-                problem = Problem(
-                    "conditions",
-                    f"{len(conditions)} conditions",
-                    f"1..{limits.ALB_RULE_CONDITIONS_MAX} (a rule needs a condition; ALB evaluates at most 5)",
-                )
-            problems.add(problem)
-            if not isinstance(multi_value_headers, bool):
-                problems.add(Problem("multi_value_headers", _cdk.short(multi_value_headers), "True or False"))
-            problems.add(
-                limits.check_int_range("server_error_threshold", server_error_threshold, limits.Range(1, 1_000_000))
-            )
-            _check_same_stack(problems, function, listener)
 
+        planned: list[LoadBalancerPlan] = []
         _cdk.validated(scope, id, check, owner=self)
         with _cdk.unique_id(scope, id):
             super().__init__(scope, id)
+        self.plan: LoadBalancerPlan = planned[0]
+        plan = self.plan
         self.function = function
         self.target_group = elbv2.ApplicationTargetGroup(
             self,
             "TargetGroup",
-            target_type=elbv2.TargetType.LAMBDA,
+            target_type=elbv2.TargetType[plan.target_type],
             targets=[elb_targets.LambdaTarget(function.alias)],
-            multi_value_headers_enabled=multi_value_headers or None,
+            multi_value_headers_enabled=plan.multi_value_headers or None,
         )
+        _bundle.unknown(function)  # Lambda's invoke permission is made under the alias, which its plan did not count
         self.rule = elbv2.ApplicationListenerRule(
             self,
             "Rule",
             listener=listener,
-            priority=priority,
+            priority=plan.priority,
             conditions=list(conditions),
             action=elbv2.ListenerAction.forward([self.target_group]),
         )
-        self._warn_idle_timeout(function, listener)
-        _source.warn_invocation(self, function, Invocation.SYNC, "load balancer")
+        _cdk.annotate(self, plan.notes)
         topic = _source.alarm_topic(function, alarm_topic)
-        path = _cdk.path_of(self)
-        metrics = self.target_group.metrics
         self.alarms: list[cloudwatch.Alarm] = function.add_alarms(
-            _cdk.make_alarm(
-                self,
-                "Target5xxAlarm",
-                metric=metrics.http_code_target(
-                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=_cdk.ALARM_PERIOD, statistic="Sum"
-                ),
-                threshold=server_error_threshold,
-                topic=topic,
-                description=f"{path}: the function answered the load balancer with 5xx, or failed.",
-            ),
-            _cdk.make_alarm(
-                self,
-                "LambdaUserErrorAlarm",
-                metric=metrics.custom("LambdaUserError", period=_cdk.ALARM_PERIOD, statistic="Sum"),
-                threshold=1,
-                topic=topic,
-                description=f"{path}: the load balancer could not use the function's answer: a request or "
-                "response over 1 MB, malformed JSON, or a missing permission (clients got 502).",
-            ),
-            _cdk.make_alarm(
-                self,
-                "LambdaInternalErrorAlarm",
-                metric=metrics.custom("LambdaInternalError", period=_cdk.ALARM_PERIOD, statistic="Sum"),
-                threshold=1,
-                topic=topic,
-                description=f"{path}: requests to the function failed inside the load balancer or Lambda.",
-            ),
+            *(_cdk.build_alarm(self, alarm, self._metric(alarm), topic) for alarm in plan.alarms)
         )
+        _bundle.note(self, scope, id, plan.resource_count)
 
-    def _warn_idle_timeout(self, function: FunctionTarget, listener: object) -> None:
-        idle = _idle_timeout_s(listener)
-        if idle is not None and function.timeout_seconds >= idle:
-            Annotations.of(self).add_warning_v2(
-                "lambda-constructs:alb-idle-timeout",
-                f"{function.node.path} times out after {function.timeout_seconds} s but the load balancer stops "
-                f"waiting after its idle timeout of {idle} s: the client gets a 504 while the function keeps "
-                "running. Shorten the function, or raise idle_timeout on the load balancer.",
+    def _metric(self, alarm: AlarmPlan) -> cloudwatch.IMetric:
+        """The target group metric an alarm of the plan reads."""
+        metrics = self.target_group.metrics
+        if alarm.metric == plans.ALB_TARGET_5XX_METRIC:
+            return metrics.http_code_target(
+                elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=_cdk.ALARM_PERIOD, statistic=alarm.statistic
             )
+        return metrics.custom(alarm.metric, period=_cdk.ALARM_PERIOD, statistic=alarm.statistic)
 
 
-def _check_same_stack(problems: Problems, function: FunctionTarget, listener: object) -> None:
-    """The target group and the function must be in the same account and Region (same page)."""
-    if not _is_listener(listener):
-        return
-    fn_stack, lb_stack = Stack.of(function.alias), Stack.of(typing.cast(Construct, listener))
-    for what in ("account", "region"):
-        a, b = getattr(fn_stack, what), getattr(lb_stack, what)
-        if not _cdk.is_token(a) and not _cdk.is_token(b) and a != b:
-            problems.add(
-                Problem(
-                    f"listener.{what}",
-                    b,
-                    f"the function's {what} ({a})",
-                    "a Lambda target must be in the same account and Region as its load balancer",
-                )
-            )
+def _environment(construct: Construct) -> plans.Environment:
+    """The account and Region of ``construct``'s stack (None for a deploy-time token)."""
+    stack = Stack.of(construct)
+    account, region = stack.account, stack.region
+    return (None if _cdk.is_token(account) else account, None if _cdk.is_token(region) else region)
 
 
 def _is_listener(listener: object) -> bool:

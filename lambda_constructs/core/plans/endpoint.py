@@ -1,11 +1,14 @@
-"""The plans of the API constructs in front of a function: HttpEndpoint, and the pieces every API shares.
+"""The plans of a function's HTTP front doors: HttpEndpoint, RestEndpoint, LoadBalancerTarget, and what they share.
 
 Pure Python. `route_problems()`, `http_timeout_problem()` and `throttle_problems()` are the pure
 halves of the endpoints' checks (the construct adds the problems that are questions of CDK types, in
 their place); `plan_http()` makes every decision of an HttpEndpoint: its routes, the integration and
 its pinned logical id, throttling, access logging, the alarms, the annotations and the number of
-CloudFormation resources it creates. `api_alarms()` are the 5xx, 4xx and p99-latency alarms of an API
-Gateway HTTP or REST API.
+CloudFormation resources it creates; `plan_rest()` those of a RestEndpoint. `api_alarms()` are the 5xx,
+4xx and p99-latency alarms of an API Gateway HTTP or REST API. `plan_load_balancer()` decides a
+LoadBalancerTarget (an Application Load Balancer listener rule and Lambda target group): its alarms, the
+idle-timeout warning, resource count; `priority_problem()`, `conditions_problem()`,
+`target_option_problems()` and `same_environment_problems()` are the pure halves of its checks.
 """
 
 from __future__ import annotations
@@ -539,4 +542,168 @@ def plan_rest(request: RestRequest) -> RestPlan:
         # methods (CORS preflights included) and Lambda's two permissions per route (the stage and test-invoke),
         # the alarms
         resource_count=5 + len(resources) + methods + 2 * len(routes) + len(alarms),
+    )
+
+
+# ------------------------------------------------------------------ LoadBalancerTarget
+
+# Lambda targets of an Application Load Balancer: the same account and Region, a request body and a response JSON of
+# at most 1 MB each, health checks off unless enabled
+LAMBDA_TARGETS_PAGE = (
+    "'Use Lambda functions as targets of an Application Load Balancer' "
+    "(https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html)"
+)
+DEFAULT_SERVER_ERROR_THRESHOLD = 1  # HTTPCode_Target_5XX_Count per 5 minutes
+SERVER_ERROR_RANGE = limits.Range(1, 1_000_000)
+ALB_ALARM_IDS = ("Target5xxAlarm", "LambdaUserErrorAlarm", "LambdaInternalErrorAlarm")
+ALB_TARGET_5XX_METRIC = "HTTPCode_Target_5XX_Count"  # AWS/ApplicationELB, per target group
+
+
+def priority_problem(priority: object) -> Problem | None:
+    """A listener rule's priority: 1..50,000, unique on its listener."""
+    return limits.check_int_range(
+        "priority",
+        priority,
+        limits.Range(limits.ALB_RULE_PRIORITY_MIN, limits.ALB_RULE_PRIORITY_MAX),
+        "each rule on a listener needs its own priority (lower is evaluated first)",
+    )
+
+
+def conditions_problem(count: int) -> Problem | None:
+    """A rule needs a condition, and the load balancer evaluates at most 5."""
+    if 1 <= count <= limits.ALB_RULE_CONDITIONS_MAX:
+        return None
+    return Problem(
+        "conditions",
+        f"{count} conditions",
+        f"1..{limits.ALB_RULE_CONDITIONS_MAX} (a rule needs a condition; ALB evaluates at most 5)",
+    )
+
+
+def target_option_problems(multi_value_headers: object, server_error_threshold: object) -> list[Problem]:
+    found = []
+    if not isinstance(multi_value_headers, bool):
+        found.append(Problem("multi_value_headers", short(multi_value_headers), "True or False"))
+    problem = limits.check_int_range("server_error_threshold", server_error_threshold, SERVER_ERROR_RANGE)
+    return found + ([problem] if problem else [])
+
+
+Environment = tuple[str | None, str | None]  # (account, region); None: a deploy-time token
+
+
+def same_environment_problems(function: Environment, listener: Environment) -> list[Problem]:
+    """A Lambda target must be in the same account and Region as its load balancer (`LAMBDA_TARGETS_PAGE`); a
+    token on either side is left to deploy time."""
+    return [
+        Problem(
+            f"listener.{what}",
+            theirs,
+            f"the function's {what} ({ours})",
+            "a Lambda target must be in the same account and Region as its load balancer",
+        )
+        for what, ours, theirs in zip(("account", "region"), function, listener, strict=True)
+        if ours is not None and theirs is not None and ours != theirs
+    ]
+
+
+@dataclass(frozen=True)
+class LoadBalancerRequest:
+    """The plain facts a LoadBalancerTarget reads from its props (after its checks found no problem)."""
+
+    path: str
+    alarm_prefix: str
+    function_path: str
+    timeout_s: int
+    invocation: Invocation
+    priority: int
+    conditions: int  # how many ListenerConditions
+    multi_value_headers: bool = False
+    server_error_threshold: int = DEFAULT_SERVER_ERROR_THRESHOLD
+    idle_timeout_s: int | None = None  # of the listener's load balancer when it is made in this app
+
+
+@dataclass(frozen=True)
+class LoadBalancerPlan:
+    """Every decision and derived number of one LoadBalancerTarget."""
+
+    path: str
+    priority: int  # of the listener rule
+    conditions: int
+    target_type: str  # LAMBDA: the target group holds the function's live alias
+    multi_value_headers: bool  # repeated headers and query parameters passed as lists (the handler answers so too)
+    # health checks stay off, ELB's default for a Lambda target group (each check would invoke the function)
+    health_check: bool
+    idle_timeout_s: int | None  # None: the load balancer is imported, its idle timeout unknown here
+    alarms: tuple[AlarmPlan, ...]
+    acknowledgements: tuple[Acknowledgement, ...]  # none: the rule packs find nothing on a rule and a target group
+    notes: tuple[Note, ...]
+    # the target group, the listener rule and the alarms. Lambda's permission for the load balancer to invoke
+    # ``live`` is made under the function's alias, so it is the function's (its plan did not count it)
+    resource_count: int
+
+
+def load_balancer_alarms(path: str, prefix: str, server_errors: int) -> tuple[AlarmPlan, ...]:
+    """The target group's 5xx (>= ``server_errors``), LambdaUserError and LambdaInternalError (>= 1) per 5 minutes."""
+    target_5xx, user, internal = ALB_ALARM_IDS
+    return (
+        AlarmPlan(
+            id=target_5xx,
+            name=alarm_name(prefix, target_5xx),
+            description=f"{path}: the function answered the load balancer with 5xx, or failed.",
+            source="target_group",
+            metric=ALB_TARGET_5XX_METRIC,
+            statistic="Sum",
+            threshold=server_errors,
+        ),
+        AlarmPlan(
+            id=user,
+            name=alarm_name(prefix, user),
+            description=f"{path}: the load balancer could not use the function's answer: a request or "
+            "response over 1 MB, malformed JSON, or a missing permission (clients got 502).",
+            source="target_group",
+            metric="LambdaUserError",
+            statistic="Sum",
+            threshold=1,
+        ),
+        AlarmPlan(
+            id=internal,
+            name=alarm_name(prefix, internal),
+            description=f"{path}: requests to the function failed inside the load balancer or Lambda.",
+            source="target_group",
+            metric="LambdaInternalError",
+            statistic="Sum",
+            threshold=1,
+        ),
+    )
+
+
+def plan_load_balancer(request: LoadBalancerRequest) -> LoadBalancerPlan:
+    """The decisions of a LoadBalancerTarget whose props passed its checks."""
+    notes: list[Note] = []
+    idle = request.idle_timeout_s
+    if idle is not None and request.timeout_s >= idle:
+        notes.append(
+            Note(
+                "warning",
+                "lambda-constructs:alb-idle-timeout",
+                f"{request.function_path} times out after {request.timeout_s} s but the load balancer stops "
+                f"waiting after its idle timeout of {idle} s: the client gets a 504 while the function keeps "
+                "running. Shorten the function, or raise idle_timeout on the load balancer.",
+            )
+        )
+    note = invocation_note(request.function_path, request.invocation, "load balancer")
+    notes.extend([note] if note else [])
+    alarms = load_balancer_alarms(request.path, request.alarm_prefix, request.server_error_threshold)
+    return LoadBalancerPlan(
+        path=request.path,
+        priority=request.priority,
+        conditions=request.conditions,
+        target_type="LAMBDA",
+        multi_value_headers=request.multi_value_headers,
+        health_check=False,
+        idle_timeout_s=idle,
+        alarms=alarms,
+        acknowledgements=(),
+        notes=tuple(notes),
+        resource_count=2 + len(alarms),
     )
