@@ -29,21 +29,19 @@ import typing
 import jsii
 from aws_cdk import CfnResource
 from aws_cdk import aws_iam as iam
-from constructs import Dependable, IConstruct, IDependable, Node
+from constructs import Dependable, IConstruct, IDependable
 
 
-def drop_role_depends_on(
-    function: CfnResource, role_resource: CfnResource, *, role: iam.IRole | None = None, node: Node | None = None
-) -> None:
+def drop_role_depends_on(function: CfnResource, role_resource: CfnResource, *, role: iam.IRole | None = None) -> None:
     """Render ``function``'s DependsOn without ``role_resource``, which its ``Fn::GetAtt`` in ``Role`` implies.
 
-    ``role``: the role construct ``role_resource`` belongs to (read from it when not given); ``node``: the
-    function resource's node, when the caller has it (each saves a kernel round trip).
+    ``role``: the role construct ``role_resource`` belongs to, when the caller has it (read from it otherwise:
+    one kernel round trip).
     """
     owner = role if role is not None else typing.cast(iam.IRole, role_resource.node.scope)
     without = _RoleWithoutResource(owner, role_resource)
     Dependable.implement(without, without)
-    function_node = node if node is not None else function.node
+    function_node = function.node
     function_node.remove_dependency(owner)
     function_node.add_dependency(without)
 
