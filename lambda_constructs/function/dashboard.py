@@ -25,7 +25,7 @@ from lambda_constructs.core.plans.dashboard import (
 )
 from lambda_constructs.function._protocol import LiveFunction, is_live_function
 
-__all__ = ["COLD_WARM_QUERY", "PERIOD", "ServiceDashboard", "function_rows"]
+__all__ = ["COLD_WARM_QUERY", "PERIOD", "ServiceDashboard"]
 
 PERIOD = Duration.minutes(plans.PERIOD_MINUTES)
 
@@ -87,11 +87,6 @@ def _panel(fn: LiveFunction) -> FunctionPanel:
         target_utilization=None if pc is None else pc.target_utilization,
         failure_queue=fn.failure_queue is not None,
     )
-
-
-def function_rows(fn: LiveFunction) -> list[list[cloudwatch.IWidget]]:
-    """The widgets for one function, as dashboard rows."""
-    return [[_widget(fn, w) for w in row] for row in plans.function_rows(_panel(fn))]
 
 
 def _metric(fn: LiveFunction, m: DashboardMetric) -> cloudwatch.IMetric:
