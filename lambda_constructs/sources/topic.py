@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, NestedStack, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -208,9 +208,9 @@ def _subscribable(consumer: Construct, topic: sns.ITopic) -> sns.ITopic:
     of the nested stack resource. The imported view adds no dependency; it is made under the consumer (path
     ``<consumer>/Topic``) so the subscription's logical id stays stable.
     """
-    if not isinstance(topic, sns.Topic):
+    stack, _, consumer_stack = _cdk.stack_info(consumer)
+    if not isinstance(topic, sns.Topic) or not isinstance(stack, NestedStack):  # no kernel round trip for these
         return topic
-    consumer_stack = _cdk.stack_info(consumer)[2]
     topic_stack = _cdk.stack_info(topic)[2]
     if consumer_stack == topic_stack or not consumer_stack.startswith(f"{topic_stack}/"):
         return topic
