@@ -428,3 +428,18 @@ def test_stream_specs_are_rendered_with_their_streams_as_parameters(tmp_path: Pa
             {"Fn::GetAtt": ["TableCD117FA1", "StreamArn"]}, {"Fn::GetAtt": ["Sealed918B1559", "StreamArn"]},
         ]
     }  # fmt: skip
+
+
+def test_a_rendered_spec_keeps_the_filter_quota_warning(tmp_path: Path) -> None:
+    # the warning goes through the library's one annotation path, which a prototype bundle records for its renders
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    stack = cdk.Stack(app, "S")
+    fleet = FunctionFleet(stack, "F", placement_file=tmp_path / "placement.json")
+    code = lambda_.Code.from_asset(str(ROOT / "handlers" / "order_worker"))
+    filters = [lambda_.FilterCriteria.filter({"body": {"k": lambda_.FilterRule.is_equal(str(i))}}) for i in range(6)]
+    function = dict(code=code, handler="app.handler", p99=cdk.Duration.seconds(1), invocation=Invocation.QUEUE)
+    fleet.add_specs([WorkerSpec("W1", function=function, queue={"filters": filters})])
+    assert fleet.spec_fallbacks == {}  # rendered, not built by add
+    (warning,) = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("6 filters"))
+    assert warning.id.startswith("/S/F/Stack1/FleetSpecs.1/W1Queue")
+    assert "[ack: lambda-constructs:filter-quota]" in str(warning.entry.data)

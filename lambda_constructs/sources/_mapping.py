@@ -11,7 +11,7 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from aws_cdk import Annotations, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -70,8 +70,7 @@ def mapping_option_problems(
 def warn_filters(scope: Construct, filters: Sequence[object] | None, kind: Kind) -> None:
     """Above the default quota of 5 needs a quota increase (``core.filters.quota_notes``); on SQS a filtered-out
     message is deleted."""
-    for note in _filters.quota_notes(len(filters or ())):
-        Annotations.of(scope).add_warning_v2(note.id, note.message)
+    _cdk.annotate(scope, _filters.quota_notes(len(filters or ())))
 
 
 def poller_problems(kind: Kind, config: object) -> list[Problem]:
