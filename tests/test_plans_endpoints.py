@@ -142,6 +142,9 @@ def test_http_checks_are_pure() -> None:
         "routes[1]",
         "routes[2]",
     ]
+    assert plans.route_problems("routes", ["$default", "POST /a", "$default"]) == [
+        Problem("routes[2]", "$default", "each route once")
+    ]
 
 
 def test_logical_ids_follow_aws_cdk_lib() -> None:

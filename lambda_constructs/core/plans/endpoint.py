@@ -83,9 +83,8 @@ def route_problems(prop: str, routes: object, methods: Sequence[str] = METHODS) 
     seen: set[str] = set()
     for index, route in enumerate(routes):
         match = _ROUTE.match(route) if isinstance(route, str) else None
-        if route == CATCH_ALL and methods is METHODS:
-            continue
-        if not match or match.group("method") not in methods or "//" in match.group("path"):
+        catch_all = route == CATCH_ALL and methods is METHODS
+        if not catch_all and (not match or match.group("method") not in methods or "//" in match.group("path")):
             found.append(
                 Problem(
                     f"{prop}[{index}]",
